@@ -1,0 +1,98 @@
+# sopgate — one Makefile, readable in one sitting.
+#
+#   make            build/sopgate
+#   make test       unit tests (cmocka, one process each) + CLI golden cases
+#   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       libFuzzer targets (clang), each for FUZZ_SECONDS
+#   make bench      the benchmarks under bench/
+#   make clean
+#
+# Every module is a folder under src/. Its *.c files (minus *_test.c and
+# *_fuzz.c) go into the program; each *_test.c is one test binary.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := jansson libutf8proc libhs libcrypto yaml-0.1 sqlite3 libpq libcurl \
+           libmicrohttpd libexttextcat libpcre2-8
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -llinear -lm -lpthread
+
+OPT     ?= -O2 -g
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
+           -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Isrc $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS)
+
+MODULES := $(sort $(dir $(wildcard src/*/)))
+ALL_C   := $(wildcard src/*/*.c)
+TEST_C  := $(filter %_test.c,$(ALL_C))
+FUZZ_C  := $(filter %_fuzz.c,$(ALL_C))
+MAIN_C  := src/cli/main.c
+LIB_C   := $(filter-out $(TEST_C) $(FUZZ_C) $(MAIN_C),$(ALL_C))
+
+LIB_O   := $(LIB_C:%.c=$(BUILD)/%.o)
+TEST_BIN:= $(patsubst src/%_test.c,$(BUILD)/tests/%_test,$(TEST_C))
+LIBSG   := $(BUILD)/libsopgate.a
+
+all: $(BUILD)/sopgate
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBSG): $(LIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The subcommand table, generated from the cmd_*.c file names.
+CMD_NAMES := $(sort $(patsubst src/cli/cmd_%.c,%,$(wildcard src/cli/cmd_*.c)))
+$(BUILD)/gen/cmds.h: $(wildcard src/cli/cmd_*.c) Makefile
+	@mkdir -p $(dir $@)
+	@printf '$(foreach c,$(CMD_NAMES),SG_CMD($(c))\n)' > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+$(BUILD)/src/cli/main.o: $(BUILD)/gen/cmds.h
+$(BUILD)/src/cli/main.o: CFLAGS += -I$(BUILD)/gen
+
+$(BUILD)/sopgate: $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(BUILD)/models.stamp
+	$(CC) $(CFLAGS) -o $@ $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(LDFLAGS) $(LDLIBS)
+
+# Data the binary needs at run time (trained models, compiled rule caches).
+# Modules append their own recipes through models.mk files.
+$(BUILD)/models.stamp: $(wildcard src/*/models.mk)
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/tests/%_test: $(BUILD)/src/%_test.o $(LIBSG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+tests: $(TEST_BIN) $(BUILD)/sopgate
+
+test: tests
+	@BUILD=$(BUILD) ./tests/run
+
+# Sanitizer build: a separate tree so normal objects are not mixed in.
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -DSG_DEBUG_ARENA" \
+	        LDFLAGS="-fsanitize=address,undefined" test
+
+# Fuzz targets: clang + libFuzzer over the same sources.
+FUZZ_SECONDS ?= 30
+FUZZ_BIN := $(patsubst src/%_fuzz.c,build-fuzz/fuzz/%_fuzz,$(FUZZ_C))
+build-fuzz/fuzz/%_fuzz: src/%_fuzz.c
+	@mkdir -p $(dir $@)
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DSG_DEBUG_ARENA" build-fuzz/libsopgate.a
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) \
+	      -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libsopgate.a $(LDLIBS)
+fuzz: $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz-run $(FUZZ_BIN)
+
+bench: all
+	@./bench/run
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(wildcard src/*/models.mk)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: all test tests asan fuzz bench clean

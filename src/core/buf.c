@@ -1,0 +1,145 @@
+/*
+ * buf.c - growable byte buffer.
+ */
+#include "core/buf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/banned.h"
+
+char sg_buf_empty[1];
+
+void sg_buf_init(struct sg_buf *b)
+{
+	b->data = sg_buf_empty;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+int sg_buf_grow(struct sg_buf *b, size_t extra)
+{
+	if (b->oom)
+		return -SG_ENOMEM;
+	if (b->cap && b->len + extra + 1 <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1) {
+		if (cap > ((size_t)-1) / 2) {
+			b->oom = 1;
+			return -SG_ENOMEM;
+		}
+		cap *= 2;
+	}
+	char *p = b->cap ? sg_realloc(b->data, cap) : sg_malloc(cap);
+	if (!p) {
+		b->oom = 1;
+		return -SG_ENOMEM;
+	}
+	if (!b->cap)
+		p[0] = '\0';
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void sg_buf_add(struct sg_buf *b, const void *data, size_t len)
+{
+	if (sg_buf_grow(b, len))
+		return;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void sg_buf_adds(struct sg_buf *b, const char *s)
+{
+	sg_buf_add(b, s, strlen(s));
+}
+
+void sg_buf_addc(struct sg_buf *b, char c)
+{
+	sg_buf_add(b, &c, 1);
+}
+
+void sg_buf_vaddf(struct sg_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0 || sg_buf_grow(b, (size_t)n))
+		return;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void sg_buf_addf(struct sg_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sg_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void sg_buf_add_json_str(struct sg_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	sg_buf_addc(b, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sg_buf_add(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': sg_buf_add(b, "\\\"", 2); break;
+		case '\\': sg_buf_add(b, "\\\\", 2); break;
+		case '\n': sg_buf_add(b, "\\n", 2); break;
+		case '\r': sg_buf_add(b, "\\r", 2); break;
+		case '\t': sg_buf_add(b, "\\t", 2); break;
+		default: {
+			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			sg_buf_add(b, u, 6);
+		}
+		}
+	}
+	sg_buf_add(b, s + run, len - run);
+	sg_buf_addc(b, '"');
+}
+
+void sg_buf_reset(struct sg_buf *b)
+{
+	b->len = 0;
+	if (b->cap)
+		b->data[0] = '\0';
+	b->oom = 0;
+}
+
+void sg_buf_release(struct sg_buf *b)
+{
+	if (b->cap)
+		sg_free(b->data);
+	sg_buf_init(b);
+}
+
+char *sg_buf_detach(struct sg_buf *b, size_t *len_out)
+{
+	char *p;
+	if (b->oom) {
+		sg_buf_release(b);
+		return NULL;
+	}
+	if (b->cap) {
+		p = b->data;
+	} else if (!(p = sg_strdup(""))) {
+		return NULL;
+	}
+	if (len_out)
+		*len_out = b->len;
+	sg_buf_init(b);
+	return p;
+}
