@@ -34,7 +34,13 @@ LIB_O   := $(LIB_C:%.c=$(BUILD)/%.o)
 TEST_BIN:= $(patsubst src/%_test.c,$(BUILD)/tests/%_test,$(TEST_C))
 LIBSG   := $(BUILD)/libsopgate.a
 
-all: $(BUILD)/sopgate
+# Modules that need data built at build time (trained models, compiled rule
+# caches) add rules in src/<module>/models.mk and append the outputs to
+# MODELS; they land in $(BUILD)/data, which sopgate finds next to itself.
+MODELS :=
+-include $(wildcard src/*/models.mk)
+
+all: $(BUILD)/sopgate $(MODELS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,19 +59,14 @@ $(BUILD)/gen/cmds.h: $(wildcard src/cli/cmd_*.c) Makefile
 $(BUILD)/src/cli/main.o: $(BUILD)/gen/cmds.h
 $(BUILD)/src/cli/main.o: CFLAGS += -I$(BUILD)/gen
 
-$(BUILD)/sopgate: $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(BUILD)/models.stamp
+$(BUILD)/sopgate: $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG)
 	$(CC) $(CFLAGS) -o $@ $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(LDFLAGS) $(LDLIBS)
-
-# Data the binary needs at run time (trained models, compiled rule caches).
-# Modules append their own recipes through models.mk files.
-$(BUILD)/models.stamp: $(wildcard src/*/models.mk)
-	@mkdir -p $(BUILD) && touch $@
 
 $(BUILD)/tests/%_test: $(BUILD)/src/%_test.o $(LIBSG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-tests: $(TEST_BIN) $(BUILD)/sopgate
+tests: $(TEST_BIN) $(BUILD)/sopgate $(MODELS)
 
 test: tests
 	@BUILD=$(BUILD) ./tests/run
@@ -92,7 +93,6 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(wildcard src/*/models.mk)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all test tests asan fuzz bench clean
