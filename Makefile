@@ -66,7 +66,14 @@ $(BUILD)/tests/%_test: $(BUILD)/src/%_test.o $(LIBSG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-tests: $(TEST_BIN) $(BUILD)/sopgate $(MODELS)
+# Each header must compile on its own (it includes what it needs).
+HDRS := $(wildcard src/*/*.h)
+$(BUILD)/hdrcheck/%.ok: src/%.h
+	@mkdir -p $(dir $@)
+	@printf '#include "%s"\n' $*.h | $(CC) $(CFLAGS) -MMD -MF $@.d -x c -fsyntax-only - && touch $@
+headers: $(HDRS:src/%.h=$(BUILD)/hdrcheck/%.ok)
+
+tests: headers $(TEST_BIN) $(BUILD)/sopgate $(MODELS)
 
 test: tests
 	@BUILD=$(BUILD) ./tests/run
@@ -95,4 +102,4 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all test tests asan fuzz bench clean
+.PHONY: all test tests headers asan fuzz bench clean
