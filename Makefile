@@ -42,13 +42,17 @@ MODELS :=
 
 all: $(BUILD)/sopgate $(MODELS)
 
+# Quiet by default; `make V=1` shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIBSG): $(LIB_O)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 # The subcommand table, generated from the cmd_*.c file names.
 CMD_NAMES := $(sort $(patsubst src/cli/cmd_%.c,%,$(wildcard src/cli/cmd_*.c)))
@@ -60,11 +64,12 @@ $(BUILD)/src/cli/main.o: $(BUILD)/gen/cmds.h
 $(BUILD)/src/cli/main.o: CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/sopgate: $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG)
-	$(CC) $(CFLAGS) -o $@ $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(LDFLAGS) $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%_test: $(BUILD)/src/%_test.o $(LIBSG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Each header must compile on its own (it includes what it needs).
 HDRS := $(wildcard src/*/*.h)
@@ -103,3 +108,4 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all test tests headers asan fuzz bench clean
+.SECONDARY:
