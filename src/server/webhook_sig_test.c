@@ -184,7 +184,7 @@ static void test_slack(void **state)
 					     SL_BODY, n, now, 300, &err),
 			 -SG_EUNAUTHORIZED);
 	assert_non_null(strstr(err.msg, "Unix seconds"));
-	assert_int_equal(sg_sig_slack_verify(SL_SECRET, SL_SIG + 3, SL_TS,
+	assert_int_equal(sg_sig_slack_verify(SL_SECRET, &SL_SIG[3], SL_TS,
 					     SL_BODY, n, now, 300, NULL),
 			 -SG_EUNAUTHORIZED);
 	assert_int_equal(sg_sig_slack_verify(SL_SECRET, SL_SIG, NULL, SL_BODY, n,
