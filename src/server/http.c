@@ -323,7 +323,8 @@ int sg_http_json_body(json_t **out, const struct sg_http_req *req,
 {
 	*out = NULL;
 	const char *ct = sg_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct && strncasecmp(ct, "application/json", 16) != 0)
+	if (ct && (strncasecmp(ct, "application/json", 16) != 0 ||
+		   (ct[16] && ct[16] != ';' && ct[16] != ' ')))
 		return sg_error_set(err, SG_EJSON,
 				    "header 'Content-Type': expected "
 				    "application/json");
