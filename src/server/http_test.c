@@ -993,6 +993,8 @@ static void test_metrics(void **state)
 	}
 	req(&r, "GET", "/v1/missing-route", NULL, NULL);
 	res_free(&r);
+	req(&r, "GET", "/app.css", NULL, NULL);
+	res_free(&r);
 
 	req(&r, "GET", "/metrics", NULL, NULL);
 	assert_int_equal(r.status, 200);
@@ -1007,6 +1009,10 @@ static void test_metrics(void **state)
 				  "route=/healthz,method=GET,status=200") >= 3);
 	assert_true(sg_prom_value(p, "sopgate_http_requests_total",
 				  "route=unmatched,method=GET,status=404") >= 1);
+	/* files are counted under one label, never by path */
+	assert_true(sg_prom_value(p, "sopgate_http_requests_total",
+				  "route=static,method=GET,status=200") >= 1);
+	assert_null(strstr(r.body.data, "app.css"));
 	assert_string_equal(sg_prom_type(p, "sopgate_http_request_duration_seconds"),
 			    "histogram");
 	double cnt = sg_prom_value(p, "sopgate_http_request_duration_seconds_count",
