@@ -26,7 +26,7 @@ enum sg_scan_action {
 	SG_SCAN_ALLOW,       /* found but ignored: not reported */
 	SG_SCAN_FLAG,        /* reported, text left as is */
 	SG_SCAN_MASK,        /* reported and replaced by [TYPE_n] in `masked` */
-	SG_SCAN_BLOCK,       /* reported, masked, and the text is blocked */
+	SG_SCAN_BLOCK,       /* reported, the text is blocked (PII is also masked) */
 };
 
 enum sg_scan_mode {
@@ -129,7 +129,7 @@ struct sg_scan_finding {
 struct sg_scan_result {
 	struct sg_scan_finding *findings; /* in order of start offset */
 	size_t nfindings;
-	const char *masked;   /* the text with MASK/BLOCK findings replaced */
+	const char *masked;   /* the text with MASK findings (and BLOCK PII) replaced */
 	size_t masked_len;
 	int blocked;          /* 1 when any finding's action is BLOCK */
 	const char *const *types; /* distinct types hit, in first-hit order */
