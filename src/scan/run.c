@@ -123,6 +123,28 @@ static int check_each(int check, const char *t, size_t tlen, size_t from, size_t
 	}
 }
 
+static int isalnum_(char ch)
+{
+	return (ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'z');
+}
+
+static int email_char(char ch)
+{
+	return isalnum_(ch) || ch == '.' || ch == '_' || ch == '%' || ch == '+' || ch == '-';
+}
+
+/* The leftmost start of a match of r ending exactly at `to`. */
+static int find_start(struct sg_scan_ctx *c, const struct sg_scan_crule *r,
+		      const char *t, size_t to, size_t *from)
+{
+	size_t w = to > 320 ? to - 320 : 0;
+	int rc = pcre2_match(r->re, (PCRE2_SPTR)t, to, w, 0, c->md, NULL);
+	if (rc < 0)
+		return 0;
+	*from = (size_t)pcre2_get_ovector_pointer(c->md)[0];
+	return *from < to;
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		    unsigned flags, void *arg)
 {
@@ -132,6 +154,23 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	const struct sg_scan_crule *r = &c->s->rules[id];
 	if (!(r->modes & c->mode))
 		return 0;
+	if (r->check == CK_EMAIL) { /* the local part before the last '@' */
+		size_t at = (size_t)to;
+		while (at > 0 && st->t[at - 1] != '@')
+			at--;
+		if (!at)
+			return 0;
+		size_t b = at - 1;
+		while (b > 0 && email_char(st->t[b - 1]))
+			b--;
+		while (b < at - 1 && !isalnum_(st->t[b]))
+			b++;
+		if (b == at - 1)
+			return 0;
+		from = b;
+	} else if (!r->som) {
+		from = to; /* found after the scan (rare hits) */
+	}
 	if (r->check && r->check < CK__POST &&
 	    !check_each(r->check, st->t, st->tlen, (size_t)from, (size_t)to))
 		return 0;
@@ -401,6 +440,19 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		struct sg_scan_cand cd = c->cands[i];
 		const struct sg_scan_crule *r = &s->rules[cd.rule];
 		size_t from = cd.from, to = cd.to;
+		if (from == to) {
+			if (!r->re || !find_start(c, r, t, to, &from))
+				continue;
+			/* overlapping hits of one rule ("!!!", a phrase
+			 * reported at several ends) become one */
+			if (c->nhits && c->hits[c->nhits - 1].rule == (int)cd.rule &&
+			    from < c->hits[c->nhits - 1].to) {
+				c->hits[c->nhits - 1].to = (uint32_t)to;
+				if (r->type == SG_T_TONE)
+					excl = (unsigned)(to - c->hits[c->nhits - 1].from);
+				continue;
+			}
+		}
 		if (r->check > CK__POST) {
 			if (r->check == CK_URL) {
 				if (in && sg_scan_url_allowed(t + from, to - from, in->allow_urls,
