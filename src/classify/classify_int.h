@@ -38,6 +38,8 @@ struct sg_classify_scratch {
 	size_t tokcap;
 	uint32_t *raw;          /* hashed features before merging */
 	size_t nraw, rawcap;
+	uint32_t *wb;           /* bucket of each word unigram (ntok) */
+	size_t nwb, wbcap;
 	struct sg_feat *fv;     /* merged, L2-normalized */
 	size_t nfv, fvcap;
 	uint32_t *table;        /* open addressing for merging: index + 1 */
@@ -55,14 +57,14 @@ int sg_features_extract(struct sg_classify_scratch *s,
 			size_t len, struct sg_error *err);
 
 /* Decision values (uncalibrated) of the current s->fv into s->dec; returns
- * the share of feature mass known to the model. */
+ * the share of the text's words seen in training (1 for no words). */
 double sg_classifier_decide(const struct sg_classifier *c,
 			    struct sg_classify_scratch *s);
 
 /* Calibrated probabilities from decision values at temperature T; returns
  * the index of the top label. */
 int sg_classifier_calibrate(const double *dec, size_t k, double t,
-			    int background, double bg, double *probs);
+			    int background, double bg, double known, double *probs);
 
 int sg_classify_scratch_reserve(struct sg_classify_scratch *s, size_t k);
 

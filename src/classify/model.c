@@ -93,9 +93,11 @@ int sg_features_extract(struct sg_classify_scratch *s,
 	size_t need = 2 * ntok + 2 + (tlen + 2 * ntok) * span;
 	if (need > SG_MAX_FEATURES)
 		need = SG_MAX_FEATURES;
-	if (grow((void **)&s->raw, &s->rawcap, need, sizeof(*s->raw)) < 0)
+	if (grow((void **)&s->raw, &s->rawcap, need, sizeof(*s->raw)) < 0 ||
+	    grow((void **)&s->wb, &s->wbcap, ntok + 1, sizeof(*s->wb)) < 0)
 		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
 	s->nraw = 0;
+	s->nwb = 0;
 
 	uint32_t seed = p->seed, prev = 0;
 	for (size_t i = 0; i < ntok; i++) {
@@ -103,6 +105,7 @@ int sg_features_extract(struct sg_classify_scratch *s,
 		size_t wl = s->tok[i].len;
 		uint32_t hw = hash_bytes(seed ^ 0x9e3779b9u, w, wl);
 		emit(s, fmix(hw));
+		s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
 		if (p->word_ngrams >= 2) {
 			uint32_t hb = i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u); /* "<s> w" */
 			emit(s, hb);
@@ -190,6 +193,7 @@ void sg_classify_scratch_free(struct sg_classify_scratch *s)
 	sg_free(s->tok);
 	sg_free(s->raw);
 	sg_free(s->fv);
+	sg_free(s->wb);
 	sg_free(s->table);
 	sg_free(s->dec);
 	sg_free(s->probs);
@@ -219,22 +223,25 @@ double sg_classifier_decide(const struct sg_classifier *c, struct sg_classify_sc
 	size_t k = c->nlabels;
 	for (size_t j = 0; j < k; j++)
 		s->dec[j] = c->bias[j];
-	double known = 0;
 	for (size_t i = 0; i < s->nfv; i++) {
 		uint32_t r = c->map[s->fv[i].bucket];
 		if (!r)
 			continue;
 		float v = s->fv[i].value;
-		known += (double)v * v;
 		const float *w = c->w + (size_t)(r - 1) * k;
 		for (size_t j = 0; j < k; j++)
 			s->dec[j] += v * w[j];
 	}
-	return known;
+	if (!s->nwb)
+		return 1.0;
+	size_t known = 0;
+	for (size_t i = 0; i < s->nwb; i++)
+		known += c->map[s->wb[i]] != 0;
+	return (double)known / (double)s->nwb;
 }
 
 int sg_classifier_calibrate(const double *dec, size_t k, double t, int background,
-			    double bg, double *probs)
+			    double bg, double known, double *probs)
 {
 	int top = 0;
 	double m = background ? bg / t : -HUGE_VAL;
@@ -249,8 +256,11 @@ int sg_classifier_calibrate(const double *dec, size_t k, double t, int backgroun
 		probs[j] = exp(dec[j] / t - m);
 		sum += probs[j];
 	}
+	/* Out-of-scope penalty: words never seen in training move mass to
+	 * the out-of-scope slot (multi-class models only). */
+	double keep = background ? known * known : 1.0;
 	for (size_t j = 0; j < k; j++)
-		probs[j] /= sum;
+		probs[j] = probs[j] / sum * keep;
 	return top;
 }
 
@@ -267,7 +277,7 @@ int sg_classifier_predict(const struct sg_classifier *c,
 		return rc;
 	out->known = sg_classifier_decide(c, s);
 	out->label = sg_classifier_calibrate(s->dec, c->nlabels, c->temperature,
-					     c->background, c->bg_logit, s->probs);
+					     c->background, c->bg_logit, out->known, s->probs);
 	out->confidence = s->probs[out->label];
 	out->probs = s->probs;
 	return 0;

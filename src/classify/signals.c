@@ -295,7 +295,8 @@ int sg_classify_ticket(struct sg_classification *out,
 
 	/* language (never fails the ticket: without models it is "und") */
 	struct sg_error lerr = SG_ERROR_INIT;
-	if (sg_classify_language(s, text, len, out->language, &out->language_confidence, &lerr) < 0) {
+	if (sg_classify_language(s, s->norm.text, s->norm.len, out->language,
+				 &out->language_confidence, &lerr) < 0) {
 		snprintf(out->language, sizeof(out->language), "und");
 		out->language_confidence = 0;
 	}

@@ -169,12 +169,12 @@ static int cmp_feat(const void *a, const void *b)
 }
 
 /* Negative log-likelihood of the true labels at temperature t. */
-static double nll(const double *dec, const int *gold, size_t n, size_t k, double t,
-		  int background, double bg, double *probs)
+static double nll(const double *dec, const double *kw, const int *gold, size_t n, size_t k,
+		  double t, int background, double bg, double *probs)
 {
 	double s = 0;
 	for (size_t i = 0; i < n; i++) {
-		sg_classifier_calibrate(dec + i * k, k, t, background, bg, probs);
+		sg_classifier_calibrate(dec + i * k, k, t, background, bg, kw[i], probs);
 		double p = gold[i] >= 0 ? probs[gold[i]] : 1e-12;
 		s -= log(p > 1e-12 ? p : 1e-12);
 	}
@@ -182,22 +182,22 @@ static double nll(const double *dec, const int *gold, size_t n, size_t k, double
 }
 
 /* Golden-section search of log T in [log 0.02, log 50]. */
-static double fit_temperature(const double *dec, const int *gold, size_t n, size_t k,
+static double fit_temperature(const double *dec, const double *kw, const int *gold, size_t n, size_t k,
 			      int background, double bg, double *probs, double *best)
 {
 	double a = log(0.02), b = log(50.0), g = (sqrt(5.0) - 1) / 2;
 	double x1 = b - g * (b - a), x2 = a + g * (b - a);
-	double f1 = nll(dec, gold, n, k, exp(x1), background, bg, probs);
-	double f2 = nll(dec, gold, n, k, exp(x2), background, bg, probs);
+	double f1 = nll(dec, kw, gold, n, k, exp(x1), background, bg, probs);
+	double f2 = nll(dec, kw, gold, n, k, exp(x2), background, bg, probs);
 	for (int it = 0; it < 60; it++) {
 		if (f1 < f2) {
 			b = x2; x2 = x1; f2 = f1;
 			x1 = b - g * (b - a);
-			f1 = nll(dec, gold, n, k, exp(x1), background, bg, probs);
+			f1 = nll(dec, kw, gold, n, k, exp(x1), background, bg, probs);
 		} else {
 			a = x1; x1 = x2; f1 = f2;
 			x2 = a + g * (b - a);
-			f2 = nll(dec, gold, n, k, exp(x2), background, bg, probs);
+			f2 = nll(dec, kw, gold, n, k, exp(x2), background, bg, probs);
 		}
 	}
 	*best = f1 < f2 ? f1 : f2;
@@ -217,15 +217,16 @@ static int *map_labels(const struct sg_classifier *c, const struct sg_dataset *d
 
 /* Decision values of every example of d (n * nlabels) and gold indexes. */
 static int decide_all(const struct sg_classifier *c, const struct sg_dataset *d,
-		      double **dec_out, int **gold_out, struct sg_error *err)
+		      double **dec_out, double **kw_out, int **gold_out, struct sg_error *err)
 {
 	struct sg_classify_scratch *s = NULL;
 	size_t k = c->nlabels;
 	double *dec = sg_malloc((d->n ? d->n : 1) * k * sizeof(*dec));
 	int *gold = sg_malloc((d->n ? d->n : 1) * sizeof(*gold));
+	double *kw = sg_malloc((d->n ? d->n : 1) * sizeof(*kw));
 	int *lm = map_labels(c, d);
 	int rc = 0;
-	if (!dec || !gold || !lm) {
+	if (!dec || !gold || !kw || !lm) {
 		rc = sg_error_set(err, SG_ENOMEM, "out of memory evaluating");
 		goto cleanup;
 	}
@@ -239,16 +240,19 @@ static int decide_all(const struct sg_classifier *c, const struct sg_dataset *d,
 		const char *t = d->texts[i];
 		if ((rc = sg_features_extract(s, &c->feat, t, strlen(t), err)) < 0)
 			goto cleanup;
-		sg_classifier_decide(c, s);
+		kw[i] = sg_classifier_decide(c, s);
 		memcpy(dec + i * k, s->dec, k * sizeof(*dec));
 		gold[i] = lm[d->labels[i]];
 	}
 	*dec_out = dec;
 	*gold_out = gold;
+	*kw_out = kw;
 	dec = NULL;
 	gold = NULL;
+	kw = NULL;
 cleanup:
 	sg_classify_scratch_free(s);
+	sg_free(kw);
 	sg_free(dec);
 	sg_free(gold);
 	sg_free(lm);
@@ -262,7 +266,7 @@ int sg_classifier_train(struct sg_classifier **out, const struct sg_dataset *trn
 	struct sg_classify_scratch *s = NULL;
 	struct sg_classifier *c = NULL;
 	struct feature_node **x = NULL;
-	double *y = NULL, *dec = NULL, *probs = NULL;
+	double *y = NULL, *dec = NULL, *probs = NULL, *kw = NULL;
 	int *gold = NULL;
 	uint8_t *seen = NULL;
 	struct model *m = NULL;
@@ -379,7 +383,7 @@ int sg_classifier_train(struct sg_classifier **out, const struct sg_dataset *trn
 
 	/* 4. temperature on dev (or train) */
 	const struct sg_dataset *cal = dev && dev->n ? dev : trn;
-	if ((rc = decide_all(c, cal, &dec, &gold, err)) < 0)
+	if ((rc = decide_all(c, cal, &dec, &kw, &gold, err)) < 0)
 		goto cleanup;
 	if (!(probs = sg_malloc(k * sizeof(*probs))))
 		goto nomem;
@@ -388,7 +392,7 @@ int sg_classifier_train(struct sg_classifier **out, const struct sg_dataset *trn
 	 * decision values near the class biases) still loses to the slot. */
 	double bestf = HUGE_VAL;
 	for (double bg = c->background ? 0 : BG_MIN; bg >= BG_MIN - 1e-9; bg -= 0.5) {
-		double f, t = fit_temperature(dec, gold, cal->n, k, c->background, bg, probs, &f);
+		double f, t = fit_temperature(dec, kw, gold, cal->n, k, c->background, bg, probs, &f);
 		if (f < bestf) {
 			bestf = f;
 			c->temperature = t;
@@ -414,6 +418,7 @@ cleanup:
 	sg_free(y);
 	sg_free(seen);
 	sg_free(dec);
+	sg_free(kw);
 	sg_free(gold);
 	sg_free(probs);
 	sg_classify_scratch_free(s);
@@ -445,7 +450,7 @@ void sg_eval_release(struct sg_eval *e)
 int sg_classifier_eval(struct sg_eval *out, const struct sg_classifier *c,
 		       const struct sg_dataset *d, struct sg_error *err)
 {
-	double *dec = NULL, *probs = NULL;
+	double *dec = NULL, *probs = NULL, *kw = NULL;
 	int *gold = NULL;
 	size_t *tp = NULL, *pred = NULL;
 	struct scored *sc = NULL;
@@ -454,7 +459,7 @@ int sg_classifier_eval(struct sg_eval *out, const struct sg_classifier *c,
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
 		return sg_error_set(err, SG_EINVALID, "evaluation set is empty");
-	if ((rc = decide_all(c, d, &dec, &gold, err)) < 0)
+	if ((rc = decide_all(c, d, &dec, &kw, &gold, err)) < 0)
 		return rc;
 	probs = sg_malloc(k * sizeof(*probs));
 	tp = sg_calloc(k, sizeof(*tp));
@@ -473,7 +478,7 @@ int sg_classifier_eval(struct sg_eval *out, const struct sg_classifier *c,
 	double bconf[BINS] = {0}, bacc[BINS] = {0};
 	size_t bn[BINS] = {0};
 	for (size_t i = 0; i < n; i++) {
-		int top = sg_classifier_calibrate(dec + i * k, k, c->temperature, c->background, c->bg_logit, probs);
+		int top = sg_classifier_calibrate(dec + i * k, k, c->temperature, c->background, c->bg_logit, kw[i], probs);
 		int ok = top == gold[i];
 		sc[i].conf = probs[top];
 		sc[i].ok = ok;
@@ -526,6 +531,7 @@ cleanup:
 	if (rc < 0)
 		sg_eval_release(out);
 	sg_free(dec);
+	sg_free(kw);
 	sg_free(gold);
 	sg_free(probs);
 	sg_free(tp);
