@@ -117,7 +117,7 @@ struct sg_feature_params {
 	unsigned char_max;
 	uint32_t seed;
 };
-#define SG_FEATURE_PARAMS_INIT {20, 2, 2, 5, 0x5f3759dfu}
+#define SG_FEATURE_PARAMS_INIT {18, 2, 2, 5, 0x5f3759dfu}
 
 /* A labeled example set, texts and labels copied. */
 struct sg_dataset {

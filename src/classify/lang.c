@@ -22,6 +22,62 @@
  * prunes faster when the likely languages come first). */
 static const char *const langs[] = {"en", "es", "de", "fr", "pt", "it", "nl"};
 
+/* English fast path. libexttextcat costs more than the rest of the
+ * classification together, and most support traffic is English: an ASCII
+ * text of at least 4 words where at least 30 % are English function words
+ * and none is a function word of the other six languages is English. */
+static const char *const en_words[] = {
+	"the", "to", "my", "i", "you", "is", "it", "and", "for", "of", "a", "in",
+	"on", "can", "how", "what", "please", "me", "do", "have", "with", "this",
+	"that", "was", "not", "be", "are", "your", "an", "at", "where", "why",
+	"when", "would", "could", "should", "will", "want", "need", "help", "get",
+	"from", "but", "if", "about", "there", "some", "any", "i'm", "don't",
+	"can't", "it's", "we", "our", "they", "been", "has", "had", "did", "does",
+	"am", "or", "so", "just", "know", "like", "tell", "see", "check", "which",
+};
+static const char *const other_words[] = {
+	"der", "und", "ich", "nicht", "ist", "das", "ein", "eine", "mein", "meine",
+	"el", "la", "que", "y", "mi", "por", "los", "las", "es", "con", "para",
+	"le", "les", "je", "et", "est", "pas", "une", "mon", "ma", "pour", "avec",
+	"eu", "meu", "minha", "o", "os", "um", "uma", "com", "il", "che", "di",
+	"non", "mio", "mia", "per", "het", "een", "ik", "niet", "mijn", "zijn",
+	"de", "en", "te", "van", "voor", "und", "zu", "se", "del", "al", "du",
+};
+
+static int in_list(const char *w, size_t n, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strlen(list[i]) == n && memcmp(list[i], w, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int fast_english(const char *text, size_t len)
+{
+	struct sg_token tok[64];
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)text[i] >= 0x80)
+			return 0;
+	}
+	size_t n = sg_text_tokens(text, len, tok, 64), en = 0;
+	if (n < 4)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *w = text + tok[i].off;
+		size_t wl = tok[i].len;
+		char low[16];
+		if (wl >= sizeof(low))
+			continue;
+		for (size_t j = 0; j < wl; j++)
+			low[j] = (char)(w[j] >= 'A' && w[j] <= 'Z' ? w[j] + 32 : w[j]);
+		if (in_list(low, wl, other_words, sizeof(other_words) / sizeof(other_words[0])))
+			return 0;
+		en += (size_t)in_list(low, wl, en_words, sizeof(en_words) / sizeof(en_words[0]));
+	}
+	return en * 10 >= n * 3;
+}
+
 void sg_classify_langid_release(struct sg_classify_scratch *s)
 {
 	if (s->cands)
@@ -79,13 +135,6 @@ int sg_classify_language(struct sg_classify_scratch *s, const char *text,
 {
 	snprintf(lang, 8, "und");
 	*confidence = 0;
-	if (!s->textcat) {
-		if (s->textcat_failed)
-			return sg_error_set(err, SG_EIO, "language id: models unavailable in '%s'", LANGID_DIR);
-		int rc = langid_open(s, err);
-		if (rc < 0)
-			return rc;
-	}
 	/* cut at a character boundary */
 	size_t n = len < SG_LANGID_BYTES ? len : SG_LANGID_BYTES;
 	while (n < len && n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
@@ -98,6 +147,20 @@ int sg_classify_language(struct sg_classify_scratch *s, const char *text,
 	}
 	if (letters < 3)
 		return 0;
+	/* Short texts give thin n-gram profiles: scale by letters up to 60. */
+	double lf = letters >= 60 ? 1.0 : 0.4 + 0.6 * (double)letters / 60.0;
+	if (fast_english(text, n)) {
+		snprintf(lang, 8, "en");
+		*confidence = 0.95 * lf;
+		return 0;
+	}
+	if (!s->textcat) {
+		if (s->textcat_failed)
+			return sg_error_set(err, SG_EIO, "language id: models unavailable in '%s'", LANGID_DIR);
+		int rc = langid_open(s, err);
+		if (rc < 0)
+			return rc;
+	}
 	candidate_t *cand = s->cands;
 	int k = textcat_ClassifyFull(s->textcat, text, n, cand);
 	if (k <= 0)
@@ -115,8 +178,6 @@ int sg_classify_language(struct sg_classify_scratch *s, const char *text,
 			gap = 1;
 		base = 0.45 + 0.45 * gap;
 	}
-	/* Short texts give thin n-gram profiles: scale by letters up to 60. */
-	double lf = letters >= 60 ? 1.0 : 0.4 + 0.6 * (double)letters / 60.0;
 	*confidence = base * lf;
 	return 0;
 }

@@ -120,6 +120,6 @@ const struct sg_cmd sg_cmd_train = {
 	"Lines are {\"text\": ..., \"label\": ...} (label a string or an integer).\n"
 	"With --dev, the confidence calibration is fitted on the dev set and its\n"
 	"accuracy and expected calibration error (ECE) are printed.\n"
-	"Defaults: --C 10 --hash-bits 20 --word-ngrams 2 --char-ngrams 2-5.\n",
+	"Defaults: --C 10 --hash-bits 18 --word-ngrams 2 --char-ngrams 2-5.\n",
 	.run = run,
 };
