@@ -243,7 +243,7 @@ int sg_classify_ticket(struct sg_classification *out,
 		v -= shouting ? 1.5 : 0;
 		v -= 0.5 * (st.runs < 4 ? st.runs : 4);
 	}
-	v -= 1.0 * c.hits[THREAT] + 0.5 * c.hits[OUTAGE] + 0.5 * c.hits[SECURITY];
+	v -= 1.0 * c.hits[THREAT] + 1.5 * (c.hits[OUTAGE] ? 1 : 0) + 1.5 * (c.hits[SECURITY] ? 1 : 0);
 	double comp = v / sqrt(v * v + 15.0);
 	if (comp <= -0.2) {
 		out->sentiment = SG_SENTIMENT_NEGATIVE;
@@ -270,7 +270,7 @@ int sg_classify_ticket(struct sg_classification *out,
 	/* urgency: signal score, then never below the helpdesk's own priority */
 	double u = (c.hits[OUTAGE] ? 2 : 0) + (c.hits[OUTAGE] && c.hits[SCOPE] ? 2 : 0) +
 		   (c.hits[SECURITY] ? 3 : 0) + (c.hits[URGENT] ? 2 : 0) +
-		   (c.hits[THREAT] ? 1 : 0) + (out->frustration >= 7 ? 1 : 0) +
+		   (c.hits[THREAT] ? 3 : 0) + (out->frustration >= 7 ? 1 : 0) +
 		   (c.hits[OUTAGE] || c.hits[SECURITY] || c.hits[URGENT] ? tier_weight(in->tier) / 2 : 0);
 	int urg = u >= 5 ? 0 : u >= 3 ? 1 : u >= 1.5 ? 2 : 3;
 	int hp = parse_priority(in->priority);
