@@ -55,5 +55,21 @@
 
 /* Console sessions held in memory by the built-in session table. */
 #define SG_MAX_SESSIONS 4096
+/* Word tokens and hashed features taken from one text by the classifier:
+ * a ticket has a few hundred; the rest of a pasted log adds nothing to the
+ * intent and would only cost time. */
+#define SG_MAX_TOKENS (1u << 15)
+#define SG_MAX_FEATURES (1u << 17)
+
+/* Labels in one classifier model, and the bytes of one label name. */
+#define SG_MAX_LABELS 4096
+#define SG_MAX_LABEL_BYTES 128
+
+/* Examples read into one training set (fits the largest public intent sets). */
+#define SG_MAX_EXAMPLES (1u << 21)
+
+/* Bytes of a text the language identifier looks at: the n-gram profile of
+ * a few hundred bytes already decides, and libexttextcat's cost is linear. */
+#define SG_LANGID_BYTES 400
 
 #endif
