@@ -28,6 +28,22 @@
 /* Expression nesting in policy conditions: the parser recurses per level. */
 #define SG_MAX_EXPR_DEPTH 64
 
+/* One policy expression's source: conditions are a line or two; 4 KiB
+ * bounds parse work and the node array (512 terms, see policy/expr.c). */
+#define SG_MAX_EXPR_BYTES 4096u
+
+/* One policy file: real policies are tens of KB; 4 MiB bounds YAML work. */
+#define SG_MAX_POLICY_BYTES (4u << 20)
+
+/* YAML nodes in one policy (all includes): bounds memory on hostile input. */
+#define SG_MAX_POLICY_NODES 200000u
+
+/* YAML nesting in a policy: the tree builder and validator recurse per level. */
+#define SG_MAX_POLICY_DEPTH 48
+
+/* Diagnostics kept for one check run: past this the rest are counted only. */
+#define SG_MAX_POLICY_DIAGS 500
+
 /* HTTP request body accepted by the server. */
 #define SG_MAX_BODY_BYTES (1u << 20)
 
