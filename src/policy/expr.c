@@ -614,12 +614,12 @@ static int parse_cmp(struct parser *p)
 static int parse_not(struct parser *p)
 {
 	skip_ws(p);
-	if (++p->depth > SG_MAX_EXPR_DEPTH) {
-		perr(p, p->pos, "nested too deeply (limit %d)", SG_MAX_EXPR_DEPTH);
-		return -1;
-	}
 	int r;
 	if (word_is(p, "not")) {
+		if (++p->depth > SG_MAX_EXPR_DEPTH) {
+			perr(p, p->pos, "nested too deeply (limit %d)", SG_MAX_EXPR_DEPTH);
+			return -1;
+		}
 		size_t start = p->pos;
 		p->pos += 3;
 		int k = parse_not(p);
@@ -631,10 +631,10 @@ static int parse_not(struct parser *p)
 			p->nodes[r].nargs = 1;
 			finish(p, r);
 		}
+		p->depth--;
 	} else {
 		r = parse_cmp(p);
 	}
-	p->depth--;
 	return r;
 }
 

@@ -49,9 +49,13 @@ static int next_event(struct reader *r, yaml_event_t *ev)
 	struct sg_pnode at = {.file = r->file, .source = r->source,
 			      .line = (unsigned)r->yp.problem_mark.line + 1,
 			      .col = (unsigned)r->yp.problem_mark.column + 1};
-	sg_pdiag(r->l, SG_DIAG_ERROR, &at, "YAML syntax: %s%s%s",
-		 r->yp.problem ? r->yp.problem : "parse error",
-		 r->yp.context ? " " : "", r->yp.context ? r->yp.context : "");
+	if (r->yp.context)
+		sg_pdiag(r->l, SG_DIAG_ERROR, &at, "YAML syntax: %s %s started at line %u column %u",
+			 r->yp.problem ? r->yp.problem : "parse error", r->yp.context,
+			 (unsigned)r->yp.context_mark.line + 1, (unsigned)r->yp.context_mark.column + 1);
+	else
+		sg_pdiag(r->l, SG_DIAG_ERROR, &at, "YAML syntax: %s",
+			 r->yp.problem ? r->yp.problem : "parse error");
 	r->failed = 1;
 	return -1;
 }
@@ -498,15 +502,15 @@ static void collect_lookups(struct sg_loader *l, const struct sg_pnode *n, unsig
 
 /* ---- references ----------------------------------------------------- */
 
-static const struct { const char *kind, *section, *sub, *plural; } ref_kinds[] = {
-	{"queue", "queues", NULL, "queues"},
-	{"channel", "channels", NULL, "channels"},
-	{"owner", "owners", NULL, "owners"},
-	{"intent", "intents", NULL, "intents"},
-	{"ruleset", "guardrails", "rule_sets", "guardrail rule sets"},
-	{"model", "models", NULL, "models"},
-	{"prompt", "prompts", NULL, "prompts"},
-	{"sop", "sops", NULL, "sops"},
+static const struct { const char *kind, *section, *sub, *singular; } ref_kinds[] = {
+	{"queue", "queues", NULL, "queue"},
+	{"channel", "channels", NULL, "channel"},
+	{"owner", "owners", NULL, "owner"},
+	{"intent", "intents", NULL, "intent"},
+	{"ruleset", "guardrails", "rule_sets", "guardrail rule set"},
+	{"model", "models", NULL, "model"},
+	{"prompt", "prompts", NULL, "prompt"},
+	{"sop", "sops", NULL, "sop"},
 };
 
 static void resolve_refs(struct sg_loader *l, const struct sg_pnode *root)
@@ -529,7 +533,7 @@ static void resolve_refs(struct sg_loader *l, const struct sg_pnode *root)
 				o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", j ? ", " : "", sec->keys[j]);
 			if (sec && sec->kind == SG_PN_MAP && o + 40 >= sizeof known)
 				snprintf(known + o, sizeof known - o, ", ...");
-			sg_pdiag(l, SG_DIAG_ERROR, r->n, "unknown %s '%s' (%s%s)", r->kind, name,
+			sg_pdiag(l, SG_DIAG_ERROR, r->n, "unknown %s '%s' (%s%s)", ref_kinds[k].singular, name,
 				 o ? "defined: " : "", o ? known : "none defined");
 			break;
 		}

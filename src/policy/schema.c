@@ -230,8 +230,14 @@ const char *sg_stype_name(enum sg_stype t) { return type_names[t]; }
 
 static const char *kind_name(enum sg_pnode_kind k)
 {
-	static const char *const n[] = {"null", "boolean", "number", "string", "list", "map"};
+	static const char *const n[] = {"null", "a boolean", "a number", "a string", "a list", "a map"};
 	return n[k];
+}
+
+static const char *an(enum sg_stype t)
+{
+	const char *n = type_names[t];
+	return n[0] == 'a' || n[0] == 'e' || n[0] == 'i' || n[0] == 'o' ? "an" : "a";
 }
 
 static int is_scalar(const struct sg_pnode *n)
@@ -313,14 +319,14 @@ static void check_scalar(struct sg_loader *l, struct sg_pnode *n,
 	switch (k->type) {
 	case SG_T_STR:
 		if (n->kind != SG_PN_STR && n->kind != SG_PN_NUM)
-			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a string, found %s %s", where,
-				 n->kind == SG_PN_LIST || n->kind == SG_PN_MAP ? "a" : "", kind_name(n->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a string, found %s", where,
+				 kind_name(n->kind));
 		return;
 	case SG_T_NUM: case SG_T_INT: case SG_T_RATIO: case SG_T_DURATION: case SG_T_MONEY:
 		if (to_number(n, k->type) < 0) {
-			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a %s, found %s%s%s%s", where,
-				 type_names[k->type], n->text ? "'" : "a ", n->text ? n->text : kind_name(n->kind),
-				 n->text ? "'" : "", "");
+			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected %s %s, found %s%s%s", where,
+				 an(k->type), type_names[k->type], n->text ? "'" : "",
+				 n->text ? n->text : kind_name(n->kind), n->text ? "'" : "");
 			return;
 		}
 		if (k->type == SG_T_RATIO && (n->num < 0 || n->num > 1))
@@ -335,16 +341,17 @@ static void check_scalar(struct sg_loader *l, struct sg_pnode *n,
 	case SG_T_BOOL:
 		if (n->kind != SG_PN_BOOL)
 			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected true or false, found %s%s%s", where,
-				 n->text ? "'" : "a ", n->text ? n->text : kind_name(n->kind), n->text ? "'" : "");
+				 n->text ? "'" : "", n->text ? n->text : kind_name(n->kind), n->text ? "'" : "");
 		return;
 	default:
 		break;
 	}
 	if (n->kind != SG_PN_STR && !(n->kind == SG_PN_BOOL && k->type == SG_T_EXPR) &&
 	    !(n->kind == SG_PN_NUM && k->type != SG_T_EXPR)) {
-		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a %s, found %s %s", where,
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected %s %s, found %s", where,
+			 k->type == SG_T_ENUM || k->type == SG_T_REF ? "a" : an(k->type),
 			 k->type == SG_T_ENUM || k->type == SG_T_REF ? "string" : type_names[k->type],
-			 n->kind == SG_PN_LIST || n->kind == SG_PN_MAP ? "a" : "", kind_name(n->kind));
+			 kind_name(n->kind));
 		return;
 	}
 	switch (k->type) {
@@ -439,8 +446,8 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		return;
 	case SG_T_DICT:
 		if (v->kind != SG_PN_MAP) {
-			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a map of named entries, found %s %s",
-				 where, v->kind == SG_PN_LIST ? "a" : "", kind_name(v->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a map of named entries, found %s",
+				 where, kind_name(v->kind));
 			return;
 		}
 		for (size_t i = 0; i < v->n; i++) {
@@ -450,8 +457,8 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		return;
 	case SG_T_LIST:
 		if (v->kind != SG_PN_LIST) {
-			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s %s", where,
-				 v->kind == SG_PN_MAP ? "a" : "", kind_name(v->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s", where,
+				 kind_name(v->kind));
 			return;
 		}
 		for (size_t i = 0; i < v->n; i++) {
@@ -461,16 +468,16 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		return;
 	case SG_T_STRLIST: case SG_T_REFLIST: case SG_T_ENUMLIST:
 		if (v->kind != SG_PN_LIST) {
-			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s %s", where,
-				 v->kind == SG_PN_MAP ? "a" : "", kind_name(v->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s", where,
+				 kind_name(v->kind));
 			return;
 		}
 		for (size_t i = 0; i < v->n; i++) {
 			struct sg_pnode *it = v->items[i];
 			pathf(sub, sizeof sub, "%s[%zu]", where, i);
 			if (it->kind != SG_PN_STR && it->kind != SG_PN_NUM) {
-				sg_pdiag(l, SG_DIAG_ERROR, it, "'%s': expected a string, found %s %s", sub,
-					 is_scalar(it) ? "" : "a", kind_name(it->kind));
+				sg_pdiag(l, SG_DIAG_ERROR, it, "'%s': expected a string, found %s", sub,
+					 kind_name(it->kind));
 			} else if (k->type == SG_T_REFLIST) {
 				add_ref(l, k->sub, it);
 			} else if (k->type == SG_T_ENUMLIST && !enum_has(k->sub, it->text)) {
@@ -487,7 +494,8 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 			if (v->kind == SG_PN_NULL)
 				sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': missing value", where);
 			else
-				sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a %s, found a %s", where,
+				sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected %s %s, found %s", where,
+					 k->type == SG_T_ENUM || k->type == SG_T_REF ? "a" : an(k->type),
 					 k->type == SG_T_ENUM || k->type == SG_T_REF ? "string" : type_names[k->type],
 					 kind_name(v->kind));
 			return;
@@ -572,8 +580,8 @@ void sg_schema_validate(struct sg_loader *l, struct sg_pnode *n, const char *in,
 		return;
 	}
 	if (n->kind != SG_PN_MAP) {
-		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a map, found %s %s", label,
-			 n->kind == SG_PN_LIST ? "a" : "", kind_name(n->kind));
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a map, found %s", label,
+			 kind_name(n->kind));
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
