@@ -139,6 +139,47 @@ static void test_example_policy(void **state)
 	assert_true(p->tests->n >= 20);
 	assert_non_null(sg_pnode_get(p->sops, "freight_claim"));
 	assert_false(p->kill_switch);
+	/* the freight-claim SOP as typed steps */
+	assert_int_equal(p->n_sops, 1);
+	const struct sg_policy_sop *sop = &p->sop_list[0];
+	assert_string_equal(sop->name, "freight_claim");
+	assert_non_null(sop->trigger);
+	assert_true(sop->sla_seconds == 4 * 3600);
+	assert_int_equal(sop->n_steps, 3);
+	assert_int_equal(sop->steps[0].kind, SG_STEP_LOOKUP);
+	assert_string_equal(sop->steps[0].lookup, "crm.account");
+	assert_string_equal(sop->steps[0].as, "account");
+	assert_non_null(sop->steps[0].key);
+	const struct sg_policy_step *br = &sop->steps[2];
+	assert_int_equal(br->kind, SG_STEP_IF);
+	assert_non_null(strstr(sg_expr_source(br->cond), "$5,000"));
+	assert_int_equal(br->n_then, 4);
+	assert_int_equal(br->n_else, 3);
+	assert_string_equal(br->then_steps[1].action, "notify");
+	assert_string_equal(br->then_steps[1].to, "account-owner");
+	assert_true(br->then_steps[1].within_seconds == 900);
+	assert_string_equal(br->then_steps[2].queue, "enterprise-claims");
+	/* permissions split into resource, action, target */
+	assert_true(p->n_permissions >= 2);
+	assert_string_equal(p->permissions[1].resource, "tickets");
+	assert_string_equal(p->permissions[1].action, "respond");
+	assert_string_equal(p->permissions[1].target, "queue/tier-1");
+	int approval = 0;
+	for (size_t i = 0; i < p->n_permissions; i++)
+		if (!strcmp(p->permissions[i].action, "refund")) {
+			approval = p->permissions[i].requires_approval;
+			assert_string_equal(p->permissions[i].approval_channel, "slack-support-escalations");
+		}
+	assert_true(approval);
+	assert_true(p->budgets.max_tokens_per_session == 50000);
+	assert_true(p->qa.sample_size == 100);
+	assert_true(p->qa.expand_above == 0.95);
+	/* a test ticket as JSON, as the engine reads it */
+	json_t *t = sg_pnode_to_json(sg_pnode_get(p->tests->items[0], "ticket"));
+	assert_non_null(t);
+	assert_string_equal(json_string_value(json_object_get(t, "id")), "T-AS-1");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(t, "customer"), "tier")), "free");
+	json_decref(t);
 	/* money and durations were converted in place */
 	const struct sg_pnode *b = sg_policy_section(p, "budgets");
 	assert_true(sg_pnode_num(b, "max_cost_per_day", 0) == 200);

@@ -436,6 +436,8 @@ static void key_list(char *out, size_t size, const char *in)
 					      sg_policy_schema[i].key);
 }
 
+static const struct sg_pnode *mget(const struct sg_pnode *n, const char *key);
+
 static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 			   const struct sg_schema_key *k, const char *where, unsigned depth)
 {
@@ -464,6 +466,16 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		for (size_t i = 0; i < v->n; i++) {
 			pathf(sub, sizeof sub, "%s[%zu]", where, i);
 			sg_schema_validate(l, v->items[i], k->sub, sub, depth + 1);
+			/* names are cited in decisions: one meaning each */
+			const struct sg_pnode *name = mget(v->items[i], "name");
+			for (size_t j = 0; name && name->text && j < i; j++) {
+				const struct sg_pnode *other = mget(v->items[j], "name");
+				if (other && other->text && !strcmp(other->text, name->text)) {
+					sg_pdiag(l, SG_DIAG_ERROR, name, "'%s': duplicate name '%s' (first at line %u)",
+						 where, name->text, other->line);
+					break;
+				}
+			}
 		}
 		return;
 	case SG_T_STRLIST: case SG_T_REFLIST: case SG_T_ENUMLIST:
