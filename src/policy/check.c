@@ -154,7 +154,8 @@ static int never_covers(const struct sg_policy_rule *r, const char *name)
 	for (size_t i = 0; i < r->n_names; i++)
 		if (!strcmp(r->names[i], name))
 			return 1;
-	return 0;
+	return r->when && (sg_expr_implied_by_value(r->when, "intent", name) ||
+			   sg_expr_implied_by_value(r->when, "classification.intent", name));
 }
 
 void sg_policy_check(const struct sg_policy *p, struct sg_diags *d)

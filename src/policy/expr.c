@@ -770,6 +770,33 @@ int sg_expr_simple_compare(const struct sg_expr *e, const char **path, const cha
 	return 1;
 }
 
+static int names_value(const struct sg_expr *e, uint32_t i, const char *path, const char *value)
+{
+	const struct node *n = &e->nodes[i];
+	size_t vl = strlen(value);
+	if (n->op == OP_OR)
+		return names_value(e, n->a, path, value) || names_value(e, n->b, path, value);
+	if (n->op != OP_EQ && n->op != OP_IN)
+		return 0;
+	const struct node *l = &e->nodes[n->a], *r = &e->nodes[n->b];
+	if (l->op != OP_PATH || strcmp(l->path, path))
+		return 0;
+	if (n->op == OP_EQ)
+		return r->op == OP_STR && r->v.len == vl && !memcmp(r->v.str, value, vl);
+	if (r->op != OP_LIST)
+		return 0;
+	for (size_t k = 0; k < r->v.len; k++)
+		if (r->v.items[k].type == SG_V_STR && r->v.items[k].len == vl &&
+		    !memcmp(r->v.items[k].str, value, vl))
+			return 1;
+	return 0;
+}
+
+int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const char *value)
+{
+	return names_value(e, e->root, path, value);
+}
+
 /* ---- evaluation ----------------------------------------------------- */
 
 int sg_value_truthy(const struct sg_value *v)

@@ -118,6 +118,11 @@ unsigned sg_expr_nodes(const struct sg_expr *e);
 int sg_expr_simple_compare(const struct sg_expr *e, const char **path,
 			   const char **op, double *num);
 
+/* 1 when e holds for every ticket whose `path` equals the string value:
+ * e is `path == "value"`, `path in [..., "value"]`, or an `or` of those.
+ * (The checker uses it to find never rules that always stop an intent.) */
+int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const char *value);
+
 /* Literal parsers shared with the loader: "15m" -> 900, "$5,000" -> 5000,
  * "5000 USD" -> 5000, "92%" -> 0.92. Return 0 or -1. */
 int sg_parse_duration(const char *s, double *out);

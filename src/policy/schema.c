@@ -197,6 +197,8 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"given", "sentiment_confidence", SG_T_RATIO, 0, NULL, "Sentiment confidence."},
 	{"given", "frustration", SG_T_NUM, 0, NULL, "Frustration 0-10."},
 	{"given", "urgency", SG_T_ENUM, 0, "P0|P1|P2|P3", "Urgency."},
+	{"given", "language", SG_T_STR, 0, NULL, "Language code."},
+	{"given", "kill_switch", SG_T_BOOL, 0, NULL, "Run the test as if the kill switch were on."},
 	{"expect", "gate", SG_T_ENUM, 0, GATES, "Expected gate."},
 	{"expect", "risk_tier", SG_T_ENUM, 0, "low|medium|high", "Expected risk tier."},
 	{"expect", "confidence_band", SG_T_ENUM, 0, "low|medium|high", "Expected band."},
