@@ -9,6 +9,7 @@
 #include "policy/policy.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ struct node {
 	uint32_t path_id;
 	const char *path;     /* OP_PATH, NUL-ended */
 	pcre2_code *re;
-	pcre2_match_data *md;
+	pcre2_match_data *md;   /* one per regex, guarded by lock */
+	pthread_mutex_t *lock;
 };
 
 struct sg_expr {
@@ -272,8 +274,13 @@ static int parse_string(struct parser *p)
 	while (p->pos < p->len && p->s[p->pos] != q) {
 		char c = p->s[p->pos++];
 		if (c == '\\' && p->pos < p->len) {
-			char e = p->s[p->pos++];
-			c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+			/* \" \' \\ \n \t are escapes; any other backslash is kept,
+			 * so regular expressions read naturally: "\d+" */
+			char e = p->s[p->pos];
+			if (e == '"' || e == '\'' || e == '\\' || e == 'n' || e == 't') {
+				p->pos++;
+				c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+			}
 		}
 		sg_buf_addc(&b, c);
 	}
@@ -386,7 +393,10 @@ static int compile_regex(struct parser *p, struct node *call, const struct node 
 		return -1;
 	}
 	call->md = pcre2_match_data_create(1, gc);
-	if (!call->md) {
+	call->lock = sg_arena_alloc(p->a, sizeof *call->lock);
+	if (call->lock)
+		pthread_mutex_init(call->lock, NULL);
+	if (!call->md || !call->lock) {
 		perr(p, pat->start, "out of memory");
 		return -1;
 	}
@@ -893,8 +903,12 @@ static int compare(uint8_t op, const struct sg_value *x, const struct sg_value *
 
 static int re_match(const struct node *n, const struct sg_value *v)
 {
-	if (v->type == SG_V_STR)
-		return pcre2_match(n->re, (PCRE2_SPTR)v->str, v->len, 0, 0, n->md, NULL) >= 0;
+	if (v->type == SG_V_STR) {
+		pthread_mutex_lock(n->lock);
+		int rc = pcre2_match(n->re, (PCRE2_SPTR)v->str, v->len, 0, 0, n->md, NULL);
+		pthread_mutex_unlock(n->lock);
+		return rc >= 0;
+	}
 	if (v->type == SG_V_LIST) {
 		for (size_t i = 0; i < v->len; i++)
 			if (re_match(n, &v->items[i]))

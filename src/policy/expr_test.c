@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -157,6 +158,9 @@ static void test_functions(void **state)
 	assert_true(truth("matches(body, \"freight (claim|damage)\")", NULL, 0)); /* caseless */
 	assert_false(truth("matches(body, \"^refund\")", NULL, 0));
 	assert_true(truth("matches(scan.input.types, \"^LEGAL\")", NULL, 0));
+	assert_true(truth("matches(body, \"freight\\s+damage\")", NULL, 0)); /* \s kept */
+	assert_true(truth("\"it's\" == 'it\\'s'", NULL, 0));
+	assert_true(truth("len(\"a\\\\b\") == 3", NULL, 0)); /* \\ is one backslash */
 	assert_true(truth("any(scan.input.types, [\"SSN\", \"LEGAL_THREAT\"])", NULL, 0));
 	assert_false(truth("any(scan.input.types, [\"SSN\", \"CARD_NUMBER\"])", NULL, 0));
 	assert_true(truth("any(scan.input.types)", NULL, 0));
@@ -321,6 +325,38 @@ static void test_limits(void **state)
 	sg_diags_release(&d);
 }
 
+static void *worker(void *arg)
+{
+	const struct sg_expr *e = arg;
+	long ok = 0;
+	for (int i = 0; i < 2000; i++) {
+		struct sg_value v;
+		struct sg_expr_trace t = {.n = 0};
+		if (sg_expr_eval(e, resolve, NULL, &t, &v) == 0 && sg_value_truthy(&v) && t.n == 2)
+			ok++;
+	}
+	return (void *)ok;
+}
+
+/* One loaded expression evaluated from several threads at once. */
+static void test_threads(void **state)
+{
+	(void)state;
+	struct sg_diags d;
+	sg_diags_init(&d);
+	struct sg_expr *e = parse("matches(body, \"freight\\s+damage\") and claim.value > 5000", &d);
+	assert_non_null(e);
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, worker, e), 0);
+	for (int i = 0; i < 4; i++) {
+		void *ok;
+		pthread_join(th[i], &ok);
+		assert_int_equal((long)ok, 2000);
+	}
+	sg_diags_release(&d);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -347,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_known_roots),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

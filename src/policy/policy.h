@@ -96,9 +96,9 @@ struct sg_expr *sg_expr_parse(struct sg_arena *a, const char *src, size_t len,
 			      struct sg_diags *diags);
 
 /* Evaluates e; *out is its value. trace (may be NULL) is appended to.
- * Never allocates. Returns 0, or the resolver's negative error. Expressions
- * using matches() share one match block per regex: evaluate one policy's
- * expressions from one thread at a time, or load one policy per thread. */
+ * Never allocates. Returns 0, or the resolver's negative error. Safe to
+ * call from several threads on one loaded policy (each regex's match block
+ * is guarded by its own mutex; everything else is read-only). */
 int sg_expr_eval(const struct sg_expr *e, sg_resolver_fn resolve, void *ctx,
 		 struct sg_expr_trace *trace, struct sg_value *out);
 /* Truthiness used by `and`, `or`, `not` and conditions. */
