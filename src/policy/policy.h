@@ -27,6 +27,7 @@ struct sg_diag {
 	unsigned line, col; /* 1-based; 0 when unknown */
 	char *msg;         /* owned */
 	char *source_line; /* the offending line without newline, owned, may be NULL */
+	size_t seq;        /* report order: ties in sg_diags_sort keep it */
 };
 
 struct sg_diags {
