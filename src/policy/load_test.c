@@ -362,6 +362,43 @@ static void test_docs_cover_schema(void **state)
 	sg_free(doc);
 }
 
+static int load_once(const char *path)
+{
+	struct sg_diags d;
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_policy *p = NULL;
+	sg_diags_init(&d);
+	int rc = sg_policy_load(&p, path, &d, &err);
+	assert_true((rc == 0) == (p != NULL));
+	if (p)
+		sg_policy_check(p, &d);
+	sg_diags_release(&d);
+	sg_policy_free(p);
+	return rc;
+}
+
+/* Every allocation failure gives an error or a policy, never a crash or a
+ * leak (the sanitizer build checks the leaks). */
+static void test_out_of_memory(void **state)
+{
+	(void)state;
+	static const char *const paths[] = {"tests/policies/base.yaml",
+					    "tests/policies/warn/warnings.yaml",
+					    "examples/acme/policy.yaml"};
+	for (size_t k = 0; k < 3; k++) {
+		sg_alloc_fail_at(0);
+		assert_int_equal(load_once(paths[k]), 0);
+		unsigned long count = sg_alloc_fail_at(0);
+		unsigned long step = count > 400 ? count / 400 : 1;
+		for (unsigned long n = 1; n <= count; n += step) {
+			sg_alloc_fail_at(n);
+			int rc = load_once(paths[k]);
+			sg_alloc_fail_at(0);
+			assert_true(rc == 0 || rc == -SG_ENOMEM || rc == -SG_EPOLICY || rc == -SG_EIO);
+		}
+	}
+}
+
 int main(void)
 {
 	sg_json_init();
@@ -375,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_diag_format),
 		cmocka_unit_test(test_docs_cover_schema),
+		cmocka_unit_test(test_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
