@@ -74,6 +74,18 @@ static int interval(const struct sg_expr *e, const char **path, double *lo, int 
 	return 1;
 }
 
+/* First item both lists hold, or NULL. */
+static const struct sg_value *common_item(const struct sg_value *a, const struct sg_value *b)
+{
+	for (size_t i = 0; i < a->len; i++)
+		for (size_t j = 0; j < b->len; j++)
+			if (a->items[i].type == SG_V_STR && b->items[j].type == SG_V_STR &&
+			    a->items[i].len == b->items[j].len &&
+			    !memcmp(a->items[i].str, b->items[j].str, a->items[i].len))
+				return &a->items[i];
+	return NULL;
+}
+
 static void check_escalations(const struct sg_policy *p, struct sg_diags *d)
 {
 	const struct sg_policy_rule *v = p->escalations;
@@ -96,6 +108,14 @@ static void check_escalations(const struct sg_policy *p, struct sg_diags *d)
 				break;
 			}
 			const char *pi, *pj;
+			const struct sg_value *li, *lj, *both;
+			if (sg_expr_any_list(v[i].when, &pi, &li) && sg_expr_any_list(v[j].when, &pj, &lj) &&
+			    !strcmp(pi, pj) && strcmp(v[i].owner, v[j].owner) &&
+			    (both = common_item(li, lj)))
+				at(d, SG_DIAG_WARNING, when_node(&v[i]),
+				   "escalation '%s' (owner %s) overlaps '%s' (line %u, owner %s): both match %s containing \"%.*s\"; the earlier row wins",
+				   v[i].name, v[i].owner, v[j].name, v[j].line, v[j].owner, pi,
+				   (int)both->len, both->str);
 			double loi, hii, loj, hij;
 			int a, b, c, e;
 			if (interval(v[i].when, &pi, &loi, &a, &hii, &b) &&

@@ -802,6 +802,22 @@ static int names_value(const struct sg_expr *e, uint32_t i, const char *path, co
 	return 0;
 }
 
+int sg_expr_any_list(const struct sg_expr *e, const char **path, const struct sg_value **list)
+{
+	const struct node *n = &e->nodes[e->root];
+	if (n->op == OP_OR) /* the left-most term of an `or` chain */
+		while (n->op == OP_OR)
+			n = &e->nodes[n->a];
+	if (n->op != OP_ANY || n->nargs != 2)
+		return 0;
+	const struct node *l = &e->nodes[n->a], *r = &e->nodes[n->b];
+	if (l->op != OP_PATH || r->op != OP_LIST)
+		return 0;
+	*path = l->path;
+	*list = &r->v;
+	return 1;
+}
+
 int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const char *value)
 {
 	return names_value(e, e->root, path, value);

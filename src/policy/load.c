@@ -540,6 +540,26 @@ static void resolve_refs(struct sg_loader *l, const struct sg_pnode *root)
 	}
 }
 
+/* Declared names nothing refers to are usually a typo on the other side. */
+static void unused_names(struct sg_loader *l, const struct sg_pnode *root)
+{
+	static const char *const kinds[][2] = {{"queue", "queues"}, {"channel", "channels"},
+					       {"owner", "owners"}};
+	for (size_t k = 0; k < 3; k++) {
+		const struct sg_pnode *sec = sg_pnode_get(root, kinds[k][1]);
+		for (size_t i = 0; sec && sec->kind == SG_PN_MAP && i < sec->n; i++) {
+			int used = 0;
+			for (size_t r = 0; r < l->n_refs && !used; r++)
+				used = !strcmp(l->refs[r].kind, kinds[k][0]) &&
+				       !strcmp(l->refs[r].n->text, sec->keys[i]);
+			if (!used)
+				sg_pdiag(l, SG_DIAG_WARNING, sec->key_nodes[i],
+					 "%s '%s' is defined but nothing refers to it", kinds[k][0],
+					 sec->keys[i]);
+		}
+	}
+}
+
 /* ---- typed tables --------------------------------------------------- */
 
 static const char *const tier_names[] = {"low", "medium", "high"};
@@ -852,6 +872,7 @@ static int finish_load(struct sg_loader *l, struct sg_pnode *root, struct sg_err
 	collect_lookups(l, sg_pnode_get(root, "sops"), 0);
 	sg_schema_validate(l, root, "", "", 0);
 	resolve_refs(l, root);
+	unused_names(l, root);
 	p->root = root;
 	if (l->d->errors)
 		return -SG_EPOLICY;

@@ -124,6 +124,10 @@ int sg_expr_simple_compare(const struct sg_expr *e, const char **path,
  * (The checker uses it to find never rules that always stop an intent.) */
 int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const char *value);
 
+/* If e is (or starts with the `or` term) `any(PATH, [constants])`, fills
+ * them and returns 1: rows holding whenever PATH has one of the items. */
+int sg_expr_any_list(const struct sg_expr *e, const char **path, const struct sg_value **list);
+
 /* Literal parsers shared with the loader: "15m" -> 900, "$5,000" -> 5000,
  * "5000 USD" -> 5000, "92%" -> 0.92. Return 0 or -1. */
 int sg_parse_duration(const char *s, double *out);

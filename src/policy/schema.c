@@ -159,7 +159,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"step", "project", SG_T_STR, 0, NULL, "create_issue: tracker project key."},
 	{"step", "summary", SG_T_STR, 0, NULL, "create_issue: issue title (may use {field.path})."},
 	{"step", "to", SG_T_REF, 0, "owner", "notify/escalate: owner notified."},
-	{"step", "channel", SG_T_REF, 0, "channel", "notify: channel used."},
+	{"step", "channel", SG_T_REF, 0, "channel", "notify, create_issue: channel (or tracker) used."},
 	{"step", "within", SG_T_DURATION, 0, NULL, "notify: deadline."},
 	{"step", "message", SG_T_STR, 0, NULL, "notify: text (may use {field.path})."},
 	{"step", "queue", SG_T_REF, 0, "queue", "assign: queue."},
