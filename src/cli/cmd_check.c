@@ -15,7 +15,8 @@ static int run(int argc, char **argv);
 const struct sg_cmd sg_cmd_check = {
 	"check",
 	"validate a policy file and report every problem",
-	"sopgate check POLICY\n\n"
+	"sopgate check POLICY\n"
+	"       sopgate check --schema   (print the key reference as Markdown)\n\n"
 	"Loads POLICY (and its includes), checks every key, type, expression and\n"
 	"reference, then the static analysis (intents without a tier, rules that can\n"
 	"never fire, overlapping escalations, thresholds out of order...).\n"
@@ -26,6 +27,13 @@ const struct sg_cmd sg_cmd_check = {
 
 static int run(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--schema")) {
+		struct sg_buf md = SG_BUF_INIT;
+		sg_policy_schema_markdown(&md);
+		fwrite(md.data, 1, md.len, stdout);
+		sg_buf_release(&md);
+		return SG_EXIT_OK;
+	}
 	if (argc != 2 || argv[1][0] == '-')
 		return sg_cli_usage_error(&sg_cmd_check, "expected one POLICY file");
 	struct sg_diags d;

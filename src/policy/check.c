@@ -74,6 +74,18 @@ static int interval(const struct sg_expr *e, const char **path, double *lo, int 
 	return 1;
 }
 
+/* First item both lists hold, or NULL. */
+static const struct sg_value *common_item(const struct sg_value *a, const struct sg_value *b)
+{
+	for (size_t i = 0; i < a->len; i++)
+		for (size_t j = 0; j < b->len; j++)
+			if (a->items[i].type == SG_V_STR && b->items[j].type == SG_V_STR &&
+			    a->items[i].len == b->items[j].len &&
+			    !memcmp(a->items[i].str, b->items[j].str, a->items[i].len))
+				return &a->items[i];
+	return NULL;
+}
+
 static void check_escalations(const struct sg_policy *p, struct sg_diags *d)
 {
 	const struct sg_policy_rule *v = p->escalations;
@@ -96,6 +108,14 @@ static void check_escalations(const struct sg_policy *p, struct sg_diags *d)
 				break;
 			}
 			const char *pi, *pj;
+			const struct sg_value *li, *lj, *both;
+			if (sg_expr_any_list(v[i].when, &pi, &li) && sg_expr_any_list(v[j].when, &pj, &lj) &&
+			    !strcmp(pi, pj) && strcmp(v[i].owner, v[j].owner) &&
+			    (both = common_item(li, lj)))
+				at(d, SG_DIAG_WARNING, when_node(&v[i]),
+				   "escalation '%s' (owner %s) overlaps '%s' (line %u, owner %s): both match %s containing \"%.*s\"; the earlier row wins",
+				   v[i].name, v[i].owner, v[j].name, v[j].line, v[j].owner, pi,
+				   (int)both->len, both->str);
 			double loi, hii, loj, hij;
 			int a, b, c, e;
 			if (interval(v[i].when, &pi, &loi, &a, &hii, &b) &&
@@ -154,7 +174,69 @@ static int never_covers(const struct sg_policy_rule *r, const char *name)
 	for (size_t i = 0; i < r->n_names; i++)
 		if (!strcmp(r->names[i], name))
 			return 1;
+	return r->when && (sg_expr_implied_by_value(r->when, "intent", name) ||
+			   sg_expr_implied_by_value(r->when, "classification.intent", name));
+}
+
+static int step_named(const struct sg_policy_step *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].name && !strcmp(v[i].name, name))
+			return 1;
+		if (step_named(v[i].then_steps, v[i].n_then, name) ||
+		    step_named(v[i].else_steps, v[i].n_else, name))
+			return 1;
+	}
 	return 0;
+}
+
+static int rule_named(const struct sg_policy_rule *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Reasons the engine cites without a rule of the policy behind them. */
+static const char *const builtin_reasons[] = {"classifier-min-confidence", "kill-switch", NULL};
+
+/* Test expectations must name things the policy defines. */
+static void check_tests(const struct sg_policy *p, struct sg_diags *d)
+{
+	for (size_t i = 0; p->tests && i < p->tests->n; i++) {
+		const struct sg_pnode *t = p->tests->items[i];
+		const struct sg_pnode *exp = sg_pnode_get(t, "expect");
+		const char *name = sg_pnode_str(t, "name", "?");
+		const struct sg_pnode *er = sg_pnode_get(exp, "escalation_reason");
+		if (er && !rule_named(p->escalations, p->n_escalations, er->text))
+			at(d, SG_DIAG_ERROR, er, "test '%s' expects escalation '%s', which is not a row of 'escalations'",
+			   name, er->text);
+		const struct sg_pnode *steps = sg_pnode_get(exp, "sop_steps");
+		for (size_t k = 0; steps && k < steps->n; k++) {
+			int found = 0;
+			for (size_t j = 0; j < p->n_sops && !found; j++)
+				found = step_named(p->sop_list[j].steps, p->sop_list[j].n_steps,
+						   steps->items[k]->text);
+			if (!found)
+				at(d, SG_DIAG_ERROR, steps->items[k],
+				   "test '%s' expects SOP step '%s', which no SOP defines", name,
+				   steps->items[k]->text);
+		}
+		const struct sg_pnode *reasons = sg_pnode_get(exp, "reasons");
+		for (size_t k = 0; reasons && k < reasons->n; k++) {
+			const char *r = reasons->items[k]->text;
+			int found = rule_named(p->risk, p->n_risk, r) || rule_named(p->gates, p->n_gates, r) ||
+				    rule_named(p->escalations, p->n_escalations, r) ||
+				    rule_named(p->never, p->n_never, r);
+			for (int b = 0; !found && builtin_reasons[b]; b++)
+				found = !strcmp(builtin_reasons[b], r);
+			if (!found)
+				at(d, SG_DIAG_ERROR, reasons->items[k],
+				   "test '%s' expects reason '%s', which is neither a rule of the policy nor a built-in reason (classifier-min-confidence, kill-switch)",
+				   name, r);
+		}
+	}
 }
 
 void sg_policy_check(const struct sg_policy *p, struct sg_diags *d)
@@ -202,6 +284,7 @@ void sg_policy_check(const struct sg_policy *p, struct sg_diags *d)
 			at(d, SG_DIAG_WARNING, tr, "sop '%s' can never run: its trigger is always false",
 			   p->sops->keys[i]);
 	}
+	check_tests(p, d);
 	/* queues nobody routes to are fine; an empty intents table is not */
 	if (!p->n_intents)
 		at(d, SG_DIAG_ERROR, intents, "no intents: every ticket would go to triage");

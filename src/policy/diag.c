@@ -82,6 +82,7 @@ void sg_diags_add(struct sg_diags *d, enum sg_diag_severity sev, const char *fil
 	x->line = line;
 	x->col = col;
 	x->source_line = line_of(source, line);
+	x->seq = d->n;
 	if (!x->file || !x->msg) {
 		sg_free(x->file);
 		sg_free(x->msg);
@@ -101,14 +102,12 @@ static int cmp(const void *a, const void *b)
 		return x->line < y->line ? -1 : 1;
 	if (x->col != y->col)
 		return x->col < y->col ? -1 : 1;
-	return x < y ? -1 : x > y;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 void sg_diags_sort(struct sg_diags *d)
 {
-	/* stable: ties keep report order (cmp falls back to the address,
-	 * which is the report order before sorting moves things; good enough
-	 * because equal positions with different messages are rare) */
+	/* ties keep report order through seq */
 	if (d->n > 1)
 		qsort(d->v, d->n, sizeof *d->v, cmp);
 }

@@ -9,6 +9,7 @@
 #include "policy/policy.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ struct node {
 	uint32_t path_id;
 	const char *path;     /* OP_PATH, NUL-ended */
 	pcre2_code *re;
-	pcre2_match_data *md;
+	pcre2_match_data *md;   /* one per regex, guarded by lock */
+	pthread_mutex_t *lock;
 };
 
 struct sg_expr {
@@ -272,8 +274,13 @@ static int parse_string(struct parser *p)
 	while (p->pos < p->len && p->s[p->pos] != q) {
 		char c = p->s[p->pos++];
 		if (c == '\\' && p->pos < p->len) {
-			char e = p->s[p->pos++];
-			c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+			/* \" \' \\ \n \t are escapes; any other backslash is kept,
+			 * so regular expressions read naturally: "\d+" */
+			char e = p->s[p->pos];
+			if (e == '"' || e == '\'' || e == '\\' || e == 'n' || e == 't') {
+				p->pos++;
+				c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+			}
 		}
 		sg_buf_addc(&b, c);
 	}
@@ -386,7 +393,10 @@ static int compile_regex(struct parser *p, struct node *call, const struct node 
 		return -1;
 	}
 	call->md = pcre2_match_data_create(1, gc);
-	if (!call->md) {
+	call->lock = sg_arena_alloc(p->a, sizeof *call->lock);
+	if (call->lock)
+		pthread_mutex_init(call->lock, NULL);
+	if (!call->md || !call->lock) {
 		perr(p, pat->start, "out of memory");
 		return -1;
 	}
@@ -614,12 +624,12 @@ static int parse_cmp(struct parser *p)
 static int parse_not(struct parser *p)
 {
 	skip_ws(p);
-	if (++p->depth > SG_MAX_EXPR_DEPTH) {
-		perr(p, p->pos, "nested too deeply (limit %d)", SG_MAX_EXPR_DEPTH);
-		return -1;
-	}
 	int r;
 	if (word_is(p, "not")) {
+		if (++p->depth > SG_MAX_EXPR_DEPTH) {
+			perr(p, p->pos, "nested too deeply (limit %d)", SG_MAX_EXPR_DEPTH);
+			return -1;
+		}
 		size_t start = p->pos;
 		p->pos += 3;
 		int k = parse_not(p);
@@ -631,10 +641,10 @@ static int parse_not(struct parser *p)
 			p->nodes[r].nargs = 1;
 			finish(p, r);
 		}
+		p->depth--;
 	} else {
 		r = parse_cmp(p);
 	}
-	p->depth--;
 	return r;
 }
 
@@ -770,6 +780,49 @@ int sg_expr_simple_compare(const struct sg_expr *e, const char **path, const cha
 	return 1;
 }
 
+static int names_value(const struct sg_expr *e, uint32_t i, const char *path, const char *value)
+{
+	const struct node *n = &e->nodes[i];
+	size_t vl = strlen(value);
+	if (n->op == OP_OR)
+		return names_value(e, n->a, path, value) || names_value(e, n->b, path, value);
+	if (n->op != OP_EQ && n->op != OP_IN)
+		return 0;
+	const struct node *l = &e->nodes[n->a], *r = &e->nodes[n->b];
+	if (l->op != OP_PATH || strcmp(l->path, path))
+		return 0;
+	if (n->op == OP_EQ)
+		return r->op == OP_STR && r->v.len == vl && !memcmp(r->v.str, value, vl);
+	if (r->op != OP_LIST)
+		return 0;
+	for (size_t k = 0; k < r->v.len; k++)
+		if (r->v.items[k].type == SG_V_STR && r->v.items[k].len == vl &&
+		    !memcmp(r->v.items[k].str, value, vl))
+			return 1;
+	return 0;
+}
+
+int sg_expr_any_list(const struct sg_expr *e, const char **path, const struct sg_value **list)
+{
+	const struct node *n = &e->nodes[e->root];
+	if (n->op == OP_OR) /* the left-most term of an `or` chain */
+		while (n->op == OP_OR)
+			n = &e->nodes[n->a];
+	if (n->op != OP_ANY || n->nargs != 2)
+		return 0;
+	const struct node *l = &e->nodes[n->a], *r = &e->nodes[n->b];
+	if (l->op != OP_PATH || r->op != OP_LIST)
+		return 0;
+	*path = l->path;
+	*list = &r->v;
+	return 1;
+}
+
+int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const char *value)
+{
+	return names_value(e, e->root, path, value);
+}
+
 /* ---- evaluation ----------------------------------------------------- */
 
 int sg_value_truthy(const struct sg_value *v)
@@ -866,8 +919,12 @@ static int compare(uint8_t op, const struct sg_value *x, const struct sg_value *
 
 static int re_match(const struct node *n, const struct sg_value *v)
 {
-	if (v->type == SG_V_STR)
-		return pcre2_match(n->re, (PCRE2_SPTR)v->str, v->len, 0, 0, n->md, NULL) >= 0;
+	if (v->type == SG_V_STR) {
+		pthread_mutex_lock(n->lock);
+		int rc = pcre2_match(n->re, (PCRE2_SPTR)v->str, v->len, 0, 0, n->md, NULL);
+		pthread_mutex_unlock(n->lock);
+		return rc >= 0;
+	}
 	if (v->type == SG_V_LIST) {
 		for (size_t i = 0; i < v->len; i++)
 			if (re_match(n, &v->items[i]))

@@ -49,9 +49,13 @@ static int next_event(struct reader *r, yaml_event_t *ev)
 	struct sg_pnode at = {.file = r->file, .source = r->source,
 			      .line = (unsigned)r->yp.problem_mark.line + 1,
 			      .col = (unsigned)r->yp.problem_mark.column + 1};
-	sg_pdiag(r->l, SG_DIAG_ERROR, &at, "YAML syntax: %s%s%s",
-		 r->yp.problem ? r->yp.problem : "parse error",
-		 r->yp.context ? " " : "", r->yp.context ? r->yp.context : "");
+	if (r->yp.context)
+		sg_pdiag(r->l, SG_DIAG_ERROR, &at, "YAML syntax: %s %s started at line %u column %u",
+			 r->yp.problem ? r->yp.problem : "parse error", r->yp.context,
+			 (unsigned)r->yp.context_mark.line + 1, (unsigned)r->yp.context_mark.column + 1);
+	else
+		sg_pdiag(r->l, SG_DIAG_ERROR, &at, "YAML syntax: %s",
+			 r->yp.problem ? r->yp.problem : "parse error");
 	r->failed = 1;
 	return -1;
 }
@@ -498,15 +502,15 @@ static void collect_lookups(struct sg_loader *l, const struct sg_pnode *n, unsig
 
 /* ---- references ----------------------------------------------------- */
 
-static const struct { const char *kind, *section, *sub, *plural; } ref_kinds[] = {
-	{"queue", "queues", NULL, "queues"},
-	{"channel", "channels", NULL, "channels"},
-	{"owner", "owners", NULL, "owners"},
-	{"intent", "intents", NULL, "intents"},
-	{"ruleset", "guardrails", "rule_sets", "guardrail rule sets"},
-	{"model", "models", NULL, "models"},
-	{"prompt", "prompts", NULL, "prompts"},
-	{"sop", "sops", NULL, "sops"},
+static const struct { const char *kind, *section, *sub, *singular; } ref_kinds[] = {
+	{"queue", "queues", NULL, "queue"},
+	{"channel", "channels", NULL, "channel"},
+	{"owner", "owners", NULL, "owner"},
+	{"intent", "intents", NULL, "intent"},
+	{"ruleset", "guardrails", "rule_sets", "guardrail rule set"},
+	{"model", "models", NULL, "model"},
+	{"prompt", "prompts", NULL, "prompt"},
+	{"sop", "sops", NULL, "sop"},
 };
 
 static void resolve_refs(struct sg_loader *l, const struct sg_pnode *root)
@@ -529,9 +533,29 @@ static void resolve_refs(struct sg_loader *l, const struct sg_pnode *root)
 				o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", j ? ", " : "", sec->keys[j]);
 			if (sec && sec->kind == SG_PN_MAP && o + 40 >= sizeof known)
 				snprintf(known + o, sizeof known - o, ", ...");
-			sg_pdiag(l, SG_DIAG_ERROR, r->n, "unknown %s '%s' (%s%s)", r->kind, name,
+			sg_pdiag(l, SG_DIAG_ERROR, r->n, "unknown %s '%s' (%s%s)", ref_kinds[k].singular, name,
 				 o ? "defined: " : "", o ? known : "none defined");
 			break;
+		}
+	}
+}
+
+/* Declared names nothing refers to are usually a typo on the other side. */
+static void unused_names(struct sg_loader *l, const struct sg_pnode *root)
+{
+	static const char *const kinds[][2] = {{"queue", "queues"}, {"channel", "channels"},
+					       {"owner", "owners"}};
+	for (size_t k = 0; k < 3; k++) {
+		const struct sg_pnode *sec = sg_pnode_get(root, kinds[k][1]);
+		for (size_t i = 0; sec && sec->kind == SG_PN_MAP && i < sec->n; i++) {
+			int used = 0;
+			for (size_t r = 0; r < l->n_refs && !used; r++)
+				used = !strcmp(l->refs[r].kind, kinds[k][0]) &&
+				       !strcmp(l->refs[r].n->text, sec->keys[i]);
+			if (!used)
+				sg_pdiag(l, SG_DIAG_WARNING, sec->key_nodes[i],
+					 "%s '%s' is defined but nothing refers to it", kinds[k][0],
+					 sec->keys[i]);
 		}
 	}
 }
@@ -611,6 +635,134 @@ static int build_rules(struct sg_policy *p, const struct sg_pnode *list,
 	return 0;
 }
 
+static int build_steps(struct sg_policy *p, const struct sg_pnode *list,
+		       struct sg_policy_step **out, size_t *n_out)
+{
+	*out = NULL;
+	*n_out = 0;
+	if (!list || list->kind != SG_PN_LIST || !list->n)
+		return 0;
+	struct sg_policy_step *v = sg_arena_calloc(&p->arena, list->n, sizeof *v);
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct sg_pnode *n = list->items[i];
+		struct sg_policy_step *st = &v[i];
+		st->node = n;
+		st->file = n->file;
+		st->line = n->line;
+		st->name = sg_pnode_str(n, "name", NULL);
+		if (sg_pnode_get(n, "lookup")) {
+			st->kind = SG_STEP_LOOKUP;
+			st->lookup = sg_pnode_str(n, "lookup", NULL);
+			st->as = sg_pnode_str(n, "as", NULL);
+			st->key = sg_pnode_get(n, "key") ? sg_pnode_get(n, "key")->expr : NULL;
+		} else if (sg_pnode_get(n, "if")) {
+			st->kind = SG_STEP_IF;
+			st->cond = sg_pnode_get(n, "if")->expr;
+			if (build_steps(p, sg_pnode_get(n, "then"), &st->then_steps, &st->n_then) < 0 ||
+			    build_steps(p, sg_pnode_get(n, "else"), &st->else_steps, &st->n_else) < 0)
+				return -1;
+		} else {
+			st->kind = SG_STEP_ACTION;
+			st->action = sg_pnode_str(n, "action", NULL);
+			st->to = sg_pnode_str(n, "to", NULL);
+			st->queue = sg_pnode_str(n, "queue", NULL);
+			st->within_seconds = sg_pnode_num(n, "within", 0);
+		}
+	}
+	*out = v;
+	*n_out = list->n;
+	return 0;
+}
+
+static int build_more(struct sg_policy *p)
+{
+	const struct sg_pnode *r = p->root;
+	if (p->sops && p->sops->n) {
+		p->sop_list = sg_arena_calloc(&p->arena, p->sops->n, sizeof *p->sop_list);
+		if (!p->sop_list)
+			return -1;
+		for (size_t i = 0; i < p->sops->n; i++) {
+			struct sg_policy_sop *s = &p->sop_list[i];
+			s->name = p->sops->keys[i];
+			s->node = p->sops->items[i];
+			const struct sg_pnode *tr = sg_pnode_get(s->node, "trigger");
+			s->trigger = tr ? tr->expr : NULL;
+			s->sla_seconds = sg_pnode_num(s->node, "sla", 0);
+			if (build_steps(p, sg_pnode_get(s->node, "steps"), &s->steps, &s->n_steps) < 0)
+				return -1;
+		}
+		p->n_sops = p->sops->n;
+	}
+	const struct sg_pnode *perms = sg_pnode_get(r, "permissions");
+	if (perms && perms->n) {
+		p->permissions = sg_arena_calloc(&p->arena, perms->n, sizeof *p->permissions);
+		if (!p->permissions)
+			return -1;
+		for (size_t i = 0; i < perms->n; i++) {
+			struct sg_policy_permission *pm = &p->permissions[i];
+			const char *g = sg_pnode_str(perms->items[i], "grant", "");
+			const char *colon = strchr(g, ':'), *on = strstr(g, " on ");
+			pm->node = perms->items[i];
+			pm->resource = sg_arena_strndup(&p->arena, g, (size_t)(colon - g));
+			pm->action = sg_arena_strndup(&p->arena, colon + 1, (size_t)(on - colon - 1));
+			pm->target = on + 4;
+			pm->requires_approval = sg_pnode_bool(pm->node, "requires_approval", 0);
+			pm->approval_channel = sg_pnode_str(pm->node, "approval_channel", NULL);
+			if (!pm->resource || !pm->action)
+				return -1;
+		}
+		p->n_permissions = perms->n;
+	}
+	const struct sg_pnode *b = sg_pnode_get(r, "budgets"), *qa = sg_pnode_get(r, "qa");
+	p->budgets.max_tokens_per_session = sg_pnode_num(b, "max_tokens_per_session", 0);
+	p->budgets.max_sessions_per_day = sg_pnode_num(b, "max_sessions_per_day", 0);
+	p->budgets.max_cost_per_day = sg_pnode_num(b, "max_cost_per_day", 0);
+	p->budgets.on_exceeded = sg_pnode_str(b, "on_exceeded", "summarize_only");
+	p->qa.sample_size = sg_pnode_num(qa, "sample_size", 0);
+	p->qa.sample_rate = sg_pnode_num(qa, "sample_rate", 0);
+	p->qa.pause_below = sg_pnode_num(qa, "pause_below", 0);
+	p->qa.expand_above = sg_pnode_num(qa, "expand_above", 0);
+	p->qa.expand_after_weeks = sg_pnode_num(qa, "expand_after_weeks", 0);
+	return 0;
+}
+
+json_t *sg_pnode_to_json(const struct sg_pnode *n)
+{
+	json_t *j = NULL;
+	switch (n->kind) {
+	case SG_PN_NULL: return json_null();
+	case SG_PN_BOOL: return json_boolean(n->b);
+	case SG_PN_NUM:
+		if (n->num == (double)(json_int_t)n->num && n->num > -9e15 && n->num < 9e15)
+			return json_integer((json_int_t)n->num);
+		return json_real(n->num);
+	case SG_PN_STR: return json_string(n->text);
+	case SG_PN_LIST:
+		j = json_array();
+		for (size_t i = 0; j && i < n->n; i++) {
+			json_t *x = sg_pnode_to_json(n->items[i]);
+			if (!x || json_array_append_new(j, x) < 0) {
+				json_decref(j);
+				return NULL;
+			}
+		}
+		return j;
+	case SG_PN_MAP:
+		j = json_object();
+		for (size_t i = 0; j && i < n->n; i++) {
+			json_t *x = sg_pnode_to_json(n->items[i]);
+			if (!x || json_object_set_new(j, n->keys[i], x) < 0) {
+				json_decref(j);
+				return NULL;
+			}
+		}
+		return j;
+	}
+	return NULL;
+}
+
 static int build_tables(struct sg_policy *p)
 {
 	const struct sg_pnode *r = p->root;
@@ -649,7 +801,7 @@ static int build_tables(struct sg_policy *p)
 	p->tests = sg_pnode_get(r, "tests");
 	p->sops = sg_pnode_get(r, "sops");
 	p->kill_switch = sg_pnode_bool(sg_pnode_get(r, "kill_switch"), "enabled", 0);
-	return 0;
+	return build_more(p);
 }
 
 /* ---- canonical form and version ------------------------------------- */
@@ -720,6 +872,7 @@ static int finish_load(struct sg_loader *l, struct sg_pnode *root, struct sg_err
 	collect_lookups(l, sg_pnode_get(root, "sops"), 0);
 	sg_schema_validate(l, root, "", "", 0);
 	resolve_refs(l, root);
+	unused_names(l, root);
 	p->root = root;
 	if (l->d->errors)
 		return -SG_EPOLICY;

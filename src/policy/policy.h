@@ -27,6 +27,7 @@ struct sg_diag {
 	unsigned line, col; /* 1-based; 0 when unknown */
 	char *msg;         /* owned */
 	char *source_line; /* the offending line without newline, owned, may be NULL */
+	size_t seq;        /* report order: ties in sg_diags_sort keep it */
 };
 
 struct sg_diags {
@@ -96,9 +97,9 @@ struct sg_expr *sg_expr_parse(struct sg_arena *a, const char *src, size_t len,
 			      struct sg_diags *diags);
 
 /* Evaluates e; *out is its value. trace (may be NULL) is appended to.
- * Never allocates. Returns 0, or the resolver's negative error. Expressions
- * using matches() share one match block per regex: evaluate one policy's
- * expressions from one thread at a time, or load one policy per thread. */
+ * Never allocates. Returns 0, or the resolver's negative error. Safe to
+ * call from several threads on one loaded policy (each regex's match block
+ * is guarded by its own mutex; everything else is read-only). */
 int sg_expr_eval(const struct sg_expr *e, sg_resolver_fn resolve, void *ctx,
 		 struct sg_expr_trace *trace, struct sg_value *out);
 /* Truthiness used by `and`, `or`, `not` and conditions. */
@@ -117,6 +118,15 @@ unsigned sg_expr_nodes(const struct sg_expr *e);
  * op is one of "<", "<=", ">", ">=", "==", "!=". */
 int sg_expr_simple_compare(const struct sg_expr *e, const char **path,
 			   const char **op, double *num);
+
+/* 1 when e holds for every ticket whose `path` equals the string value:
+ * e is `path == "value"`, `path in [..., "value"]`, or an `or` of those.
+ * (The checker uses it to find never rules that always stop an intent.) */
+int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const char *value);
+
+/* If e is (or starts with the `or` term) `any(PATH, [constants])`, fills
+ * them and returns 1: rows holding whenever PATH has one of the items. */
+int sg_expr_any_list(const struct sg_expr *e, const char **path, const struct sg_value **list);
 
 /* Literal parsers shared with the loader: "15m" -> 900, "$5,000" -> 5000,
  * "5000 USD" -> 5000, "92%" -> 0.92. Return 0 or -1. */
@@ -188,6 +198,43 @@ struct sg_policy_rule {
 	size_t n_names;
 };
 
+enum sg_step_kind { SG_STEP_LOOKUP, SG_STEP_IF, SG_STEP_ACTION };
+
+/* One SOP step; `node` holds the action's other keys (project, summary,
+ * message, template, field, value, channel...). */
+struct sg_policy_step {
+	enum sg_step_kind kind;
+	const char *name;            /* may be NULL: cite "step N" */
+	const char *lookup, *as;     /* LOOKUP: record kind ("crm.account"), bound name */
+	const struct sg_expr *key;   /* LOOKUP */
+	const struct sg_expr *cond;  /* IF */
+	struct sg_policy_step *then_steps, *else_steps; /* IF */
+	size_t n_then, n_else;
+	const char *action;          /* ACTION: create_issue, notify, assign, reply, set_field, escalate */
+	const char *to, *queue;      /* notify/escalate owner; assign queue */
+	double within_seconds;       /* notify deadline, 0 when absent */
+	const struct sg_pnode *node;
+	const char *file;
+	unsigned line;
+};
+
+struct sg_policy_sop {
+	const char *name;
+	const struct sg_expr *trigger;
+	double sla_seconds;
+	struct sg_policy_step *steps;
+	size_t n_steps;
+	const struct sg_pnode *node;
+};
+
+/* `grant: resource:action on target` split up. */
+struct sg_policy_permission {
+	const char *resource, *action, *target; /* "tickets", "respond", "queue/tier-1" */
+	int requires_approval;
+	const char *approval_channel;
+	const struct sg_pnode *node;
+};
+
 struct sg_policy_thresholds {
 	double classifier_min;   /* classifier.min_confidence */
 	double band_high_intent, band_high_sentiment;
@@ -208,6 +255,17 @@ struct sg_policy {
 	size_t n_risk, n_gates, n_escalations, n_never;
 	const struct sg_pnode *tests;  /* list, may be NULL */
 	const struct sg_pnode *sops;   /* map name -> sop, may be NULL */
+	struct sg_policy_sop *sop_list;
+	size_t n_sops;
+	struct sg_policy_permission *permissions;
+	size_t n_permissions;
+	struct {
+		double max_tokens_per_session, max_sessions_per_day, max_cost_per_day; /* 0: none */
+		const char *on_exceeded;
+	} budgets;
+	struct {
+		double sample_size, sample_rate, pause_below, expand_above, expand_after_weeks;
+	} qa;
 	int kill_switch;               /* kill_switch.enabled */
 	const char **paths;            /* interned field paths, by id */
 	size_t n_paths, cap_paths;
@@ -230,6 +288,11 @@ void sg_policy_check(const struct sg_policy *p, struct sg_diags *diags);
 const struct sg_policy_intent *sg_policy_intent(const struct sg_policy *p, const char *name);
 const struct sg_pnode *sg_policy_section(const struct sg_policy *p, const char *name);
 const char *sg_policy_path_name(const struct sg_policy *p, uint32_t id);
+
+/* A tree as JSON (new reference; NULL on allocation failure): test
+ * tickets are free-form YAML that the engine reads as a ticket event. */
+struct json_t;
+struct json_t *sg_pnode_to_json(const struct sg_pnode *n);
 
 /* Canonical JSON of a tree (sorted keys): what the version hashes. */
 void sg_policy_canonical(struct sg_buf *out, const struct sg_pnode *n);

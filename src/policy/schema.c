@@ -159,7 +159,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"step", "project", SG_T_STR, 0, NULL, "create_issue: tracker project key."},
 	{"step", "summary", SG_T_STR, 0, NULL, "create_issue: issue title (may use {field.path})."},
 	{"step", "to", SG_T_REF, 0, "owner", "notify/escalate: owner notified."},
-	{"step", "channel", SG_T_REF, 0, "channel", "notify: channel used."},
+	{"step", "channel", SG_T_REF, 0, "channel", "notify, create_issue: channel (or tracker) used."},
 	{"step", "within", SG_T_DURATION, 0, NULL, "notify: deadline."},
 	{"step", "message", SG_T_STR, 0, NULL, "notify: text (may use {field.path})."},
 	{"step", "queue", SG_T_REF, 0, "queue", "assign: queue."},
@@ -197,6 +197,8 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"given", "sentiment_confidence", SG_T_RATIO, 0, NULL, "Sentiment confidence."},
 	{"given", "frustration", SG_T_NUM, 0, NULL, "Frustration 0-10."},
 	{"given", "urgency", SG_T_ENUM, 0, "P0|P1|P2|P3", "Urgency."},
+	{"given", "language", SG_T_STR, 0, NULL, "Language code."},
+	{"given", "kill_switch", SG_T_BOOL, 0, NULL, "Run the test as if the kill switch were on."},
 	{"expect", "gate", SG_T_ENUM, 0, GATES, "Expected gate."},
 	{"expect", "risk_tier", SG_T_ENUM, 0, "low|medium|high", "Expected risk tier."},
 	{"expect", "confidence_band", SG_T_ENUM, 0, "low|medium|high", "Expected band."},
@@ -230,8 +232,14 @@ const char *sg_stype_name(enum sg_stype t) { return type_names[t]; }
 
 static const char *kind_name(enum sg_pnode_kind k)
 {
-	static const char *const n[] = {"null", "boolean", "number", "string", "list", "map"};
+	static const char *const n[] = {"null", "a boolean", "a number", "a string", "a list", "a map"};
 	return n[k];
+}
+
+static const char *an(enum sg_stype t)
+{
+	const char *n = type_names[t];
+	return n[0] == 'a' || n[0] == 'e' || n[0] == 'i' || n[0] == 'o' ? "an" : "a";
 }
 
 static int is_scalar(const struct sg_pnode *n)
@@ -313,14 +321,14 @@ static void check_scalar(struct sg_loader *l, struct sg_pnode *n,
 	switch (k->type) {
 	case SG_T_STR:
 		if (n->kind != SG_PN_STR && n->kind != SG_PN_NUM)
-			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a string, found %s %s", where,
-				 n->kind == SG_PN_LIST || n->kind == SG_PN_MAP ? "a" : "", kind_name(n->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a string, found %s", where,
+				 kind_name(n->kind));
 		return;
 	case SG_T_NUM: case SG_T_INT: case SG_T_RATIO: case SG_T_DURATION: case SG_T_MONEY:
 		if (to_number(n, k->type) < 0) {
-			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a %s, found %s%s%s%s", where,
-				 type_names[k->type], n->text ? "'" : "a ", n->text ? n->text : kind_name(n->kind),
-				 n->text ? "'" : "", "");
+			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected %s %s, found %s%s%s", where,
+				 an(k->type), type_names[k->type], n->text ? "'" : "",
+				 n->text ? n->text : kind_name(n->kind), n->text ? "'" : "");
 			return;
 		}
 		if (k->type == SG_T_RATIO && (n->num < 0 || n->num > 1))
@@ -335,16 +343,17 @@ static void check_scalar(struct sg_loader *l, struct sg_pnode *n,
 	case SG_T_BOOL:
 		if (n->kind != SG_PN_BOOL)
 			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected true or false, found %s%s%s", where,
-				 n->text ? "'" : "a ", n->text ? n->text : kind_name(n->kind), n->text ? "'" : "");
+				 n->text ? "'" : "", n->text ? n->text : kind_name(n->kind), n->text ? "'" : "");
 		return;
 	default:
 		break;
 	}
 	if (n->kind != SG_PN_STR && !(n->kind == SG_PN_BOOL && k->type == SG_T_EXPR) &&
 	    !(n->kind == SG_PN_NUM && k->type != SG_T_EXPR)) {
-		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a %s, found %s %s", where,
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected %s %s, found %s", where,
+			 k->type == SG_T_ENUM || k->type == SG_T_REF ? "a" : an(k->type),
 			 k->type == SG_T_ENUM || k->type == SG_T_REF ? "string" : type_names[k->type],
-			 n->kind == SG_PN_LIST || n->kind == SG_PN_MAP ? "a" : "", kind_name(n->kind));
+			 kind_name(n->kind));
 		return;
 	}
 	switch (k->type) {
@@ -429,6 +438,8 @@ static void key_list(char *out, size_t size, const char *in)
 					      sg_policy_schema[i].key);
 }
 
+static const struct sg_pnode *mget(const struct sg_pnode *n, const char *key);
+
 static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 			   const struct sg_schema_key *k, const char *where, unsigned depth)
 {
@@ -439,8 +450,8 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		return;
 	case SG_T_DICT:
 		if (v->kind != SG_PN_MAP) {
-			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a map of named entries, found %s %s",
-				 where, v->kind == SG_PN_LIST ? "a" : "", kind_name(v->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a map of named entries, found %s",
+				 where, kind_name(v->kind));
 			return;
 		}
 		for (size_t i = 0; i < v->n; i++) {
@@ -450,27 +461,37 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		return;
 	case SG_T_LIST:
 		if (v->kind != SG_PN_LIST) {
-			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s %s", where,
-				 v->kind == SG_PN_MAP ? "a" : "", kind_name(v->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s", where,
+				 kind_name(v->kind));
 			return;
 		}
 		for (size_t i = 0; i < v->n; i++) {
 			pathf(sub, sizeof sub, "%s[%zu]", where, i);
 			sg_schema_validate(l, v->items[i], k->sub, sub, depth + 1);
+			/* names are cited in decisions: one meaning each */
+			const struct sg_pnode *name = mget(v->items[i], "name");
+			for (size_t j = 0; name && name->text && j < i; j++) {
+				const struct sg_pnode *other = mget(v->items[j], "name");
+				if (other && other->text && !strcmp(other->text, name->text)) {
+					sg_pdiag(l, SG_DIAG_ERROR, name, "'%s': duplicate name '%s' (first at line %u)",
+						 where, name->text, other->line);
+					break;
+				}
+			}
 		}
 		return;
 	case SG_T_STRLIST: case SG_T_REFLIST: case SG_T_ENUMLIST:
 		if (v->kind != SG_PN_LIST) {
-			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s %s", where,
-				 v->kind == SG_PN_MAP ? "a" : "", kind_name(v->kind));
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a list, found %s", where,
+				 kind_name(v->kind));
 			return;
 		}
 		for (size_t i = 0; i < v->n; i++) {
 			struct sg_pnode *it = v->items[i];
 			pathf(sub, sizeof sub, "%s[%zu]", where, i);
 			if (it->kind != SG_PN_STR && it->kind != SG_PN_NUM) {
-				sg_pdiag(l, SG_DIAG_ERROR, it, "'%s': expected a string, found %s %s", sub,
-					 is_scalar(it) ? "" : "a", kind_name(it->kind));
+				sg_pdiag(l, SG_DIAG_ERROR, it, "'%s': expected a string, found %s", sub,
+					 kind_name(it->kind));
 			} else if (k->type == SG_T_REFLIST) {
 				add_ref(l, k->sub, it);
 			} else if (k->type == SG_T_ENUMLIST && !enum_has(k->sub, it->text)) {
@@ -487,7 +508,8 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 			if (v->kind == SG_PN_NULL)
 				sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': missing value", where);
 			else
-				sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a %s, found a %s", where,
+				sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected %s %s, found %s", where,
+					 k->type == SG_T_ENUM || k->type == SG_T_REF ? "a" : an(k->type),
 					 k->type == SG_T_ENUM || k->type == SG_T_REF ? "string" : type_names[k->type],
 					 kind_name(v->kind));
 			return;
@@ -572,8 +594,8 @@ void sg_schema_validate(struct sg_loader *l, struct sg_pnode *n, const char *in,
 		return;
 	}
 	if (n->kind != SG_PN_MAP) {
-		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a map, found %s %s", label,
-			 n->kind == SG_PN_LIST ? "a" : "", kind_name(n->kind));
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': expected a map, found %s", label,
+			 kind_name(n->kind));
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
