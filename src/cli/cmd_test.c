@@ -61,6 +61,8 @@ static const char *field(const struct sg_decision *d, const char *k, char *buf, 
 	B(csat_requested)
 #undef S
 #undef B
+	if (!strcmp(k, "escalation"))
+		return d->escalation.rule ? d->escalation.rule : "null";
 	if (!strcmp(k, "escalation_owner"))
 		return d->escalation.owner ? d->escalation.owner : "null";
 	if (!strcmp(k, "escalation_channel"))

@@ -125,6 +125,7 @@ void sg_decision_to_json(const struct sg_decision *d, struct sg_buf *b)
 		str(b, "owner", d->escalation.owner, &g);
 		integer(b, "sla_minutes", d->escalation.sla_minutes, &g);
 		str(b, "channel", d->escalation.channel, &g);
+		str(b, "rule", d->escalation.rule, &g);
 		sg_buf_addc(b, '}');
 	} else {
 		sg_buf_add(b, "null", 4);

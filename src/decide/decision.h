@@ -36,6 +36,7 @@ struct sg_step {
 
 struct sg_escalation {
 	const char *owner, *channel; /* NULL when not escalated */
+	const char *rule;            /* the escalation row that matched */
 	int sla_minutes;
 };
 

@@ -86,14 +86,11 @@ static int build_scanner(struct sg_engine *e, const char *data_dir, struct sg_er
 			rules[i].id = sg_pnode_str(c, "name", "custom");
 			rules[i].type = sg_pnode_str(c, "type", "CUSTOM");
 			rules[i].pattern = sg_pnode_str(c, "pattern", "");
-			/* a custom pattern marked allow is simply not a finding
-			 * (an order number is no guardrail hit) */
-			const char *act = sg_pnode_str(c, "action", NULL);
-			rules[i].action = act && !strcmp(act, "allow") ? SG_SCAN_ALLOW
-								      : policy_action(act);
-			rules[i].flags = !strcmp(applies, "input")    ? SG_SCAN_RULE_INPUT
-					 : !strcmp(applies, "output") ? SG_SCAN_RULE_OUTPUT
-								      : 0;
+			rules[i].action = policy_action(sg_pnode_str(c, "action", NULL));
+			rules[i].flags = SG_SCAN_RULE_CASELESS |
+					 (!strcmp(applies, "input")    ? SG_SCAN_RULE_INPUT
+					  : !strcmp(applies, "output") ? SG_SCAN_RULE_OUTPUT
+								       : 0);
 		}
 		o.rules = rules;
 		o.nrules = custom->n;

@@ -340,7 +340,7 @@ static void test_kill_switch(void **state)
 				       "\"customer\":{\"tier\":\"free\"}}", SURE);
 	assert_string_equal(d->ai_mode, "summarize_only");
 	assert_string_equal(d->gate, "agent_review");
-	assert_true(has_reason(d, "kill_switch"));
+	assert_true(has_reason(d, "kill-switch"));
 }
 
 int main(void)

@@ -36,6 +36,10 @@ static int collect_types(struct sg_decide_run *r, const struct sg_scan_result *r
 		const struct sg_scan_finding *f = &res->findings[i];
 		int t = sg_scan_type_from_name(f->type);
 		const char *set = t >= 0 ? r->e->set_of_type[t] : "custom";
+		/* a custom type that is only flagged (an order number, a privacy
+		 * request) routes through conditions but is no guardrail hit */
+		if (t < 0 && f->action == SG_SCAN_FLAG)
+			continue;
 		sg_decision_add_type(r->d, set ? set : "custom");
 		r->d->guardrail_triggered = 1;
 		if (f->action == SG_SCAN_BLOCK)
@@ -46,14 +50,12 @@ static int collect_types(struct sg_decide_run *r, const struct sg_scan_result *r
 	return 0;
 }
 
-static int has_risk_type(const char *const *types, size_t n, const struct sg_engine *e)
+/* A guardrail hit other than masked personal data. */
+static int risk_hit(const struct sg_decision *d)
 {
-	for (size_t i = 0; i < n; i++) {
-		int t = sg_scan_type_from_name(types[i]);
-		const char *set = t >= 0 ? e->set_of_type[t] : NULL;
-		if (!set || strcmp(set, "pii"))
-			return 1; /* anything but masked personal data */
-	}
+	for (size_t i = 0; i < d->nguardrail_types; i++)
+		if (strcmp(d->guardrail_types[i], "pii"))
+			return 1;
 	return 0;
 }
 
@@ -332,7 +334,7 @@ static int auto_send_ok(struct sg_decide_run *r, const struct gate_state *g,
 	if (sg_pnode_bool(as, "require_preapproved", 1) && !(it && it->auto_send))
 		return 0;
 	if (sg_pnode_bool(as, "require_no_triggers", 1) &&
-	    (g->fired || r->d->escalated || has_risk_type(r->in_types, r->n_in_types, r->e) ||
+	    (g->fired || r->d->escalated || risk_hit(r->d) ||
 	     r->n_out_types || !strcmp(r->d->guardrail_action, "blocked")))
 		return 0;
 	*why = sg_arena_printf(&r->arena,
@@ -465,6 +467,7 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 		out->escalation.owner = esc->owner;
 		out->escalation.channel = esc->channel;
 		out->escalation.sla_minutes = (int)(esc->sla_seconds / 60);
+		out->escalation.rule = esc->name;
 		reason(r, esc->name, esc->file, esc->line, cite);
 		raise_gate(&g, SG_GATE_AGENT_REVIEW);
 		char *due = sg_arena_alloc(&r->arena, 25);
@@ -497,9 +500,10 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	if (tier == SG_TIER_HIGH || g.gate == SG_GATE_HUMAN_ONLY || triage ||
 	    r->c.intent_confidence < p->th.summarize_below || !strcmp(out->confidence_band, "low"))
 		out->ai_mode = "summarize_only";
-	if (p->kill_switch) {
+	const json_t *gk = given ? json_object_get(given, "kill_switch") : NULL;
+	if (p->kill_switch || json_is_true(gk)) {
 		out->ai_mode = "summarize_only";
-		reason(r, "kill_switch", NULL, 0, "the kill switch forces summarize-only");
+		reason(r, "kill-switch", NULL, 0, "the kill switch forces summarize-only");
 		if (g.gate == SG_GATE_AUTO_SEND)
 			g.gate = SG_GATE_AGENT_REVIEW;
 	}

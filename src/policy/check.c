@@ -5,6 +5,7 @@
  * caught by a never rule, thresholds out of order).
  */
 #include "policy/policy.h"
+#include "scan/scan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,7 +209,7 @@ static void check_tests(const struct sg_policy *p, struct sg_diags *d)
 		const struct sg_pnode *t = p->tests->items[i];
 		const struct sg_pnode *exp = sg_pnode_get(t, "expect");
 		const char *name = sg_pnode_str(t, "name", "?");
-		const struct sg_pnode *er = sg_pnode_get(exp, "escalation_reason");
+		const struct sg_pnode *er = sg_pnode_get(exp, "escalation");
 		if (er && !rule_named(p->escalations, p->n_escalations, er->text))
 			at(d, SG_DIAG_ERROR, er, "test '%s' expects escalation '%s', which is not a row of 'escalations'",
 			   name, er->text);
@@ -239,8 +240,60 @@ static void check_tests(const struct sg_policy *p, struct sg_diags *d)
 	}
 }
 
+/* Scanner type names used in conditions must be types the scanner reports
+ * (built-in or a custom pattern's type): a misspelt type never matches. */
+struct type_ctx {
+	const struct sg_policy *p;
+	struct sg_diags *d;
+	const struct sg_pnode *at;
+};
+
+static int custom_type(const struct sg_policy *p, const char *name, size_t len)
+{
+	const struct sg_pnode *c = sg_pnode_get(sg_pnode_get(p->root, "guardrails"), "custom");
+	for (size_t i = 0; c && c->kind == SG_PN_LIST && i < c->n; i++) {
+		const char *t = sg_pnode_str(c->items[i], "type", "");
+		if (strlen(t) == len && !memcmp(t, name, len))
+			return 1;
+	}
+	return 0;
+}
+
+static void check_type_list(void *ud, const char *path, const struct sg_value *list)
+{
+	struct type_ctx *c = ud;
+	if (strcmp(path, "scan.input.types") && strcmp(path, "scan.output.types"))
+		return;
+	for (size_t i = 0; i < list->len; i++) {
+		const struct sg_value *v = &list->items[i];
+		char name[64];
+		if (v->type != SG_V_STR || v->len >= sizeof(name))
+			continue;
+		memcpy(name, v->str, v->len);
+		name[v->len] = '\0';
+		if (sg_scan_type_from_name(name) >= 0 || custom_type(c->p, v->str, v->len))
+			continue;
+		at(c->d, SG_DIAG_ERROR, c->at,
+		   "'%s' is not a scanner type (built-in types are listed in docs/policy.md; "
+		   "a custom pattern can add it with `type: %s`)", name, name);
+	}
+}
+
+static void check_scan_types(const struct sg_policy *p, struct sg_diags *d)
+{
+	const struct sg_policy_rule *sets[] = {p->risk, p->gates, p->escalations, p->never};
+	const size_t ns[] = {p->n_risk, p->n_gates, p->n_escalations, p->n_never};
+	for (size_t s = 0; s < 4; s++)
+		for (size_t i = 0; i < ns[s]; i++) {
+			struct type_ctx c = {p, d, sg_pnode_get(sets[s][i].node, "when")};
+			if (c.at)
+				sg_expr_each_any(sets[s][i].when, check_type_list, &c);
+		}
+}
+
 void sg_policy_check(const struct sg_policy *p, struct sg_diags *d)
 {
+	check_scan_types(p, d);
 	const struct sg_pnode *intents = sg_pnode_get(p->root, "intents");
 	for (size_t i = 0; i < p->n_intents; i++) {
 		const struct sg_policy_intent *it = &p->intents[i];

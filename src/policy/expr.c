@@ -818,6 +818,20 @@ int sg_expr_any_list(const struct sg_expr *e, const char **path, const struct sg
 	return 1;
 }
 
+void sg_expr_each_any(const struct sg_expr *e,
+		      void (*fn)(void *ud, const char *path, const struct sg_value *list),
+		      void *ud)
+{
+	for (uint32_t i = 0; e && i < e->n; i++) {
+		const struct node *n = &e->nodes[i];
+		if (n->op != OP_ANY || n->nargs != 2)
+			continue;
+		const struct node *l = &e->nodes[n->a], *r = &e->nodes[n->b];
+		if (l->op == OP_PATH && r->op == OP_LIST)
+			fn(ud, l->path, &r->v);
+	}
+}
+
 int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const char *value)
 {
 	return names_value(e, e->root, path, value);

@@ -127,6 +127,11 @@ int sg_expr_implied_by_value(const struct sg_expr *e, const char *path, const ch
 /* If e is (or starts with the `or` term) `any(PATH, [constants])`, fills
  * them and returns 1: rows holding whenever PATH has one of the items. */
 int sg_expr_any_list(const struct sg_expr *e, const char **path, const struct sg_value **list);
+/* Calls fn for every `any(PATH, [list])` term of e (the checker uses it to
+ * verify scanner type names). */
+void sg_expr_each_any(const struct sg_expr *e,
+		      void (*fn)(void *ud, const char *path, const struct sg_value *list),
+		      void *ud);
 
 /* Literal parsers shared with the loader: "15m" -> 900, "$5,000" -> 5000,
  * "5000 USD" -> 5000, "92%" -> 0.92. Return 0 or -1. */
