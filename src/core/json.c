@@ -19,9 +19,15 @@ int sg_json_parse(json_t **out, const char *s, size_t len, struct sg_error *err)
 	json_error_t je;
 	*out = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
 				      JSON_ALLOW_NUL, &je);
-	if (!*out)
+	if (!*out) {
+		/* jansson quotes the text near the error; that text may be a
+		 * customer's card number, so the message stops before it */
+		char *near = strstr(je.text, " near '");
+		if (near)
+			*near = '\0';
 		return sg_error_set(err, SG_EJSON, "invalid JSON at line %d column %d: %s",
 				    je.line, je.column, je.text);
+	}
 	return 0;
 }
 
