@@ -25,7 +25,7 @@ LDLIBS  += $(PKG_LIBS)
 
 MODULES := $(sort $(dir $(wildcard src/*/)))
 ALL_C   := $(wildcard src/*/*.c)
-TEST_C  := $(filter %_test.c,$(ALL_C))
+TEST_C  := $(filter-out src/cli/cmd_%,$(filter %_test.c,$(ALL_C)))
 FUZZ_C  := $(filter %_fuzz.c,$(ALL_C))
 MAIN_C  := src/cli/main.c
 LIB_C   := $(filter-out $(TEST_C) $(FUZZ_C) $(MAIN_C),$(ALL_C))
@@ -108,4 +108,4 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all test tests headers asan fuzz bench clean
-.SECONDARY:
+.PRECIOUS: $(BUILD)/src/%.o
