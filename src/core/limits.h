@@ -31,4 +31,16 @@
 /* HTTP request body accepted by the server. */
 #define SG_MAX_BODY_BYTES (1u << 20)
 
+/* How long a store writer waits for another writer's lock before failing
+ * with a timeout: long enough for a burst of group commits, short enough
+ * that a stuck writer surfaces as an error instead of a hang. */
+#define SG_STORE_BUSY_MS 10000
+
+/* Ticket events queued for one group commit: bounds one transaction's
+ * size (and the latency of its first caller). */
+#define SG_STORE_MAX_BATCH 256
+
+/* Ids given by callers (ticket, event, user names, writer names). */
+#define SG_MAX_ID_BYTES 120
+
 #endif
