@@ -185,7 +185,7 @@ int sg_audit_verify_feed(struct sg_audit_verifier *v,
 	if (strcmp(computed, r->hash))
 		problem(v, r->chain, r->seq, r->id,
 			"hash mismatch: stored %.16s..., computed %.16s...: the "
-			"record was edited", r->hash, computed);
+			"record was edited or renumbered", r->hash, computed);
 	v->last_seq = r->seq;
 	snprintf(v->last_hash, sizeof(v->last_hash), "%s", r->hash);
 	if (!strcmp(r->chain, SG_AUDIT_ANCHOR_CHAIN)) {
