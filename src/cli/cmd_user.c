@@ -12,7 +12,7 @@
 
 extern const struct sg_cmd sg_cmd_user;
 
-static int print_user(const struct sg_user *u, void *ctx)
+static int print_user(const struct sg_store_user *u, void *ctx)
 {
 	(void)ctx;
 	char iso[25];

@@ -74,6 +74,21 @@
 	X(USER_INSERT, "INSERT INTO users (name, role, token_prefix, token_hash, created_at) VALUES (?, ?, ?, ?, ?)") \
 	X(USER_EXISTS, "SELECT 1 FROM users WHERE name = ?") \
 	X(USER_LIST, "SELECT name, role, created_at FROM users ORDER BY name") \
+	X(SESSION_PUT, "INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at)" \
+	  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET csrf = excluded.csrf," \
+	  " expires_at = excluded.expires_at") \
+	X(SESSION_GET, "SELECT u.name, u.role, u.created_at, s.csrf, s.expires_at FROM sessions s" \
+	  " JOIN users u ON u.name = s.user_name WHERE s.id_hash = ? AND u.disabled = 0") \
+	X(SESSION_DEL, "DELETE FROM sessions WHERE id_hash = ?") \
+	X(ESC_OPEN, "INSERT INTO escalations (id, ticket_id, level, owner, channel, reason, due_at," \
+	  " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)") \
+	/* PostgreSQL: FOR UPDATE SKIP LOCKED in the inner SELECT, as for the outbox */ \
+	X(ESC_CLAIM, "UPDATE escalations SET lease_owner = ?, lease_expires = ?, updated_at = ?" \
+	  " WHERE id IN (SELECT id FROM escalations WHERE state = 'open' AND due_at <= ?" \
+	  " AND (lease_expires IS NULL OR lease_expires <= ?) ORDER BY due_at, id LIMIT ?)" \
+	  " RETURNING id, ticket_id, level, owner, channel, due_at") \
+	X(ESC_CLOSE, "UPDATE escalations SET state = ?, lease_owner = NULL, lease_expires = NULL," \
+	  " updated_at = ? WHERE id = ? AND state = 'open' AND (? IS NULL OR lease_owner = ?)") \
 	X(USER_PREFIX, "SELECT name, role, created_at, token_hash FROM users WHERE token_prefix = ? AND disabled = 0")
 
 enum {
@@ -747,14 +762,14 @@ static int q_user_insert(struct sg_store *s, const char *name, const char *role,
 	return rc == SQLITE_DONE ? 0 : fail(q, err, "storing the user");
 }
 
-static void read_user(sqlite3_stmt *st, struct sg_user *u)
+static void read_user(sqlite3_stmt *st, struct sg_store_user *u)
 {
 	snprintf(u->name, sizeof(u->name), "%s", col_text(st, 0));
 	snprintf(u->role, sizeof(u->role), "%s", col_text(st, 1));
 	u->created_ms = sqlite3_column_int64(st, 2);
 }
 
-static int q_user_list(struct sg_store *s, int (*fn)(const struct sg_user *u, void *ctx),
+static int q_user_list(struct sg_store *s, int (*fn)(const struct sg_store_user *u, void *ctx),
 		       void *ctx, struct sg_error *err)
 {
 	struct sqlite_store *q = S(s);
@@ -763,7 +778,7 @@ static int q_user_list(struct sg_store *s, int (*fn)(const struct sg_user *u, vo
 		return -SG_ESTORE;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct sg_user u;
+		struct sg_store_user u;
 		read_user(st, &u);
 		int frc = fn(&u, ctx);
 		if (frc) {
@@ -775,7 +790,7 @@ static int q_user_list(struct sg_store *s, int (*fn)(const struct sg_user *u, vo
 	return rc == SQLITE_DONE ? 0 : fail(q, err, "listing users");
 }
 
-static int q_user_by_prefix(struct sg_store *s, const char *prefix, struct sg_user *out,
+static int q_user_by_prefix(struct sg_store *s, const char *prefix, struct sg_store_user *out,
 			    char hash[SG_SHA256_HEX], struct sg_error *err)
 {
 	struct sqlite_store *q = S(s);
@@ -792,6 +807,134 @@ static int q_user_by_prefix(struct sg_store *s, const char *prefix, struct sg_us
 	if (rc == SQLITE_DONE)
 		return 1;
 	return rc == SQLITE_ROW ? 0 : fail(q, err, "looking the token up");
+}
+
+/* ---- sessions ------------------------------------------------------- */
+
+static int q_session_put(struct sg_store *s, const char *sid_hash, const char *user,
+			 const char *csrf, int64_t now_ms, int64_t expires_ms,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SESSION_PUT, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, sid_hash);
+	bind_text(st, 2, user);
+	bind_text(st, 3, csrf);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, expires_ms);
+	int rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "storing the session");
+}
+
+static int q_session_get(struct sg_store *s, const char *sid_hash,
+			 struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			 int64_t *expires_ms, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SESSION_GET, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, sid_hash);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_user(st, out);
+		snprintf(csrf, SG_STORE_CSRF_LEN, "%s", col_text(st, 3));
+		*expires_ms = sqlite3_column_int64(st, 4);
+	}
+	done(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW ? 0 : fail(q, err, "reading the session");
+}
+
+static int q_session_del(struct sg_store *s, const char *sid_hash, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SESSION_DEL, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, sid_hash);
+	int rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "deleting the session");
+}
+
+/* ---- escalations ---------------------------------------------------- */
+
+static int q_escalation_open(struct sg_store *s, const char *id, const char *ticket_id,
+			     int level, const char *owner, const char *channel,
+			     const char *reason, int64_t now_ms, int64_t due_ms,
+			     struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_ESC_OPEN, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, id);
+	bind_text(st, 2, ticket_id);
+	sqlite3_bind_int(st, 3, level);
+	bind_text(st, 4, owner);
+	bind_text(st, 5, channel);
+	bind_text(st, 6, reason);
+	sqlite3_bind_int64(st, 7, due_ms);
+	sqlite3_bind_int64(st, 8, now_ms);
+	sqlite3_bind_int64(st, 9, now_ms);
+	int rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "storing the escalation");
+}
+
+static int q_escalation_claim(struct sg_store *s, const char *worker, int64_t now_ms,
+			      int64_t lease_ms, unsigned max, struct sg_escalation *out,
+			      size_t *n, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	*n = 0;
+	sqlite3_stmt *st = stmt(q, ST_ESC_CLAIM, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, worker);
+	sqlite3_bind_int64(st, 2, now_ms + lease_ms);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, now_ms);
+	sqlite3_bind_int(st, 6, (int)max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n >= max)
+			continue;
+		struct sg_escalation *e = &out[(*n)++];
+		snprintf(e->id, sizeof(e->id), "%s", col_text(st, 0));
+		snprintf(e->ticket_id, sizeof(e->ticket_id), "%s", col_text(st, 1));
+		e->level = sqlite3_column_int(st, 2);
+		snprintf(e->owner, sizeof(e->owner), "%s", col_text(st, 3));
+		snprintf(e->channel, sizeof(e->channel), "%s", col_text(st, 4));
+		e->due_ms = sqlite3_column_int64(st, 5);
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "claiming due escalations");
+}
+
+static int q_escalation_close(struct sg_store *s, const char *id, const char *worker,
+			      const char *state, int64_t now_ms, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_ESC_CLOSE, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, state);
+	sqlite3_bind_int64(st, 2, now_ms);
+	bind_text(st, 3, id);
+	bind_text(st, 4, worker);
+	bind_text(st, 5, worker);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "closing the escalation");
+	return sqlite3_changes(q->db) ? 0 : 1;
 }
 
 const struct sg_store_ops sg_store_sqlite_ops = {
@@ -818,4 +961,10 @@ const struct sg_store_ops sg_store_sqlite_ops = {
 	.outbox_count = q_outbox_count,
 	.user_list = q_user_list,
 	.user_by_prefix = q_user_by_prefix,
+	.session_put = q_session_put,
+	.session_get = q_session_get,
+	.session_del = q_session_del,
+	.escalation_open = q_escalation_open,
+	.escalation_claim = q_escalation_claim,
+	.escalation_close = q_escalation_close,
 };

@@ -398,7 +398,7 @@ int sg_store_user_add(struct sg_store *s, const char *actor, const char *name,
 	int rc = check_name("user name", name, err);
 	if (rc < 0)
 		return rc;
-	if (strlen(name) >= sizeof(((struct sg_user *)0)->name))
+	if (strlen(name) >= sizeof(((struct sg_store_user *)0)->name))
 		return sg_error_set(err, SG_EINVALID, "user name is too long");
 	for (const char *p = name; *p; p++)
 		if (*p == ' ' || *p == '\t')
@@ -423,13 +423,13 @@ int sg_store_user_add(struct sg_store *s, const char *actor, const char *name,
 	return 0;
 }
 
-int sg_store_user_list(struct sg_store *s, int (*fn)(const struct sg_user *u, void *ctx),
+int sg_store_user_list(struct sg_store *s, int (*fn)(const struct sg_store_user *u, void *ctx),
 		       void *ctx, struct sg_error *err)
 {
 	return s->ops->user_list(s, fn, ctx, err);
 }
 
-int sg_store_token_verify(struct sg_store *s, const char *token, struct sg_user *out,
+int sg_store_token_verify(struct sg_store *s, const char *token, struct sg_store_user *out,
 			  struct sg_error *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -443,7 +443,7 @@ int sg_store_token_verify(struct sg_store *s, const char *token, struct sg_user 
 	char key[TOKEN_KEY_LEN + 1], want[SG_SHA256_HEX], stored[SG_SHA256_HEX] = "";
 	snprintf(key, sizeof(key), "%.*s", TOKEN_KEY_LEN, token + plen);
 	sg_sha256_hex(token, strlen(token), want);
-	struct sg_user u;
+	struct sg_store_user u;
 	int rc = s->ops->user_by_prefix(s, key, &u, stored, err);
 	if (rc < 0)
 		return rc;
@@ -452,6 +452,120 @@ int sg_store_token_verify(struct sg_store *s, const char *token, struct sg_user 
 		return sg_error_set(err, SG_EUNAUTHORIZED, "unknown or revoked token");
 	*out = u;
 	return 0;
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static int check_hash(const char *what, const char *h, struct sg_error *err)
+{
+	if (!h || strlen(h) != SG_SHA256_HEX - 1)
+		return sg_error_set(err, SG_EINVALID, "%s must be 64 hex digits", what);
+	for (const char *p = h; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return sg_error_set(err, SG_EINVALID, "%s must be 64 hex digits", what);
+	return 0;
+}
+
+int sg_store_session_put(struct sg_store *s, const char *sid_hash, const char *user,
+			 const char *csrf, int64_t expires_ms, struct sg_error *err)
+{
+	int rc;
+	if ((rc = check_hash("session id hash", sid_hash, err)) < 0 ||
+	    (rc = check_name("user", user, err)) < 0)
+		return rc;
+	if (!csrf || strlen(csrf) >= SG_STORE_CSRF_LEN)
+		return sg_error_set(err, SG_EINVALID, "CSRF token missing or too long");
+	return s->ops->session_put(s, sid_hash, user, csrf, sg_now_ms(), expires_ms, err);
+}
+
+int sg_store_session_get(struct sg_store *s, const char *sid_hash, int64_t now_ms,
+			 struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			 int64_t *expires_ms, struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	csrf[0] = 0;
+	*expires_ms = 0;
+	if (check_hash("session id hash", sid_hash, NULL) < 0)
+		return sg_error_set(err, SG_EUNAUTHORIZED, "malformed session");
+	int rc = s->ops->session_get(s, sid_hash, out, csrf, expires_ms, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1 || *expires_ms <= now_ms) {
+		memset(out, 0, sizeof(*out));
+		csrf[0] = 0;
+		return sg_error_set(err, SG_EUNAUTHORIZED, rc == 1 ? "unknown session"
+				    : "session expired");
+	}
+	return 0;
+}
+
+int sg_store_session_del(struct sg_store *s, const char *sid_hash, struct sg_error *err)
+{
+	int rc = check_hash("session id hash", sid_hash, err);
+	return rc < 0 ? rc : s->ops->session_del(s, sid_hash, err);
+}
+
+/* ---- escalations ------------------------------------------------------- */
+
+int sg_store_escalation_open(struct sg_store *s, const char *ticket_id, int level,
+			     const char *owner, const char *channel,
+			     const char *reason, int64_t due_ms,
+			     char id_out[SG_ID_LEN], struct sg_error *err)
+{
+	id_out[0] = 0;
+	int rc;
+	if ((rc = check_name("ticket_id", ticket_id, err)) < 0 ||
+	    (rc = check_name("escalation owner", owner, err)) < 0)
+		return rc;
+	if (level < 1)
+		return sg_error_set(err, SG_EINVALID, "escalation level %d: expected 1 or more",
+				    level);
+	char id[SG_ID_LEN];
+	if (sg_id_new(id) < 0)
+		return sg_error_set(err, SG_EINTERNAL, "no randomness for an id");
+	if ((rc = s->ops->escalation_open(s, id, ticket_id, level, owner, channel, reason,
+					  sg_now_ms(), due_ms, err)) < 0)
+		return rc;
+	memcpy(id_out, id, SG_ID_LEN);
+	return 0;
+}
+
+int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
+				  int64_t now_ms, int64_t lease_ms, unsigned max,
+				  struct sg_escalation **out, size_t *n,
+				  struct sg_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	int rc = check_name("worker", worker, err);
+	if (rc < 0)
+		return rc;
+	if (max == 0 || max > SG_STORE_MAX_BATCH || lease_ms <= 0)
+		return sg_error_set(err, SG_EINVALID, "escalation claim: max must be 1..%u "
+				    "and the lease positive", (unsigned)SG_STORE_MAX_BATCH);
+	struct sg_escalation *e = sg_calloc(max, sizeof(*e));
+	if (!e)
+		return sg_error_set(err, SG_ENOMEM, "escalation claim: out of memory");
+	if ((rc = s->ops->escalation_claim(s, worker, now_ms, lease_ms, max, e, n, err)) < 0) {
+		sg_free(e);
+		*n = 0;
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+int sg_store_escalation_close(struct sg_store *s, const char *id, const char *worker,
+			      const char *state, struct sg_error *err)
+{
+	if (!state || (strcmp(state, "breached") && strcmp(state, "resolved")))
+		return sg_error_set(err, SG_EINVALID, "escalation state '%s': expected "
+				    "breached or resolved", state ? state : "");
+	int rc = s->ops->escalation_close(s, id, worker, state, sg_now_ms(), err);
+	if (rc == 1)
+		return sg_error_set(err, SG_ECONFLICT, "escalation '%s' is not open%s", id,
+				    worker ? " or is leased to another worker" : "");
+	return rc;
 }
 
 /* ---- audit ------------------------------------------------------------- */

@@ -156,20 +156,62 @@ int sg_store_outbox_count(struct sg_store *s, const char *state, long *out,
 int sg_store_user_add(struct sg_store *s, const char *actor, const char *name,
 		      const char *role, char token[SG_TOKEN_LEN],
 		      struct sg_error *err);
-struct sg_user {
+struct sg_store_user {
 	char name[128];
 	char role[32];
 	int64_t created_ms;
 };
 /* Calls fn for each user by name; a non-zero return from fn stops. */
 int sg_store_user_list(struct sg_store *s,
-		       int (*fn)(const struct sg_user *u, void *ctx), void *ctx,
+		       int (*fn)(const struct sg_store_user *u, void *ctx), void *ctx,
 		       struct sg_error *err);
 /* Finds the user holding token, comparing hashes in constant time.
  * -SG_EUNAUTHORIZED for a malformed, unknown or wrong token. */
 int sg_store_token_verify(struct sg_store *s, const char *token,
-			  struct sg_user *out, struct sg_error *err);
+			  struct sg_store_user *out, struct sg_error *err);
 int sg_store_role_valid(const char *role); /* 1 for the four roles */
+
+/* ---- console sessions --------------------------------------------------- */
+
+/* Sessions are keyed by the hex SHA-256 of the cookie value; the cookie is
+ * never stored. _put creates or refreshes one; _get returns the session's
+ * user (role read from users, so a role change applies at once) or
+ * -SG_EUNAUTHORIZED when absent, expired at now_ms, or the user disabled. */
+#define SG_STORE_CSRF_LEN 65
+int sg_store_session_put(struct sg_store *s, const char *sid_hash, const char *user,
+			 const char *csrf, int64_t expires_ms, struct sg_error *err);
+int sg_store_session_get(struct sg_store *s, const char *sid_hash, int64_t now_ms,
+			 struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			 int64_t *expires_ms, struct sg_error *err);
+int sg_store_session_del(struct sg_store *s, const char *sid_hash,
+			 struct sg_error *err);
+
+/* ---- escalations (SLA timers) ------------------------------------------ */
+
+struct sg_escalation {
+	char id[SG_ID_LEN];
+	char ticket_id[128];
+	int level;                 /* 1 first owner, 2 next level, ... */
+	char owner[128], channel[128];
+	int64_t due_ms;
+};
+/* Opens an escalation with its SLA due time; id_out receives its id. */
+int sg_store_escalation_open(struct sg_store *s, const char *ticket_id, int level,
+			     const char *owner, const char *channel,
+			     const char *reason, int64_t due_ms,
+			     char id_out[SG_ID_LEN], struct sg_error *err);
+/* Claims up to max open escalations due at now_ms, leasing them to worker
+ * for lease_ms (as the outbox does), so exactly one worker handles each
+ * breach; *out is an array freed with sg_free. */
+int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
+				  int64_t now_ms, int64_t lease_ms, unsigned max,
+				  struct sg_escalation **out, size_t *n,
+				  struct sg_error *err);
+/* Moves a claimed (or any, with worker NULL) escalation to "breached" or
+ * "resolved". -SG_ECONFLICT when the lease is held by another worker or the
+ * escalation is no longer open. */
+int sg_store_escalation_close(struct sg_store *s, const char *id, const char *worker,
+			      const char *state, struct sg_error *err);
 
 /* ---- audit ------------------------------------------------------------ */
 

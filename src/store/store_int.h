@@ -69,11 +69,32 @@ struct sg_store_ops {
 	int (*outbox_count)(struct sg_store *s, const char *state, long *out,
 			    struct sg_error *err);
 	int (*user_list)(struct sg_store *s,
-			 int (*fn)(const struct sg_user *u, void *ctx), void *ctx,
+			 int (*fn)(const struct sg_store_user *u, void *ctx), void *ctx,
 			 struct sg_error *err);
+	int (*session_put)(struct sg_store *s, const char *sid_hash, const char *user,
+			   const char *csrf, int64_t now_ms, int64_t expires_ms,
+			   struct sg_error *err);
+	/* 1 when absent */
+	int (*session_get)(struct sg_store *s, const char *sid_hash,
+			   struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			   int64_t *expires_ms, struct sg_error *err);
+	int (*session_del)(struct sg_store *s, const char *sid_hash,
+			   struct sg_error *err);
+	int (*escalation_open)(struct sg_store *s, const char *id,
+			       const char *ticket_id, int level, const char *owner,
+			       const char *channel, const char *reason,
+			       int64_t now_ms, int64_t due_ms, struct sg_error *err);
+	int (*escalation_claim)(struct sg_store *s, const char *worker,
+				int64_t now_ms, int64_t lease_ms, unsigned max,
+				struct sg_escalation *out, size_t *n,
+				struct sg_error *err);
+	/* 1 when not open or leased to another worker */
+	int (*escalation_close)(struct sg_store *s, const char *id,
+				const char *worker, const char *state,
+				int64_t now_ms, struct sg_error *err);
 	/* finds by token prefix; 1 when absent */
 	int (*user_by_prefix)(struct sg_store *s, const char *prefix,
-			      struct sg_user *out, char hash[SG_SHA256_HEX],
+			      struct sg_store_user *out, char hash[SG_SHA256_HEX],
 			      struct sg_error *err);
 };
 

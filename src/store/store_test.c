@@ -18,6 +18,7 @@
 
 #include "audit/audit.h"
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/json.h"
 #include "store/store.h"
 
@@ -417,7 +418,7 @@ static void test_user_tokens(void **state)
 	assert_int_equal(strlen(token), SG_TOKEN_LEN - 1);
 	assert_int_equal(sg_store_user_add(s, "admin", "lee", "lead", token2, &err), 0);
 	assert_string_not_equal(token, token2);
-	struct sg_user u;
+	struct sg_store_user u;
 	assert_int_equal(sg_store_token_verify(s, token, &u, &err), 0);
 	assert_string_equal(u.name, "ann");
 	assert_string_equal(u.role, "agent");
@@ -491,6 +492,79 @@ static void test_human_action(void **state)
 			       " AND ticket_id = 'T-4'"), 3);
 }
 
+static void test_sessions(void **state)
+{
+	(void)state;
+	char path[512], token[SG_TOKEN_LEN], csrf[SG_STORE_CSRF_LEN];
+	tmp_db(path, sizeof(path), "sessions.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_user_add(s, "admin", "ann", "lead", token, &err), 0);
+	char sid[SG_SHA256_HEX];
+	sg_sha256_hex("cookie-value", 12, sid);
+	assert_int_equal(sg_store_session_put(s, sid, "ann", "csrf123", 5000, &err), 0);
+	struct sg_store_user u;
+	int64_t exp = 0;
+	assert_int_equal(sg_store_session_get(s, sid, 1000, &u, csrf, &exp, &err), 0);
+	assert_string_equal(u.name, "ann");
+	assert_string_equal(u.role, "lead");
+	assert_string_equal(csrf, "csrf123");
+	assert_int_equal(exp, 5000);
+	/* expired, unknown, malformed */
+	assert_int_equal(sg_store_session_get(s, sid, 5000, &u, csrf, &exp, &err),
+			 -SG_EUNAUTHORIZED);
+	assert_string_equal(u.name, "");
+	sg_error_clear(&err);
+	char other[SG_SHA256_HEX];
+	sg_sha256_hex("other", 5, other);
+	assert_int_equal(sg_store_session_get(s, other, 0, &u, csrf, &exp, &err), -SG_EUNAUTHORIZED);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_session_get(s, "nothex", 0, &u, csrf, &exp, &err), -SG_EUNAUTHORIZED);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_session_del(s, sid, &err), 0);
+	assert_int_equal(sg_store_session_get(s, sid, 1000, &u, csrf, &exp, &err), -SG_EUNAUTHORIZED);
+	sg_store_close(s);
+}
+
+static void test_escalations(void **state)
+{
+	(void)state;
+	char path[512], id[SG_ID_LEN], id2[SG_ID_LEN];
+	tmp_db(path, sizeof(path), "esc.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_escalation_open(s, "T-9", 1, "support_lead", "#refunds",
+						  "refund over $500", 1000, id, &err), 0);
+	assert_int_equal(sg_store_escalation_open(s, "T-9", 1, "security", "pagerduty",
+						  "breach", 9000, id2, &err), 0);
+	struct sg_escalation *e = NULL;
+	size_t n = 0;
+	assert_int_equal(sg_store_escalation_claim_due(s, "w1", 999, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	sg_free(e);
+	assert_int_equal(sg_store_escalation_claim_due(s, "w1", 1000, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].id, id);
+	assert_string_equal(e[0].owner, "support_lead");
+	assert_int_equal(e[0].due_ms, 1000);
+	sg_free(e);
+	/* leased to w1: w2 gets nothing until the lease expires */
+	assert_int_equal(sg_store_escalation_claim_due(s, "w2", 1050, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	sg_free(e);
+	assert_int_equal(sg_store_escalation_close(s, id, "w2", "breached", &err), -SG_ECONFLICT);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_escalation_close(s, id, "w1", "breached", &err), 0);
+	/* breached once: never claimed again */
+	assert_int_equal(sg_store_escalation_claim_due(s, "w2", 5000, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	sg_free(e);
+	assert_int_equal(sg_store_escalation_close(s, id2, NULL, "resolved", &err), 0);
+	assert_int_equal(sg_store_escalation_close(s, id2, NULL, "open", &err), -SG_EINVALID);
+	sg_store_close(s);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM escalations WHERE state = 'breached'"), 1);
+}
+
 static void test_trace(void **state)
 {
 	(void)state;
@@ -562,6 +636,8 @@ int main(void)
 		cmocka_unit_test(test_outbox_lease),
 		cmocka_unit_test(test_user_tokens),
 		cmocka_unit_test(test_human_action),
+		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_escalations),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_alloc_failures),
 	};

@@ -55,9 +55,9 @@ static int logrc(struct sg_store *s, uint64_t start, int rc, const char *fmt, ..
 static void tr_close(struct sg_store *s)
 {
 	struct trace_store *t = T(s);
-	uint64_t st = t0();
+	/* logged first: the wrapped store is gone after its close */
+	logrc(s, t0(), 0, "close()");
 	t->in->ops->close(t->in);
-	logrc(s, st, 0, "close()");
 	if (t->own_fp)
 		fclose(t->fp);
 	sg_free(t);
@@ -190,20 +190,74 @@ static int tr_outbox_count(struct sg_store *s, const char *state, long *out,
 	return logrc(s, st, CALL(s, outbox_count, state, out, err), "outbox_count(%s)", state);
 }
 
-static int tr_user_list(struct sg_store *s, int (*fn)(const struct sg_user *u, void *ctx),
+static int tr_user_list(struct sg_store *s, int (*fn)(const struct sg_store_user *u, void *ctx),
 			void *ctx, struct sg_error *err)
 {
 	uint64_t st = t0();
 	return logrc(s, st, CALL(s, user_list, fn, ctx, err), "user_list()");
 }
 
-static int tr_user_by_prefix(struct sg_store *s, const char *prefix, struct sg_user *out,
+static int tr_user_by_prefix(struct sg_store *s, const char *prefix, struct sg_store_user *out,
 			     char hash[SG_SHA256_HEX], struct sg_error *err)
 {
 	uint64_t st = t0();
 	/* the prefix is a lookup key, not the secret; still, log only its size */
 	return logrc(s, st, CALL(s, user_by_prefix, prefix, out, hash, err),
 		     "user_by_prefix(%zu chars)", strlen(prefix));
+}
+
+static int tr_session_put(struct sg_store *s, const char *sid_hash, const char *user,
+			  const char *csrf, int64_t now_ms, int64_t expires_ms,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	/* session ids and CSRF tokens are secrets: not logged */
+	return logrc(s, st, CALL(s, session_put, sid_hash, user, csrf, now_ms, expires_ms, err),
+		     "session_put(user=%s)", user);
+}
+
+static int tr_session_get(struct sg_store *s, const char *sid_hash,
+			  struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			  int64_t *expires_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, session_get, sid_hash, out, csrf, expires_ms, err),
+		     "session_get()");
+}
+
+static int tr_session_del(struct sg_store *s, const char *sid_hash, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, session_del, sid_hash, err), "session_del()");
+}
+
+static int tr_escalation_open(struct sg_store *s, const char *id, const char *ticket_id,
+			      int level, const char *owner, const char *channel,
+			      const char *reason, int64_t now_ms, int64_t due_ms,
+			      struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, escalation_open, id, ticket_id, level, owner, channel,
+				 reason, now_ms, due_ms, err),
+		     "escalation_open(ticket=%s, level=%d, owner=%s, due=%" PRId64 ")",
+		     ticket_id, level, owner, due_ms);
+}
+
+static int tr_escalation_claim(struct sg_store *s, const char *worker, int64_t now_ms,
+			       int64_t lease_ms, unsigned max, struct sg_escalation *out,
+			       size_t *n, struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, escalation_claim, worker, now_ms, lease_ms, max, out, n, err);
+	return logrc(s, st, rc, "escalation_claim(worker=%s, max=%u) -> %zu", worker, max, *n);
+}
+
+static int tr_escalation_close(struct sg_store *s, const char *id, const char *worker,
+			       const char *state, int64_t now_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, escalation_close, id, worker, state, now_ms, err),
+		     "escalation_close(id=%s, %s)", id, state);
 }
 
 static const struct sg_store_ops trace_ops = {
@@ -229,6 +283,12 @@ static const struct sg_store_ops trace_ops = {
 	.outbox_count = tr_outbox_count,
 	.user_list = tr_user_list,
 	.user_by_prefix = tr_user_by_prefix,
+	.session_put = tr_session_put,
+	.session_get = tr_session_get,
+	.session_del = tr_session_del,
+	.escalation_open = tr_escalation_open,
+	.escalation_claim = tr_escalation_claim,
+	.escalation_close = tr_escalation_close,
 };
 
 /* One ops table per wrapped backend, so caps match the inner one. */
