@@ -3,7 +3,8 @@
  * write is one ticket event + its decision (~1 KB JSON) + one audit record
  * + two outbox actions in one transaction (synchronous=FULL). Runs each
  * mode on a fresh database: 1 and N threads, each connection committing
- * its own transactions, versus one group committer shared by the threads.
+ * its own transactions, versus one group committer shared by 1, N, 4N and
+ * 16N threads (a server has many requests in flight at once).
  *
  *   store_bench [-n WRITES] [-t THREADS] [-d DIR]
  */
@@ -169,5 +170,6 @@ int main(int argc, char **argv)
 	run(dir, 1, 1, total);
 	run(dir, threads, 1, total);
 	run(dir, 4 * threads, 1, total);
+	run(dir, 16 * threads, 1, total);
 	return 0;
 }
