@@ -65,6 +65,11 @@
  * size (and the latency of its first caller). */
 #define SG_STORE_MAX_BATCH 256
 
+/* Ticket writes between two audit anchors written by the group committer:
+ * bounds how many records at the end of a chain could be cut without an
+ * anchor noticing, at the cost of one small record per this many. */
+#define SG_AUDIT_ANCHOR_EVERY 1000
+
 /* Ids given by callers (ticket, event, user names, writer names). */
 #define SG_MAX_ID_BYTES 120
 

@@ -619,6 +619,7 @@ struct sg_store_batcher {
 	int stopping;
 	unsigned max;
 	unsigned long commits;
+	unsigned long anchor_every, since_anchor;
 };
 
 static void fail_request(struct request *r, const struct sg_error *e, int rc)
@@ -661,7 +662,19 @@ static void write_batch(struct sg_store_batcher *b, struct request *batch)
 			}
 		} else if ((rc = s->ops->savepoint(s, 1, &r->err)) < 0) {
 			r->rc = rc;
+		} else if (!r->w->existed) {
+			b->since_anchor++;
 		}
+	}
+	/* The anchor rides in the batch's transaction; if it fails, the
+	 * writes still commit and the next batch tries again. */
+	int anchored = 0;
+	if (b->anchor_every && b->since_anchor >= b->anchor_every &&
+	    s->ops->savepoint(s, 0, NULL) == 0) {
+		if (s->ops->audit_anchor(s, NULL) == 0)
+			anchored = s->ops->savepoint(s, 1, NULL) == 0;
+		else
+			s->ops->savepoint(s, 2, NULL);
 	}
 	if ((rc = s->ops->commit(s, &err)) < 0) {
 		s->ops->rollback(s, NULL);
@@ -671,6 +684,8 @@ static void write_batch(struct sg_store_batcher *b, struct request *batch)
 		return;
 	}
 	b->commits++;
+	if (anchored)
+		b->since_anchor = 0;
 }
 
 static void *committer(void *arg)
@@ -713,6 +728,7 @@ int sg_store_batcher_start(struct sg_store_batcher **out, struct sg_store *s,
 	if (!b)
 		return sg_error_set(err, SG_ENOMEM, "group commit: out of memory");
 	b->s = s;
+	b->anchor_every = SG_AUDIT_ANCHOR_EVERY;
 	b->max = max_batch == 0 ? 1 : max_batch > SG_STORE_MAX_BATCH ? SG_STORE_MAX_BATCH : max_batch;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->work, NULL);
@@ -754,6 +770,13 @@ int sg_store_batcher_write(struct sg_store_batcher *b, struct sg_ticket_write *w
 		return r.rc;
 	}
 	return 0;
+}
+
+void sg_store_batcher_anchor_every(struct sg_store_batcher *b, unsigned long n)
+{
+	pthread_mutex_lock(&b->mu);
+	b->anchor_every = n;
+	pthread_mutex_unlock(&b->mu);
 }
 
 unsigned long sg_store_batcher_commits(const struct sg_store_batcher *b)

@@ -90,6 +90,10 @@ int sg_store_batcher_write(struct sg_store_batcher *b, struct sg_ticket_write *w
 			   struct sg_error *err);
 /* Drains the queue, stops the thread and frees b (the store stays open). */
 void sg_store_batcher_stop(struct sg_store_batcher *b);
+/* Makes the committer append an audit anchor (sg_store_audit_anchor) in
+ * the same transaction once every n successful writes; 0 turns it off.
+ * The default is SG_AUDIT_ANCHOR_EVERY. Call before the first write. */
+void sg_store_batcher_anchor_every(struct sg_store_batcher *b, unsigned long n);
 /* Transactions committed so far (to report the mean batch size). */
 unsigned long sg_store_batcher_commits(const struct sg_store_batcher *b);
 
