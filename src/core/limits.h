@@ -88,4 +88,21 @@
  * a few hundred bytes already decides, and libexttextcat's cost is linear. */
 #define SG_LANGID_BYTES 400
 
+/* How long a store writer waits for another writer's lock before failing
+ * with a timeout: long enough for a burst of group commits, short enough
+ * that a stuck writer surfaces as an error instead of a hang. */
+#define SG_STORE_BUSY_MS 10000
+
+/* Ticket events queued for one group commit: bounds one transaction's
+ * size (and the latency of its first caller). */
+#define SG_STORE_MAX_BATCH 256
+
+/* Ticket writes between two audit anchors written by the group committer:
+ * bounds how many records at the end of a chain could be cut without an
+ * anchor noticing, at the cost of one small record per this many. */
+#define SG_AUDIT_ANCHOR_EVERY 1000
+
+/* Ids given by callers (ticket, event, user names, writer names). */
+#define SG_MAX_ID_BYTES 120
+
 #endif

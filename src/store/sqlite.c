@@ -1,0 +1,970 @@
+/*
+ * sqlite.c - the SQLite storage backend: one connection per struct, WAL
+ * journal, durable commits, statements prepared once and cached, the
+ * schema migrated on open. Used by one thread at a time (the group
+ * committer serializes writers of a shared store).
+ *
+ * Durability: synchronous=FULL, so COMMIT returns only after the WAL is
+ * fsynced and a ticket is acknowledged only once it survives power loss.
+ * NORMAL in WAL mode would skip that fsync and could lose the last
+ * acknowledged tickets; the cost of FULL (one fsync per transaction) is
+ * what group commit amortizes.
+ */
+#include "store/store_int.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/limits.h"
+#include "core/banned.h"
+
+#define AUDIT_COLS "id, chain, seq, prev_hash, hash, created_at, actor, action, ticket_id, body"
+
+/* Every statement the backend runs, prepared on first use. The SQL is
+ * portable except where noted; placeholders are `?`, which the PostgreSQL
+ * backend will number ($1, $2...). */
+#define STATEMENTS(X) \
+	X(BEGIN, "BEGIN IMMEDIATE") /* SQLite: take the write lock now */ \
+	X(COMMIT, "COMMIT") \
+	X(ROLLBACK, "ROLLBACK") \
+	X(SAVEPOINT, "SAVEPOINT sg_item") \
+	X(RELEASE, "RELEASE SAVEPOINT sg_item") \
+	X(ROLLBACK_TO, "ROLLBACK TO SAVEPOINT sg_item") \
+	X(SCHEMA_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_version") \
+	X(SCHEMA_INSERT, "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)") \
+	X(EVENT_INSERT, "INSERT INTO ticket_events (ticket_id, event_id, received_at, body, decision_id)" \
+	  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ticket_id, event_id) DO NOTHING") \
+	X(EVENT_DECISION, "SELECT d.id, d.body FROM ticket_events e JOIN decisions d ON d.id = e.decision_id" \
+	  " WHERE e.ticket_id = ? AND e.event_id = ?") \
+	X(DECISION_INSERT, "INSERT INTO decisions (id, ticket_id, event_id, gate, risk_tier, intent, queue," \
+	  " policy_version, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") \
+	X(TICKET_UPSERT, "INSERT INTO tickets (id, state, latest_decision_id, created_at, updated_at)" \
+	  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state," \
+	  " latest_decision_id = excluded.latest_decision_id, updated_at = excluded.updated_at") \
+	X(TICKET_DECISION, "SELECT d.body FROM tickets t JOIN decisions d ON d.id = t.latest_decision_id" \
+	  " WHERE t.id = ?") \
+	X(OUTBOX_INSERT, "INSERT INTO outbox (id, ticket_id, kind, target, payload, idem_key, state, attempts," \
+	  " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)") \
+	/* PostgreSQL adds FOR UPDATE SKIP LOCKED to the inner SELECT; SQLite \
+	 * has one writer at a time, so the UPDATE alone is atomic. */ \
+	X(OUTBOX_CLAIM, "UPDATE outbox SET lease_owner = ?, lease_expires = ?, attempts = attempts + 1," \
+	  " updated_at = ? WHERE id IN (SELECT id FROM outbox WHERE state = 'pending'" \
+	  " AND next_attempt_at <= ? AND (lease_expires IS NULL OR lease_expires <= ?)" \
+	  " ORDER BY next_attempt_at, id LIMIT ?)" \
+	  " RETURNING id, ticket_id, kind, target, payload, idem_key, attempts") \
+	X(OUTBOX_FINISH, "UPDATE outbox SET state = CASE WHEN ? = 'sent' THEN 'sent'" \
+	  " WHEN attempts >= ? THEN 'dead' ELSE 'pending' END, next_attempt_at = ?, last_error = ?," \
+	  " lease_owner = NULL, lease_expires = NULL, updated_at = ?" \
+	  " WHERE id = ? AND lease_owner = ? AND state = 'pending'") \
+	X(OUTBOX_COUNT, "SELECT COUNT(*) FROM outbox WHERE state = ?") \
+	X(AUDIT_HEAD, "SELECT seq, hash FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1") \
+	X(AUDIT_INSERT, "INSERT INTO audit (" AUDIT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") \
+	X(AUDIT_HEADS, "SELECT a.chain, a.seq, a.hash FROM audit a WHERE a.chain <> 'anchor'" \
+	  " AND a.seq = (SELECT MAX(b.seq) FROM audit b WHERE b.chain = a.chain) ORDER BY a.chain") \
+	X(AUDIT_SCAN, "SELECT " AUDIT_COLS " FROM audit WHERE created_at >= ? ORDER BY chain, seq") \
+	X(AUDIT_SCAN_CHAIN, "SELECT " AUDIT_COLS " FROM audit WHERE chain = ? AND created_at >= ? ORDER BY seq") \
+	X(AUDIT_GET, "SELECT " AUDIT_COLS " FROM audit WHERE chain = ? AND seq = ?") \
+	X(DRAFT_NEXT, "SELECT COALESCE(MAX(version), 0) + 1 FROM drafts WHERE ticket_id = ?") \
+	X(DRAFT_INSERT, "INSERT INTO drafts (ticket_id, version, decision_id, author, text, diff, created_at)" \
+	  " VALUES (?, ?, ?, ?, ?, ?, ?)") \
+	X(APPROVAL_INSERT, "INSERT INTO approvals (id, ticket_id, decision_id, user_name, role, action, step," \
+	  " note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)") \
+	X(USER_INSERT, "INSERT INTO users (name, role, token_prefix, token_hash, created_at) VALUES (?, ?, ?, ?, ?)") \
+	X(USER_EXISTS, "SELECT 1 FROM users WHERE name = ?") \
+	X(USER_LIST, "SELECT name, role, created_at FROM users ORDER BY name") \
+	X(SESSION_PUT, "INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at)" \
+	  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET csrf = excluded.csrf," \
+	  " expires_at = excluded.expires_at") \
+	X(SESSION_GET, "SELECT u.name, u.role, u.created_at, s.csrf, s.expires_at FROM sessions s" \
+	  " JOIN users u ON u.name = s.user_name WHERE s.id_hash = ? AND u.disabled = 0") \
+	X(SESSION_DEL, "DELETE FROM sessions WHERE id_hash = ?") \
+	X(ESC_OPEN, "INSERT INTO escalations (id, ticket_id, level, owner, channel, reason, due_at," \
+	  " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)") \
+	/* PostgreSQL: FOR UPDATE SKIP LOCKED in the inner SELECT, as for the outbox */ \
+	X(ESC_CLAIM, "UPDATE escalations SET lease_owner = ?, lease_expires = ?, updated_at = ?" \
+	  " WHERE id IN (SELECT id FROM escalations WHERE state = 'open' AND due_at <= ?" \
+	  " AND (lease_expires IS NULL OR lease_expires <= ?) ORDER BY due_at, id LIMIT ?)" \
+	  " RETURNING id, ticket_id, level, owner, channel, due_at") \
+	X(ESC_CLOSE, "UPDATE escalations SET state = ?, lease_owner = NULL, lease_expires = NULL," \
+	  " updated_at = ? WHERE id = ? AND state = 'open' AND (? IS NULL OR lease_owner = ?)") \
+	X(USER_PREFIX, "SELECT name, role, created_at, token_hash FROM users WHERE token_prefix = ? AND disabled = 0")
+
+enum {
+#define X_ENUM(name, sql) ST_##name,
+	STATEMENTS(X_ENUM)
+#undef X_ENUM
+	ST__COUNT
+};
+
+static const char *const statement_sql[] = {
+#define X_SQL(name, sql) sql,
+	STATEMENTS(X_SQL)
+#undef X_SQL
+};
+
+struct sqlite_store {
+	struct sg_store base;
+	sqlite3 *db;
+	char writer[64];
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+static struct sqlite_store *S(struct sg_store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+static int fail(struct sqlite_store *q, struct sg_error *err, const char *what)
+{
+	int code = sqlite3_errcode(q->db);
+	int sg = (code & 0xff) == SQLITE_BUSY ? SG_ETIMEOUT : SG_ESTORE;
+	return sg_error_set(err, sg, "sqlite: %s: %s", what, sqlite3_errmsg(q->db));
+}
+
+/* Returns the cached statement, reset and unbound, or NULL with err set. */
+static sqlite3_stmt *stmt(struct sqlite_store *q, int which, struct sg_error *err)
+{
+	sqlite3_stmt *st = q->st[which];
+	if (!st) {
+		if (sqlite3_prepare_v3(q->db, statement_sql[which], -1,
+				       SQLITE_PREPARE_PERSISTENT, &q->st[which], NULL) != SQLITE_OK) {
+			fail(q, err, "prepare");
+			return NULL;
+		}
+		return q->st[which];
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	if (st)
+		sqlite3_reset(st);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? s : "";
+}
+
+/* Runs a statement that returns no rows. */
+static int run(struct sqlite_store *q, int which, struct sg_error *err)
+{
+	sqlite3_stmt *st = stmt(q, which, err);
+	if (!st)
+		return -SG_ESTORE;
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, statement_sql[which]);
+	return 0;
+}
+
+static int exec(struct sqlite_store *q, const char *sql, struct sg_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = sg_error_set(err, SG_ESTORE, "sqlite: %s", msg ? msg : sqlite3_errmsg(q->db));
+		sqlite3_free(msg);
+		return rc;
+	}
+	return 0;
+}
+
+static int q_begin(struct sg_store *s, struct sg_error *err) { return run(S(s), ST_BEGIN, err); }
+static int q_commit(struct sg_store *s, struct sg_error *err) { return run(S(s), ST_COMMIT, err); }
+
+static int q_rollback(struct sg_store *s, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	if (sqlite3_get_autocommit(q->db))
+		return 0; /* SQLite already rolled back (e.g. after a full disk) */
+	return run(q, ST_ROLLBACK, err);
+}
+
+static int q_savepoint(struct sg_store *s, int op, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	if (op == 0)
+		return run(q, ST_SAVEPOINT, err);
+	if (op == 1)
+		return run(q, ST_RELEASE, err);
+	int rc = run(q, ST_ROLLBACK_TO, err);
+	return rc < 0 ? rc : run(q, ST_RELEASE, err);
+}
+
+static int q_schema_version(struct sg_store *s, int *out, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SCHEMA_VERSION, err);
+	if (!st)
+		return -SG_ESTORE;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return fail(q, err, "reading schema_version");
+	}
+	*out = sqlite3_column_int(st, 0);
+	done(st);
+	return 0;
+}
+
+static int migrate(struct sqlite_store *q, const char *path, struct sg_error *err)
+{
+	int rc = exec(q, "CREATE TABLE IF NOT EXISTS schema_version ("
+			 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+			 " applied_at BIGINT NOT NULL)", err);
+	if (rc < 0)
+		return rc;
+	if ((rc = q_begin(&q->base, err)) < 0)
+		return rc;
+	int have = 0;
+	if ((rc = q_schema_version(&q->base, &have, err)) < 0)
+		goto cleanup;
+	if (have > SG_SCHEMA_LATEST) {
+		rc = sg_error_set(err, SG_ESTORE,
+				  "database '%s' has schema version %d, newer than this "
+				  "sopgate knows (%d): upgrade sopgate", path, have,
+				  SG_SCHEMA_LATEST);
+		goto cleanup;
+	}
+	for (int i = 0; i < sg_store_nmigrations; i++) {
+		const struct sg_migration *m = &sg_store_migrations[i];
+		if (m->version <= have)
+			continue;
+		if ((rc = exec(q, m->sql, err)) < 0)
+			goto cleanup;
+		sqlite3_stmt *st = stmt(q, ST_SCHEMA_INSERT, err);
+		if (!st) {
+			rc = -SG_ESTORE;
+			goto cleanup;
+		}
+		sqlite3_bind_int(st, 1, m->version);
+		bind_text(st, 2, m->name);
+		sqlite3_bind_int64(st, 3, sg_now_ms());
+		int s = sqlite3_step(st);
+		done(st);
+		if (s != SQLITE_DONE) {
+			rc = fail(q, err, "recording the migration");
+			goto cleanup;
+		}
+	}
+	rc = q_commit(&q->base, err);
+cleanup:
+	if (rc < 0)
+		q_rollback(&q->base, NULL);
+	return rc;
+}
+
+static void q_close(struct sg_store *s)
+{
+	struct sqlite_store *q = S(s);
+	if (!q)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	sg_free(q);
+}
+
+static int q_open(struct sg_store **out, const char *path, const char *writer,
+		  struct sg_error *err)
+{
+	*out = NULL;
+	int rc;
+	struct sqlite_store *q = sg_calloc(1, sizeof(*q));
+	if (!q)
+		return sg_error_set(err, SG_ENOMEM, "opening '%s': out of memory", path);
+	q->base.ops = &sg_store_sqlite_ops;
+	snprintf(q->writer, sizeof(q->writer), "%s", writer);
+	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = sg_error_set(err, SG_ESTORE, "unable to open database '%s': %s", path,
+				  q->db ? sqlite3_errmsg(q->db) : "out of memory");
+		goto cleanup;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	/* Waiting writers retry for up to this long instead of failing. */
+	sqlite3_busy_timeout(q->db, SG_STORE_BUSY_MS);
+	if ((rc = exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err)) < 0)
+		goto cleanup;
+	if ((rc = migrate(q, path, err)) < 0)
+		goto cleanup;
+	*out = &q->base;
+	return 0;
+cleanup:
+	q_close(&q->base);
+	return rc;
+}
+
+/* ---- audit ---------------------------------------------------------- */
+
+static int q_audit_append(struct sg_store *s, struct sg_audit_record *r,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	int rc;
+	if (!r->chain[0])
+		snprintf(r->chain, sizeof(r->chain), "%s", q->writer);
+	sqlite3_stmt *st = stmt(q, ST_AUDIT_HEAD, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, r->chain);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		r->seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", col_text(st, 1));
+	} else if (rc == SQLITE_DONE) {
+		r->seq = 1;
+		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", SG_AUDIT_GENESIS);
+	} else {
+		done(st);
+		return fail(q, err, "reading the audit chain head");
+	}
+	done(st);
+	if (!r->id[0] && sg_id_new(r->id) < 0)
+		return sg_error_set(err, SG_EINTERNAL, "audit: no randomness for an id");
+	if (!r->created_ms)
+		r->created_ms = sg_now_ms();
+	if (sg_audit_hash(r, r->hash) < 0)
+		return sg_error_set(err, SG_ENOMEM, "audit: out of memory");
+	if (!(st = stmt(q, ST_AUDIT_INSERT, err)))
+		return -SG_ESTORE;
+	bind_text(st, 1, r->id);
+	bind_text(st, 2, r->chain);
+	sqlite3_bind_int64(st, 3, r->seq);
+	bind_text(st, 4, r->prev_hash);
+	bind_text(st, 5, r->hash);
+	sqlite3_bind_int64(st, 6, r->created_ms);
+	bind_text(st, 7, r->actor);
+	bind_text(st, 8, r->action);
+	bind_text(st, 9, r->ticket_id);
+	bind_text(st, 10, r->body);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "appending an audit record");
+	return 0;
+}
+
+static int q_audit_anchor(struct sg_store *s, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	struct sg_buf body = SG_BUF_INIT;
+	int rc = 0, first = 1;
+	sqlite3_stmt *st = stmt(q, ST_AUDIT_HEADS, err);
+	if (!st)
+		return -SG_ESTORE;
+	sg_buf_adds(&body, "{\"heads\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *chain = col_text(st, 0);
+		sg_buf_adds(&body, first ? "{\"chain\":" : ",{\"chain\":");
+		first = 0;
+		sg_buf_add_json_str(&body, chain, strlen(chain));
+		sg_buf_addf(&body, ",\"hash\":\"%s\",\"seq\":%lld}", col_text(st, 2),
+			    (long long)sqlite3_column_int64(st, 1));
+	}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		rc = fail(q, err, "reading the chain heads");
+		goto cleanup;
+	}
+	sg_buf_adds(&body, "]}");
+	if (body.oom) {
+		rc = sg_error_set(err, SG_ENOMEM, "audit anchor: out of memory");
+		goto cleanup;
+	}
+	struct sg_audit_record r = {0};
+	snprintf(r.chain, sizeof(r.chain), "%s", SG_AUDIT_ANCHOR_CHAIN);
+	snprintf(r.actor, sizeof(r.actor), "%s", q->writer);
+	snprintf(r.action, sizeof(r.action), "anchor");
+	r.body = body.data;
+	rc = q_audit_append(s, &r, err);
+cleanup:
+	sg_buf_release(&body);
+	return rc;
+}
+
+static void read_record(sqlite3_stmt *st, struct sg_audit_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", col_text(st, 0));
+	snprintf(r->chain, sizeof(r->chain), "%s", col_text(st, 1));
+	r->seq = sqlite3_column_int64(st, 2);
+	snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", col_text(st, 3));
+	snprintf(r->hash, sizeof(r->hash), "%s", col_text(st, 4));
+	r->created_ms = sqlite3_column_int64(st, 5);
+	snprintf(r->actor, sizeof(r->actor), "%s", col_text(st, 6));
+	snprintf(r->action, sizeof(r->action), "%s", col_text(st, 7));
+	snprintf(r->ticket_id, sizeof(r->ticket_id), "%s", col_text(st, 8));
+	r->body = (char *)col_text(st, 9);
+}
+
+static int q_audit_scan(struct sg_store *s, const char *chain, int64_t since_ms,
+			int (*fn)(const struct sg_audit_record *r, void *ctx),
+			void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, chain ? ST_AUDIT_SCAN_CHAIN : ST_AUDIT_SCAN, err);
+	if (!st)
+		return -SG_ESTORE;
+	int i = 1, rc;
+	if (chain)
+		bind_text(st, i++, chain);
+	sqlite3_bind_int64(st, i, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_audit_record r;
+		read_record(st, &r);
+		int frc = fn(&r, ctx);
+		if (frc) {
+			done(st);
+			return frc < 0 ? frc : 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "reading audit records");
+}
+
+static int q_audit_get(struct sg_store *s, const char *chain, int64_t seq,
+		       struct sg_audit_record *out, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_AUDIT_GET, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, chain);
+	sqlite3_bind_int64(st, 2, seq);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		done(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return fail(q, err, "reading an audit record");
+	}
+	read_record(st, out);
+	out->body = sg_strdup(out->body);
+	out->body_owned = 1;
+	done(st);
+	if (!out->body)
+		return sg_error_set(err, SG_ENOMEM, "audit: out of memory");
+	return 0;
+}
+
+/* ---- tickets -------------------------------------------------------- */
+
+/* The stored decision of an event already written, into w. */
+static int load_existing(struct sqlite_store *q, struct sg_ticket_write *w,
+			 struct sg_error *err)
+{
+	sqlite3_stmt *st = stmt(q, ST_EVENT_DECISION, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, w->ticket_id);
+	bind_text(st, 2, w->event_id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return fail(q, err, "reading the stored decision");
+	}
+	snprintf(w->decision_id, sizeof(w->decision_id), "%s", col_text(st, 0));
+	w->stored_decision = sg_strdup(col_text(st, 1));
+	done(st);
+	w->existed = 1;
+	if (!w->stored_decision)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int q_ticket_write(struct sg_store *s, struct sg_ticket_write *w,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	int64_t now = w->now_ms ? w->now_ms : sg_now_ms();
+	int rc;
+	sqlite3_stmt *st;
+
+	if (sg_id_new(w->decision_id) < 0)
+		return sg_error_set(err, SG_EINTERNAL, "no randomness for an id");
+	if (!(st = stmt(q, ST_EVENT_INSERT, err)))
+		return -SG_ESTORE;
+	bind_text(st, 1, w->ticket_id);
+	bind_text(st, 2, w->event_id);
+	sqlite3_bind_int64(st, 3, now);
+	bind_text(st, 4, w->event_json);
+	bind_text(st, 5, w->decision_id);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "storing the ticket event");
+	if (sqlite3_changes(q->db) == 0)
+		return load_existing(q, w, err);
+
+	if (!(st = stmt(q, ST_DECISION_INSERT, err)))
+		return -SG_ESTORE;
+	const char *cols[] = {w->decision_id, w->ticket_id, w->event_id, w->gate,
+			      w->risk_tier, w->intent, w->queue, w->policy_version};
+	for (int i = 0; i < 8; i++)
+		bind_text(st, i + 1, cols[i]);
+	sqlite3_bind_int64(st, 9, now);
+	bind_text(st, 10, w->decision_json);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "storing the decision");
+
+	if (!(st = stmt(q, ST_TICKET_UPSERT, err)))
+		return -SG_ESTORE;
+	bind_text(st, 1, w->ticket_id);
+	bind_text(st, 2, w->state ? w->state : "open");
+	bind_text(st, 3, w->decision_id);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, now);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "updating the ticket");
+
+	for (size_t i = 0; i < w->nactions; i++) {
+		const struct sg_outbox_action *a = &w->actions[i];
+		char id[SG_ID_LEN], key[SG_ID_LEN + 24];
+		if (sg_id_new(id) < 0)
+			return sg_error_set(err, SG_EINTERNAL, "no randomness for an id");
+		snprintf(key, sizeof(key), "%s:%zu", w->decision_id, i);
+		if (!(st = stmt(q, ST_OUTBOX_INSERT, err)))
+			return -SG_ESTORE;
+		bind_text(st, 1, id);
+		bind_text(st, 2, w->ticket_id);
+		bind_text(st, 3, a->kind);
+		bind_text(st, 4, a->target);
+		bind_text(st, 5, a->payload);
+		bind_text(st, 6, a->idem_key ? a->idem_key : key);
+		sqlite3_bind_int64(st, 7, now);
+		sqlite3_bind_int64(st, 8, now);
+		sqlite3_bind_int64(st, 9, now);
+		rc = sqlite3_step(st);
+		done(st);
+		if (rc != SQLITE_DONE)
+			return fail(q, err, "queueing an outbox action");
+	}
+	return 0;
+}
+
+static int q_ticket_decision(struct sg_store *s, const char *ticket_id, char **out,
+			     struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	*out = NULL;
+	sqlite3_stmt *st = stmt(q, ST_TICKET_DECISION, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, ticket_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sg_strdup(col_text(st, 0));
+	done(st);
+	if (rc == SQLITE_DONE)
+		return sg_error_set(err, SG_ENOTFOUND, "ticket '%s' not found", ticket_id);
+	if (rc != SQLITE_ROW)
+		return fail(q, err, "reading the ticket");
+	return *out ? 0 : sg_error_set(err, SG_ENOMEM, "out of memory");
+}
+
+static int q_human_action(struct sg_store *s, struct sg_human_action *a,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	int64_t now = a->now_ms ? a->now_ms : sg_now_ms();
+	int rc;
+	sqlite3_stmt *st;
+	char id[SG_ID_LEN];
+
+	a->draft_version = 0;
+	if (a->draft_text) {
+		if (!(st = stmt(q, ST_DRAFT_NEXT, err)))
+			return -SG_ESTORE;
+		bind_text(st, 1, a->ticket_id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			done(st);
+			return fail(q, err, "reading draft versions");
+		}
+		a->draft_version = sqlite3_column_int(st, 0);
+		done(st);
+		if (!(st = stmt(q, ST_DRAFT_INSERT, err)))
+			return -SG_ESTORE;
+		bind_text(st, 1, a->ticket_id);
+		sqlite3_bind_int(st, 2, a->draft_version);
+		bind_text(st, 3, a->decision_id);
+		bind_text(st, 4, a->user);
+		bind_text(st, 5, a->draft_text);
+		bind_text(st, 6, a->draft_diff);
+		sqlite3_bind_int64(st, 7, now);
+		rc = sqlite3_step(st);
+		done(st);
+		if (rc != SQLITE_DONE)
+			return fail(q, err, "storing the draft version");
+	}
+	if (sg_id_new(id) < 0)
+		return sg_error_set(err, SG_EINTERNAL, "no randomness for an id");
+	if (!(st = stmt(q, ST_APPROVAL_INSERT, err)))
+		return -SG_ESTORE;
+	bind_text(st, 1, id);
+	bind_text(st, 2, a->ticket_id);
+	bind_text(st, 3, a->decision_id);
+	bind_text(st, 4, a->user);
+	bind_text(st, 5, a->role);
+	bind_text(st, 6, a->action);
+	sqlite3_bind_int(st, 7, a->step);
+	bind_text(st, 8, a->note);
+	sqlite3_bind_int64(st, 9, now);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "storing the approval");
+	return 0;
+}
+
+/* ---- outbox --------------------------------------------------------- */
+
+static int q_outbox_claim(struct sg_store *s, const char *owner, int64_t now_ms,
+			  int64_t lease_ms, unsigned max,
+			  struct sg_outbox_item **out, size_t *n,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	*out = NULL;
+	*n = 0;
+	struct sg_outbox_item *items = sg_calloc(max ? max : 1, sizeof(*items));
+	if (!items)
+		return sg_error_set(err, SG_ENOMEM, "outbox claim: out of memory");
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_CLAIM, err);
+	if (!st) {
+		sg_free(items);
+		return -SG_ESTORE;
+	}
+	bind_text(st, 1, owner);
+	sqlite3_bind_int64(st, 2, now_ms + lease_ms);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, now_ms);
+	sqlite3_bind_int(st, 6, (int)max);
+	int rc, oom = 0;
+	size_t k = 0;
+	/* All rows must be stepped through for the UPDATE to complete. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k >= max)
+			continue;
+		struct sg_outbox_item *it = &items[k++];
+		snprintf(it->id, sizeof(it->id), "%s", col_text(st, 0));
+		it->ticket_id = sg_strdup(col_text(st, 1));
+		it->kind = sg_strdup(col_text(st, 2));
+		it->target = sg_strdup(col_text(st, 3));
+		it->payload = sg_strdup(col_text(st, 4));
+		it->idem_key = sg_strdup(col_text(st, 5));
+		it->attempts = sqlite3_column_int(st, 6);
+		if (!it->ticket_id || !it->kind || !it->target || !it->payload || !it->idem_key)
+			oom = 1;
+	}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		sg_store_outbox_items_free(items, k);
+		return fail(q, err, "claiming outbox actions");
+	}
+	if (oom) {
+		/* The leases are taken; they expire and the actions are
+		 * claimed again, so nothing is lost. */
+		sg_store_outbox_items_free(items, k);
+		return sg_error_set(err, SG_ENOMEM, "outbox claim: out of memory");
+	}
+	*out = items;
+	*n = k;
+	return 0;
+}
+
+static int q_outbox_finish(struct sg_store *s, const char *id, const char *owner,
+			   const char *state, int64_t retry_at_ms, int max_attempts,
+			   const char *why, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_FINISH, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, state);
+	sqlite3_bind_int(st, 2, max_attempts);
+	sqlite3_bind_int64(st, 3, retry_at_ms);
+	bind_text(st, 4, why);
+	sqlite3_bind_int64(st, 5, sg_now_ms());
+	bind_text(st, 6, id);
+	bind_text(st, 7, owner);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "updating an outbox action");
+	if (sqlite3_changes(q->db) == 0)
+		return sg_error_set(err, SG_ECONFLICT,
+				    "outbox action '%s' is not leased to '%s' (lease "
+				    "expired and taken, or already finished)", id, owner);
+	return 0;
+}
+
+static int q_outbox_count(struct sg_store *s, const char *state, long *out,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_COUNT, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, state);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = (long)sqlite3_column_int64(st, 0);
+	done(st);
+	return rc == SQLITE_ROW ? 0 : fail(q, err, "counting outbox actions");
+}
+
+/* ---- users ---------------------------------------------------------- */
+
+static int q_user_insert(struct sg_store *s, const char *name, const char *role,
+			 const char *prefix, const char *hash, int64_t now_ms,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_USER_EXISTS, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc == SQLITE_ROW)
+		return sg_error_set(err, SG_ECONFLICT, "user '%s' already exists", name);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "looking the user up");
+	if (!(st = stmt(q, ST_USER_INSERT, err)))
+		return -SG_ESTORE;
+	bind_text(st, 1, name);
+	bind_text(st, 2, role);
+	bind_text(st, 3, prefix);
+	bind_text(st, 4, hash);
+	sqlite3_bind_int64(st, 5, now_ms);
+	rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "storing the user");
+}
+
+static void read_user(sqlite3_stmt *st, struct sg_store_user *u)
+{
+	snprintf(u->name, sizeof(u->name), "%s", col_text(st, 0));
+	snprintf(u->role, sizeof(u->role), "%s", col_text(st, 1));
+	u->created_ms = sqlite3_column_int64(st, 2);
+}
+
+static int q_user_list(struct sg_store *s, int (*fn)(const struct sg_store_user *u, void *ctx),
+		       void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_USER_LIST, err);
+	if (!st)
+		return -SG_ESTORE;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_store_user u;
+		read_user(st, &u);
+		int frc = fn(&u, ctx);
+		if (frc) {
+			done(st);
+			return frc < 0 ? frc : 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "listing users");
+}
+
+static int q_user_by_prefix(struct sg_store *s, const char *prefix, struct sg_store_user *out,
+			    char hash[SG_SHA256_HEX], struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_USER_PREFIX, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, prefix);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_user(st, out);
+		snprintf(hash, SG_SHA256_HEX, "%s", col_text(st, 3));
+	}
+	done(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW ? 0 : fail(q, err, "looking the token up");
+}
+
+/* ---- sessions ------------------------------------------------------- */
+
+static int q_session_put(struct sg_store *s, const char *sid_hash, const char *user,
+			 const char *csrf, int64_t now_ms, int64_t expires_ms,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SESSION_PUT, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, sid_hash);
+	bind_text(st, 2, user);
+	bind_text(st, 3, csrf);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, expires_ms);
+	int rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "storing the session");
+}
+
+static int q_session_get(struct sg_store *s, const char *sid_hash,
+			 struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			 int64_t *expires_ms, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SESSION_GET, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, sid_hash);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_user(st, out);
+		snprintf(csrf, SG_STORE_CSRF_LEN, "%s", col_text(st, 3));
+		*expires_ms = sqlite3_column_int64(st, 4);
+	}
+	done(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW ? 0 : fail(q, err, "reading the session");
+}
+
+static int q_session_del(struct sg_store *s, const char *sid_hash, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SESSION_DEL, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, sid_hash);
+	int rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "deleting the session");
+}
+
+/* ---- escalations ---------------------------------------------------- */
+
+static int q_escalation_open(struct sg_store *s, const char *id, const char *ticket_id,
+			     int level, const char *owner, const char *channel,
+			     const char *reason, int64_t now_ms, int64_t due_ms,
+			     struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_ESC_OPEN, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, id);
+	bind_text(st, 2, ticket_id);
+	sqlite3_bind_int(st, 3, level);
+	bind_text(st, 4, owner);
+	bind_text(st, 5, channel);
+	bind_text(st, 6, reason);
+	sqlite3_bind_int64(st, 7, due_ms);
+	sqlite3_bind_int64(st, 8, now_ms);
+	sqlite3_bind_int64(st, 9, now_ms);
+	int rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "storing the escalation");
+}
+
+static int q_escalation_claim(struct sg_store *s, const char *worker, int64_t now_ms,
+			      int64_t lease_ms, unsigned max, struct sg_escalation *out,
+			      size_t *n, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	*n = 0;
+	sqlite3_stmt *st = stmt(q, ST_ESC_CLAIM, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, worker);
+	sqlite3_bind_int64(st, 2, now_ms + lease_ms);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, now_ms);
+	sqlite3_bind_int(st, 6, (int)max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n >= max)
+			continue;
+		struct sg_escalation *e = &out[(*n)++];
+		snprintf(e->id, sizeof(e->id), "%s", col_text(st, 0));
+		snprintf(e->ticket_id, sizeof(e->ticket_id), "%s", col_text(st, 1));
+		e->level = sqlite3_column_int(st, 2);
+		snprintf(e->owner, sizeof(e->owner), "%s", col_text(st, 3));
+		snprintf(e->channel, sizeof(e->channel), "%s", col_text(st, 4));
+		e->due_ms = sqlite3_column_int64(st, 5);
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "claiming due escalations");
+}
+
+static int q_escalation_close(struct sg_store *s, const char *id, const char *worker,
+			      const char *state, int64_t now_ms, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_ESC_CLOSE, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, state);
+	sqlite3_bind_int64(st, 2, now_ms);
+	bind_text(st, 3, id);
+	bind_text(st, 4, worker);
+	bind_text(st, 5, worker);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "closing the escalation");
+	return sqlite3_changes(q->db) ? 0 : 1;
+}
+
+const struct sg_store_ops sg_store_sqlite_ops = {
+	.name = "sqlite",
+	.version = SG_STORE_OPS_VERSION,
+	.caps = SG_STORE_SAVEPOINT,
+	.open = q_open,
+	.close = q_close,
+	.schema_version = q_schema_version,
+	.begin = q_begin,
+	.commit = q_commit,
+	.rollback = q_rollback,
+	.savepoint = q_savepoint,
+	.ticket_write = q_ticket_write,
+	.human_action = q_human_action,
+	.audit_append = q_audit_append,
+	.audit_anchor = q_audit_anchor,
+	.user_insert = q_user_insert,
+	.ticket_decision = q_ticket_decision,
+	.audit_scan = q_audit_scan,
+	.audit_get = q_audit_get,
+	.outbox_claim = q_outbox_claim,
+	.outbox_finish = q_outbox_finish,
+	.outbox_count = q_outbox_count,
+	.user_list = q_user_list,
+	.user_by_prefix = q_user_by_prefix,
+	.session_put = q_session_put,
+	.session_get = q_session_get,
+	.session_del = q_session_del,
+	.escalation_open = q_escalation_open,
+	.escalation_claim = q_escalation_claim,
+	.escalation_close = q_escalation_close,
+};

@@ -1,0 +1,243 @@
+/*
+ * store.h - durable state of sopgate behind one interface: tickets, events,
+ * decisions, drafts, approvals, escalations, the outbox, users and the
+ * hash-chained audit trail. Backends (SQLite now, PostgreSQL later) sit
+ * behind an ops table (store_int.h); callers use only these wrappers.
+ *
+ * Contract: every function returns 0 or a negative SG_E... and sets err.
+ * Strings handed in are copied or bound, never kept. Strings handed out are
+ * heap (sg_malloc) and freed by the caller as documented. Nothing written
+ * here may contain raw card numbers, SSNs or health details: callers pass
+ * masked text only.
+ */
+#ifndef SG_STORE_STORE_H
+#define SG_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/id.h"
+
+struct sg_store;
+
+/* Opens "sqlite:FILE" (created if missing, migrated to the latest schema)
+ * or "postgres://..." (not built yet: a clear error). A database written by
+ * a newer sopgate is refused. `writer` names this connection's audit chain
+ * (one chain per writer process or thread; NULL means "main"). When the
+ * environment variable SOPGATE_STORE_TRACE is set, the store is wrapped in
+ * the tracing backend (store/trace.c). *out is NULL on failure. */
+int sg_store_open(struct sg_store **out, const char *url, const char *writer,
+		  struct sg_error *err);
+/* Same, but a SQLite file must already exist (for readers such as
+ * `audit verify`, so a typo is an error instead of a new empty database). */
+int sg_store_open_existing(struct sg_store **out, const char *url,
+			   const char *writer, struct sg_error *err);
+void sg_store_close(struct sg_store *s); /* NULL is fine */
+const char *sg_store_backend(const struct sg_store *s); /* "sqlite" */
+int sg_store_schema_version(struct sg_store *s, int *out, struct sg_error *err);
+
+/* Explicit transactions, for callers that group several operations. The
+ * sg_store_ticket_write / human_action / user_add calls open their own. */
+int sg_store_begin(struct sg_store *s, struct sg_error *err);
+int sg_store_commit(struct sg_store *s, struct sg_error *err);
+int sg_store_rollback(struct sg_store *s, struct sg_error *err);
+
+/* ---- ticket events ---------------------------------------------------- */
+
+struct sg_outbox_action {
+	const char *kind;     /* "crm.patch", "helpdesk.reply", "slack", ... */
+	const char *target;   /* connector-specific destination, may be NULL */
+	const char *payload;  /* JSON text */
+	const char *idem_key; /* NULL: "<decision id>:<index>" */
+};
+
+/* One ticket event and everything it produces, written in ONE transaction:
+ * the event (unique on ticket_id + event_id), the decision with its indexed
+ * columns, the ticket's latest state, the outbox actions and one audit
+ * record citing the decision. */
+struct sg_ticket_write {
+	const char *ticket_id, *event_id;
+	const char *event_json;    /* the masked event, JSON text */
+	const char *decision_json; /* the decision object, JSON text */
+	const char *gate, *risk_tier, *intent, *queue, *policy_version;
+	const char *state;         /* ticket state after this event, "open" if NULL */
+	const struct sg_outbox_action *actions;
+	size_t nactions;
+	int64_t now_ms;            /* 0: the current time */
+	/* OUT */
+	int existed;               /* 1: the event was already stored */
+	char decision_id[SG_ID_LEN];
+	char *stored_decision;     /* on existed: the stored decision JSON;
+	                              the caller frees it with sg_free */
+};
+
+/* Writes w in its own transaction. On a duplicate event id nothing is
+ * written, w->existed is 1 and w->stored_decision holds the first decision.
+ * On failure nothing at all is written. */
+int sg_store_ticket_write(struct sg_store *s, struct sg_ticket_write *w,
+			  struct sg_error *err);
+
+/* Group commit: a committer thread owns the store and writes the queued
+ * ticket events of many callers in one transaction (each in its own
+ * savepoint, so one failing write does not undo the others), then wakes
+ * each caller with its own result. */
+struct sg_store_batcher;
+int sg_store_batcher_start(struct sg_store_batcher **out, struct sg_store *s,
+			   unsigned max_batch, struct sg_error *err);
+/* Blocks until w is durable (or failed); thread-safe. */
+int sg_store_batcher_write(struct sg_store_batcher *b, struct sg_ticket_write *w,
+			   struct sg_error *err);
+/* Drains the queue, stops the thread and frees b (the store stays open). */
+void sg_store_batcher_stop(struct sg_store_batcher *b);
+/* Makes the committer append an audit anchor (sg_store_audit_anchor) in
+ * the same transaction once every n successful writes; 0 turns it off.
+ * The default is SG_AUDIT_ANCHOR_EVERY. Call before the first write. */
+void sg_store_batcher_anchor_every(struct sg_store_batcher *b, unsigned long n);
+/* Transactions committed so far (to report the mean batch size). */
+unsigned long sg_store_batcher_commits(const struct sg_store_batcher *b);
+
+/* Reads the latest decision of a ticket; *out is heap JSON text. */
+int sg_store_ticket_decision(struct sg_store *s, const char *ticket_id,
+			     char **out, struct sg_error *err);
+
+/* ---- human actions ---------------------------------------------------- */
+
+struct sg_human_action {
+	const char *ticket_id, *decision_id;
+	const char *user, *role;   /* who, in which role */
+	const char *action;        /* "approve", "edit", "reject" */
+	int step;                  /* 1 or 2 (second approval of two_step) */
+	const char *note;          /* may be NULL */
+	const char *draft_text;    /* edit: the new text (masked) */
+	const char *draft_diff;    /* edit: unified diff against the previous */
+	int64_t now_ms;            /* 0: the current time */
+	/* OUT */
+	int draft_version;         /* edit: the version written */
+};
+/* Records an approval row (and a new draft version on edit) and its audit
+ * record in one transaction. */
+int sg_store_human_action(struct sg_store *s, struct sg_human_action *a,
+			  struct sg_error *err);
+
+/* ---- outbox ----------------------------------------------------------- */
+
+struct sg_outbox_item {
+	char id[SG_ID_LEN];
+	char *ticket_id, *kind, *target, *payload, *idem_key;
+	int attempts;              /* including this claim */
+};
+/* Claims up to max pending actions whose next attempt is due and whose lease
+ * is free or expired, leasing them to owner until now_ms + lease_ms. *out is
+ * an array the caller frees with sg_store_outbox_items_free. */
+int sg_store_outbox_claim(struct sg_store *s, const char *owner, int64_t now_ms,
+			  int64_t lease_ms, unsigned max,
+			  struct sg_outbox_item **out, size_t *n,
+			  struct sg_error *err);
+void sg_store_outbox_items_free(struct sg_outbox_item *items, size_t n);
+/* Marks a claimed action sent. -SG_ECONFLICT when owner no longer holds the
+ * lease (it expired and another worker claimed it). */
+int sg_store_outbox_done(struct sg_store *s, const char *id, const char *owner,
+			 struct sg_error *err);
+/* A failed attempt: back to pending at retry_at_ms, or "dead" once attempts
+ * reach max_attempts. Same lease rule as _done. */
+int sg_store_outbox_fail(struct sg_store *s, const char *id, const char *owner,
+			 int64_t retry_at_ms, int max_attempts, const char *why,
+			 struct sg_error *err);
+/* Counts actions in a state ("pending", "sent", "dead"). */
+int sg_store_outbox_count(struct sg_store *s, const char *state, long *out,
+			  struct sg_error *err);
+
+/* ---- users ------------------------------------------------------------ */
+
+#define SG_TOKEN_PREFIX "sgt_"
+#define SG_TOKEN_LEN (4 + 64 + 1) /* "sgt_" + 64 hex + NUL */
+
+/* Creates a user and a fresh random token, written to token (shown once,
+ * never stored: the store keeps its SHA-256). Role is one of agent, lead,
+ * specialist, admin. -SG_ECONFLICT when the name exists. Audited, with
+ * actor as the one who added the user. */
+int sg_store_user_add(struct sg_store *s, const char *actor, const char *name,
+		      const char *role, char token[SG_TOKEN_LEN],
+		      struct sg_error *err);
+struct sg_store_user {
+	char name[128];
+	char role[32];
+	int64_t created_ms;
+};
+/* Calls fn for each user by name; a non-zero return from fn stops. */
+int sg_store_user_list(struct sg_store *s,
+		       int (*fn)(const struct sg_store_user *u, void *ctx), void *ctx,
+		       struct sg_error *err);
+/* Finds the user holding token, comparing hashes in constant time.
+ * -SG_EUNAUTHORIZED for a malformed, unknown or wrong token. */
+int sg_store_token_verify(struct sg_store *s, const char *token,
+			  struct sg_store_user *out, struct sg_error *err);
+int sg_store_role_valid(const char *role); /* 1 for the four roles */
+
+/* ---- console sessions --------------------------------------------------- */
+
+/* Sessions are keyed by the hex SHA-256 of the cookie value; the cookie is
+ * never stored. _put creates or refreshes one; _get returns the session's
+ * user (role read from users, so a role change applies at once) or
+ * -SG_EUNAUTHORIZED when absent, expired at now_ms, or the user disabled. */
+#define SG_STORE_CSRF_LEN 65
+int sg_store_session_put(struct sg_store *s, const char *sid_hash, const char *user,
+			 const char *csrf, int64_t expires_ms, struct sg_error *err);
+int sg_store_session_get(struct sg_store *s, const char *sid_hash, int64_t now_ms,
+			 struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			 int64_t *expires_ms, struct sg_error *err);
+int sg_store_session_del(struct sg_store *s, const char *sid_hash,
+			 struct sg_error *err);
+
+/* ---- escalations (SLA timers) ------------------------------------------ */
+
+struct sg_escalation {
+	char id[SG_ID_LEN];
+	char ticket_id[128];
+	int level;                 /* 1 first owner, 2 next level, ... */
+	char owner[128], channel[128];
+	int64_t due_ms;
+};
+/* Opens an escalation with its SLA due time; id_out receives its id. */
+int sg_store_escalation_open(struct sg_store *s, const char *ticket_id, int level,
+			     const char *owner, const char *channel,
+			     const char *reason, int64_t due_ms,
+			     char id_out[SG_ID_LEN], struct sg_error *err);
+/* Claims up to max open escalations due at now_ms, leasing them to worker
+ * for lease_ms (as the outbox does), so exactly one worker handles each
+ * breach; *out is an array freed with sg_free. */
+int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
+				  int64_t now_ms, int64_t lease_ms, unsigned max,
+				  struct sg_escalation **out, size_t *n,
+				  struct sg_error *err);
+/* Moves a claimed (or any, with worker NULL) escalation to "breached" or
+ * "resolved". -SG_ECONFLICT when the lease is held by another worker or the
+ * escalation is no longer open. */
+int sg_store_escalation_close(struct sg_store *s, const char *id, const char *worker,
+			      const char *state, struct sg_error *err);
+
+/* ---- audit ------------------------------------------------------------ */
+
+struct sg_audit_record; /* audit/audit.h */
+
+/* Appends a record to this connection's chain inside the open transaction
+ * (the caller fills actor, action, ticket_id, body; the store fills id,
+ * chain, seq, prev_hash, created_ms, hash). */
+int sg_store_audit_append(struct sg_store *s, struct sg_audit_record *r,
+			  struct sg_error *err);
+/* Writes an anchor record into the global chain "anchor" citing the head
+ * (seq, hash) of every other chain; its own transaction. */
+int sg_store_audit_anchor(struct sg_store *s, struct sg_error *err);
+/* Calls fn for each record ordered by chain then seq (chain NULL: all;
+ * since_ms: records created at or after). Records are only valid during
+ * the call. */
+int sg_store_audit_scan(struct sg_store *s, const char *chain, int64_t since_ms,
+			int (*fn)(const struct sg_audit_record *r, void *ctx),
+			void *ctx, struct sg_error *err);
+/* Loads one record; 1 when absent, 0 when found (out->body is heap, free
+ * with sg_audit_record_release). */
+int sg_store_audit_get(struct sg_store *s, const char *chain, int64_t seq,
+		       struct sg_audit_record *out, struct sg_error *err);
+
+#endif

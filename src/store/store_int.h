@@ -1,0 +1,122 @@
+/*
+ * store_int.h - the storage ops table, shared by the backends (sqlite.c,
+ * later pg.c), the tracing wrapper (trace.c) and the public wrappers
+ * (store.c). Not for other modules: they include store/store.h.
+ *
+ * A backend "subclasses" struct sg_store by placing it first in its own
+ * struct. `version` is SG_STORE_OPS_VERSION at build time; sg_store_open
+ * refuses a backend built against another version, so a stale backend
+ * fails loudly instead of calling through a wrong slot. `caps` names real
+ * differences between engines.
+ */
+#ifndef SG_STORE_STORE_INT_H
+#define SG_STORE_STORE_INT_H
+
+#include "audit/audit.h"
+#include "store/store.h"
+
+#define SG_STORE_OPS_VERSION 1
+
+/* caps */
+#define SG_STORE_SKIP_LOCKED 0x1u  /* claims may use FOR UPDATE SKIP LOCKED */
+#define SG_STORE_MULTI_WRITER 0x2u /* several processes write concurrently */
+#define SG_STORE_SAVEPOINT 0x4u    /* nested savepoints inside a transaction */
+
+struct sg_store_ops {
+	const char *name;
+	unsigned version, caps;
+
+	/* target is the URL without the scheme ("FILE" for sqlite:FILE) */
+	int (*open)(struct sg_store **out, const char *target, const char *writer,
+		    struct sg_error *err);
+	void (*close)(struct sg_store *s);
+	int (*schema_version)(struct sg_store *s, int *out, struct sg_error *err);
+
+	int (*begin)(struct sg_store *s, struct sg_error *err);
+	int (*commit)(struct sg_store *s, struct sg_error *err);
+	int (*rollback)(struct sg_store *s, struct sg_error *err);
+	/* op: 0 SAVEPOINT, 1 RELEASE, 2 ROLLBACK TO (+ RELEASE) */
+	int (*savepoint)(struct sg_store *s, int op, struct sg_error *err);
+
+	/* inside an open transaction */
+	int (*ticket_write)(struct sg_store *s, struct sg_ticket_write *w,
+			    struct sg_error *err);
+	int (*human_action)(struct sg_store *s, struct sg_human_action *a,
+			    struct sg_error *err);
+	int (*audit_append)(struct sg_store *s, struct sg_audit_record *r,
+			    struct sg_error *err);
+	int (*audit_anchor)(struct sg_store *s, struct sg_error *err);
+	int (*user_insert)(struct sg_store *s, const char *name, const char *role,
+			   const char *prefix, const char *hash, int64_t now_ms,
+			   struct sg_error *err);
+
+	/* own statements, no transaction needed */
+	int (*ticket_decision)(struct sg_store *s, const char *ticket_id,
+			       char **out, struct sg_error *err);
+	int (*audit_scan)(struct sg_store *s, const char *chain, int64_t since_ms,
+			  int (*fn)(const struct sg_audit_record *r, void *ctx),
+			  void *ctx, struct sg_error *err);
+	int (*audit_get)(struct sg_store *s, const char *chain, int64_t seq,
+			 struct sg_audit_record *out, struct sg_error *err);
+	int (*outbox_claim)(struct sg_store *s, const char *owner, int64_t now_ms,
+			    int64_t lease_ms, unsigned max,
+			    struct sg_outbox_item **out, size_t *n,
+			    struct sg_error *err);
+	int (*outbox_finish)(struct sg_store *s, const char *id, const char *owner,
+			     const char *state, int64_t retry_at_ms,
+			     int max_attempts, const char *why,
+			     struct sg_error *err);
+	int (*outbox_count)(struct sg_store *s, const char *state, long *out,
+			    struct sg_error *err);
+	int (*user_list)(struct sg_store *s,
+			 int (*fn)(const struct sg_store_user *u, void *ctx), void *ctx,
+			 struct sg_error *err);
+	int (*session_put)(struct sg_store *s, const char *sid_hash, const char *user,
+			   const char *csrf, int64_t now_ms, int64_t expires_ms,
+			   struct sg_error *err);
+	/* 1 when absent */
+	int (*session_get)(struct sg_store *s, const char *sid_hash,
+			   struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			   int64_t *expires_ms, struct sg_error *err);
+	int (*session_del)(struct sg_store *s, const char *sid_hash,
+			   struct sg_error *err);
+	int (*escalation_open)(struct sg_store *s, const char *id,
+			       const char *ticket_id, int level, const char *owner,
+			       const char *channel, const char *reason,
+			       int64_t now_ms, int64_t due_ms, struct sg_error *err);
+	int (*escalation_claim)(struct sg_store *s, const char *worker,
+				int64_t now_ms, int64_t lease_ms, unsigned max,
+				struct sg_escalation *out, size_t *n,
+				struct sg_error *err);
+	/* 1 when not open or leased to another worker */
+	int (*escalation_close)(struct sg_store *s, const char *id,
+				const char *worker, const char *state,
+				int64_t now_ms, struct sg_error *err);
+	/* finds by token prefix; 1 when absent */
+	int (*user_by_prefix)(struct sg_store *s, const char *prefix,
+			      struct sg_store_user *out, char hash[SG_SHA256_HEX],
+			      struct sg_error *err);
+};
+
+struct sg_store {
+	const struct sg_store_ops *ops;
+};
+
+extern const struct sg_store_ops sg_store_sqlite_ops;
+
+/* Wraps inner in the tracing backend writing to fp; on failure closes
+ * inner and returns the error. */
+int sg_store_trace_wrap(struct sg_store **out, struct sg_store *inner,
+			const char *dest, struct sg_error *err);
+
+/* Schema migrations (schema.c), in portable SQL. */
+struct sg_migration {
+	int version;
+	const char *name;
+	const char *sql; /* several statements, run in one transaction */
+};
+extern const struct sg_migration sg_store_migrations[];
+extern const int sg_store_nmigrations;
+#define SG_SCHEMA_LATEST (sg_store_nmigrations)
+
+#endif

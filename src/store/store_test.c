@@ -1,0 +1,770 @@
+/*
+ * store_test.c - the storage layer on a real SQLite file in a temporary
+ * folder: migrations, idempotent events, atomic writes, group commit from
+ * several threads, outbox leases, user tokens, human actions, tracing and
+ * out-of-memory paths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "core/alloc.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "store/store.h"
+
+static char dir[256];
+
+static void tmp_db(char *out, size_t n, const char *name)
+{
+	if (!dir[0]) {
+		const char *base = getenv("SG_TEST_TMP");
+		snprintf(dir, sizeof(dir), "%s/store-test-XXXXXX", base ? base : "/tmp");
+		assert_non_null(mkdtemp(dir));
+	}
+	snprintf(out, n, "%s/%s", dir, name);
+	char side[600];
+	unlink(out);
+	snprintf(side, sizeof(side), "%s-wal", out);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", out);
+	unlink(side);
+}
+
+static struct sg_store *open_db(const char *path, const char *writer)
+{
+	char url[600];
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store *s = NULL;
+	int rc = sg_store_open(&s, url, writer, &err);
+	if (rc < 0)
+		fail_msg("open: %s", err.msg);
+	return s;
+}
+
+static long count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	long n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static const struct sg_outbox_action two_actions[] = {
+	{"crm.patch", "hubspot", "{\"gate\":\"agent_review\"}", NULL},
+	{"slack", "#refunds", "{\"text\":\"[EMAIL_1] asked for a refund\"}", NULL},
+};
+static const struct sg_outbox_action bad_action[] = {
+	{"crm.patch", "hubspot", "{}", NULL},
+	{NULL, "x", "{}", NULL}, /* kind is NOT NULL: fails after the rest */
+};
+
+static void fill(struct sg_ticket_write *w, const char *ticket, const char *event,
+		 char *decision, size_t n)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(decision, n, "{\"helpdesk_ticket_id\":\"%s\",\"event\":\"%s\","
+		 "\"gate\":\"agent_review\"}", ticket, event);
+	w->ticket_id = ticket;
+	w->event_id = event;
+	w->event_json = "{\"id\":\"x\",\"body\":\"masked [EMAIL_1]\"}";
+	w->decision_json = decision;
+	w->gate = "agent_review";
+	w->risk_tier = "medium";
+	w->intent = "refund_request";
+	w->queue = "billing";
+	w->policy_version = "sha256:abc";
+	w->actions = two_actions;
+	w->nactions = 2;
+}
+
+struct feeder {
+	struct sg_audit_verifier *v;
+	struct sg_error *err;
+};
+
+static int feed(const struct sg_audit_record *r, void *ctx)
+{
+	struct feeder *f = ctx;
+	return sg_audit_verify_feed(f->v, r, f->err);
+}
+
+static int lookup(const char *chain, int64_t seq, char hash[SG_SHA256_HEX], void *ctx,
+		  struct sg_error *err)
+{
+	struct sg_audit_record r;
+	int rc = sg_store_audit_get(ctx, chain, seq, &r, err);
+	if (rc == 0) {
+		snprintf(hash, SG_SHA256_HEX, "%s", r.hash);
+		sg_audit_record_release(&r);
+	}
+	return rc;
+}
+
+/* Walks every chain and checks every anchor citation. */
+static int verify_ok(struct sg_store *s)
+{
+	struct sg_audit_verifier v;
+	struct sg_error err = SG_ERROR_INIT;
+	sg_audit_verify_init(&v, NULL, NULL);
+	struct feeder f = {&v, &err};
+	assert_int_equal(sg_store_audit_scan(s, NULL, 0, feed, &f, &err), 0);
+	assert_int_equal(sg_audit_verify_finish(&v, lookup, s, &err), 0);
+	unsigned long problems = v.problems;
+	sg_audit_verify_release(&v);
+	return problems == 0;
+}
+
+static void test_migrate_reopen(void **state)
+{
+	(void)state;
+	char path[512];
+	tmp_db(path, sizeof(path), "migrate.db");
+	struct sg_store *s = open_db(path, NULL);
+	int v = 0;
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_schema_version(s, &v, &err), 0);
+	assert_true(v >= 1);
+	assert_string_equal(sg_store_backend(s), "sqlite");
+	sg_store_close(s);
+	s = open_db(path, NULL); /* re-open: nothing to migrate, same version */
+	int v2 = 0;
+	assert_int_equal(sg_store_schema_version(s, &v2, &err), 0);
+	assert_int_equal(v, v2);
+	sg_store_close(s);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM schema_version"), v);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox'"), 1);
+	/* a database from a newer sopgate is refused */
+	exec_sql(path, "INSERT INTO schema_version VALUES (999, 'future', 0)");
+	char url[600];
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	s = NULL;
+	assert_int_equal(sg_store_open(&s, url, NULL, &err), -SG_ESTORE);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "schema version 999, newer"));
+}
+
+static void test_bad_urls(void **state)
+{
+	(void)state;
+	struct sg_store *s = NULL;
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_open(&s, "postgres://localhost/x", NULL, &err), -SG_EINVALID);
+	assert_non_null(strstr(err.msg, "not built yet"));
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_open(&s, "mysql://x", NULL, &err), -SG_EINVALID);
+	assert_non_null(strstr(err.msg, "unknown scheme"));
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_open(&s, "sqlite:", NULL, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_open(&s, "sqlite:/x.db", "anchor", &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_open_existing(&s, "sqlite:/nonexistent/dir/x.db", NULL, &err),
+			 -SG_ENOTFOUND);
+	assert_null(s);
+}
+
+static void test_idempotent_event(void **state)
+{
+	(void)state;
+	char path[512], dec[256], dec2[256];
+	tmp_db(path, sizeof(path), "idem.db");
+	struct sg_store *s = open_db(path, "w1");
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_ticket_write w, w2;
+	fill(&w, "T-1", "e-1", dec, sizeof(dec));
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+	assert_int_equal(w.existed, 0);
+	assert_null(w.stored_decision);
+	fill(&w2, "T-1", "e-1", dec2, sizeof(dec2));
+	w2.decision_json = "{\"different\":true}";
+	assert_int_equal(sg_store_ticket_write(s, &w2, &err), 0);
+	assert_int_equal(w2.existed, 1);
+	assert_string_equal(w2.stored_decision, dec);
+	assert_string_equal(w2.decision_id, w.decision_id);
+	sg_free(w2.stored_decision);
+	/* another event of the same ticket is a new decision */
+	fill(&w2, "T-1", "e-2", dec2, sizeof(dec2));
+	assert_int_equal(sg_store_ticket_write(s, &w2, &err), 0);
+	assert_int_equal(w2.existed, 0);
+	char *latest = NULL;
+	assert_int_equal(sg_store_ticket_decision(s, "T-1", &latest, &err), 0);
+	assert_string_equal(latest, dec2);
+	sg_free(latest);
+	assert_int_equal(sg_store_ticket_decision(s, "T-404", &latest, &err), -SG_ENOTFOUND);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM decisions"), 2);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM outbox"), 4);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM audit WHERE action = 'decision'"), 2);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM tickets"), 1);
+}
+
+static void test_atomic_failure(void **state)
+{
+	(void)state;
+	char path[512], dec[256];
+	tmp_db(path, sizeof(path), "atomic.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_ticket_write w;
+	fill(&w, "T-2", "e-1", dec, sizeof(dec));
+	w.actions = bad_action;
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), -SG_ESTORE);
+	assert_non_null(strstr(err.msg, "outbox"));
+	/* invalid decision JSON is refused before anything is written */
+	sg_error_clear(&err);
+	fill(&w, "T-2", "e-2", dec, sizeof(dec));
+	w.decision_json = "not json";
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), -SG_EJSON);
+	sg_error_clear(&err);
+	fill(&w, "", "e-2", dec, sizeof(dec));
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), -SG_EINVALID);
+	assert_non_null(strstr(err.msg, "ticket_id"));
+	sg_store_close(s);
+	const char *tables[] = {"ticket_events", "decisions", "tickets", "outbox", "audit"};
+	for (size_t i = 0; i < 5; i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", tables[i]);
+		assert_int_equal(count(path, sql), 0);
+	}
+	/* the same event can then be written for real */
+	s = open_db(path, NULL);
+	fill(&w, "T-2", "e-1", dec, sizeof(dec));
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+	assert_int_equal(w.existed, 0);
+	sg_store_close(s);
+}
+
+/* ---- group commit ---- */
+
+#define THREADS 4
+#define PER_THREAD 30
+
+struct worker {
+	struct sg_store_batcher *b;
+	int id;
+	int rc[PER_THREAD + 1];
+	char decision_id[PER_THREAD + 1][SG_ID_LEN];
+	char ticket[PER_THREAD + 1][32], event[PER_THREAD + 1][32];
+	int existed_dup;
+	char msg[PER_THREAD + 1][64];
+};
+
+static int is_bad(int thread, int i)
+{
+	return thread == 1 && i % 5 == 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	for (int i = 0; i < PER_THREAD; i++) {
+		char dec[256];
+		struct sg_ticket_write w;
+		struct sg_error err = SG_ERROR_INIT;
+		snprintf(wk->ticket[i], 32, "T-%d-%d", wk->id, i);
+		snprintf(wk->event[i], 32, "e-%d", i);
+		fill(&w, wk->ticket[i], wk->event[i], dec, sizeof(dec));
+		if (is_bad(wk->id, i))
+			w.actions = bad_action;
+		wk->rc[i] = sg_store_batcher_write(wk->b, &w, &err);
+		memcpy(wk->decision_id[i], w.decision_id, SG_ID_LEN);
+		snprintf(wk->msg[i], 64, "%.60s", err.msg);
+		sg_free(w.stored_decision);
+	}
+	/* a retry of this thread's first event: the same decision comes back */
+	char dec[256];
+	struct sg_ticket_write w;
+	struct sg_error err = SG_ERROR_INIT;
+	fill(&w, wk->ticket[PER_THREAD - 1], wk->event[PER_THREAD - 1], dec, sizeof(dec));
+	wk->rc[PER_THREAD] = sg_store_batcher_write(wk->b, &w, &err);
+	wk->existed_dup = w.existed && !strcmp(w.decision_id, wk->decision_id[PER_THREAD - 1]);
+	sg_free(w.stored_decision);
+	return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+	(void)state;
+	char path[512];
+	tmp_db(path, sizeof(path), "group.db");
+	struct sg_store *s = open_db(path, "committer");
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store_batcher *b = NULL;
+	assert_int_equal(sg_store_batcher_start(&b, s, 64, &err), 0);
+	sg_store_batcher_anchor_every(b, 10);
+	static struct worker wk[THREADS];
+	pthread_t th[THREADS];
+	for (int t = 0; t < THREADS; t++) {
+		memset(&wk[t], 0, sizeof(wk[t]));
+		wk[t].b = b;
+		wk[t].id = t;
+		assert_int_equal(pthread_create(&th[t], NULL, worker_main, &wk[t]), 0);
+	}
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(th[t], NULL);
+	unsigned long commits = sg_store_batcher_commits(b);
+	sg_store_batcher_stop(b);
+	assert_true(commits >= 1);
+	long good = 0;
+	for (int t = 0; t < THREADS; t++) {
+		for (int i = 0; i < PER_THREAD; i++) {
+			if (is_bad(t, i)) {
+				assert_int_equal(wk[t].rc[i], -SG_ESTORE);
+				assert_non_null(strstr(wk[t].msg[i], "outbox"));
+				continue;
+			}
+			assert_int_equal(wk[t].rc[i], 0);
+			good++;
+			/* each caller got its own decision, stored under its event */
+			char sql[256];
+			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM ticket_events WHERE "
+				 "ticket_id = '%s' AND event_id = '%s' AND decision_id = '%s'",
+				 wk[t].ticket[i], wk[t].event[i], wk[t].decision_id[i]);
+			assert_int_equal(count(path, sql), 1);
+		}
+		assert_int_equal(wk[t].rc[PER_THREAD], 0);
+		assert_true(wk[t].existed_dup);
+	}
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM decisions"), good);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM ticket_events"), good);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM outbox"), 2 * good);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM audit WHERE chain = 'committer'"), good);
+	assert_int_equal(count(path, "SELECT COUNT(DISTINCT id) FROM decisions"), good);
+	/* anchors were written along the way (at least one per 10 + batch) */
+	assert_true(count(path, "SELECT COUNT(*) FROM audit WHERE chain = 'anchor'") >=
+		    good / (10 + 64));
+	assert_true(count(path, "SELECT COUNT(*) FROM audit WHERE chain = 'anchor'") >= 1);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+}
+
+/* A process killed with SIGKILL in the middle of a burst: every write it
+ * acknowledged is in the database and the audit chain verifies. (A killed
+ * process leaves the OS page cache intact, so this checks atomicity and
+ * acknowledgement order, not fsync; synchronous=FULL covers power loss.) */
+struct crash_job {
+	struct sg_store_batcher *b;
+	int id, fd;
+};
+
+static void *crash_worker(void *arg)
+{
+	struct crash_job *j = arg;
+	for (int i = 0; i < 100000; i++) {
+		char ticket[32], dec[256], line[48];
+		struct sg_ticket_write w;
+		struct sg_error err = SG_ERROR_INIT;
+		snprintf(ticket, sizeof(ticket), "K-%d-%d", j->id, i);
+		fill(&w, ticket, "e-1", dec, sizeof(dec));
+		if (sg_store_batcher_write(j->b, &w, &err) == 0) {
+			int n = snprintf(line, sizeof(line), "%s\n", ticket);
+			if (write(j->fd, line, (size_t)n) != n)
+				_exit(3);
+		}
+	}
+	return NULL;
+}
+
+static void test_sigkill_burst(void **state)
+{
+	(void)state;
+	char path[512];
+	tmp_db(path, sizeof(path), "crash.db");
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		struct sg_store *s = open_db(path, "crash");
+		struct sg_error err = SG_ERROR_INIT;
+		struct sg_store_batcher *b = NULL;
+		if (sg_store_batcher_start(&b, s, 64, &err) < 0)
+			_exit(2);
+		pthread_t th[4];
+		struct crash_job jobs[4];
+		for (int t = 0; t < 4; t++) {
+			jobs[t] = (struct crash_job){b, t, fds[1]};
+			pthread_create(&th[t], NULL, crash_worker, &jobs[t]);
+		}
+		for (int t = 0; t < 4; t++)
+			pthread_join(th[t], NULL);
+		_exit(0);
+	}
+	close(fds[1]);
+	static char acked[1 << 20];
+	size_t len = 0;
+	int lines = 0, killed = 0;
+	for (;;) {
+		ssize_t n = read(fds[0], acked + len, sizeof(acked) - 1 - len);
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			lines += acked[len + (size_t)i] == '\n';
+		len += (size_t)n;
+		if (!killed && lines >= 200) {
+			kill(pid, SIGKILL);
+			killed = 1;
+		}
+		if (len >= sizeof(acked) - 64)
+			break;
+	}
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	assert_true(killed);
+	assert_true(WIFSIGNALED(status));
+	acked[len] = 0;
+	/* every complete acknowledged line must be stored */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM ticket_events e JOIN "
+					    "decisions d ON d.id = e.decision_id JOIN audit a ON "
+					    "a.ticket_id = e.ticket_id WHERE e.ticket_id = ?",
+					    -1, &st, NULL), SQLITE_OK);
+	int checked = 0;
+	for (char *p = acked, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		*nl = 0;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		if (sqlite3_column_int(st, 0) != 1)
+			fail_msg("acknowledged ticket %s is not stored exactly once", p);
+		checked++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(checked >= 200);
+	struct sg_store *s = open_db(path, NULL);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+}
+
+static void test_outbox_lease(void **state)
+{
+	(void)state;
+	char path[512], dec[256];
+	tmp_db(path, sizeof(path), "outbox.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_ticket_write w;
+	fill(&w, "T-3", "e-1", dec, sizeof(dec));
+	w.now_ms = 1000;
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+	struct sg_outbox_item *it = NULL, *it2 = NULL;
+	size_t n = 0, n2 = 0;
+	assert_int_equal(sg_store_outbox_claim(s, "A", 1000, 100, 10, &it, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(it[0].attempts, 1);
+	assert_string_equal(it[0].ticket_id, "T-3");
+	assert_non_null(strstr(it[0].idem_key, w.decision_id));
+	/* leased: nobody else gets them before expiry */
+	assert_int_equal(sg_store_outbox_claim(s, "B", 1050, 100, 10, &it2, &n2, &err), 0);
+	assert_int_equal(n2, 0);
+	sg_store_outbox_items_free(it2, n2);
+	/* A dies; after expiry B reclaims both */
+	assert_int_equal(sg_store_outbox_claim(s, "B", 1200, 100, 10, &it2, &n2, &err), 0);
+	assert_int_equal(n2, 2);
+	assert_int_equal(it2[0].attempts, 2);
+	/* A comes back late: its lease is gone */
+	assert_int_equal(sg_store_outbox_done(s, it[0].id, "A", &err), -SG_ECONFLICT);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_outbox_done(s, it2[0].id, "B", &err), 0);
+	assert_int_equal(sg_store_outbox_done(s, it2[0].id, "B", &err), -SG_ECONFLICT);
+	sg_error_clear(&err);
+	/* a failure puts it back for later, then dead after max attempts */
+	assert_int_equal(sg_store_outbox_fail(s, it2[1].id, "B", 5000, 3, "HTTP 503", &err), 0);
+	sg_store_outbox_items_free(it2, n2);
+	assert_int_equal(sg_store_outbox_claim(s, "C", 2000, 100, 10, &it2, &n2, &err), 0);
+	assert_int_equal(n2, 0);
+	sg_store_outbox_items_free(it2, n2);
+	assert_int_equal(sg_store_outbox_claim(s, "C", 5000, 100, 10, &it2, &n2, &err), 0);
+	assert_int_equal(n2, 1);
+	assert_int_equal(it2[0].attempts, 3);
+	assert_int_equal(sg_store_outbox_fail(s, it2[0].id, "C", 9000, 3, "HTTP 503", &err), 0);
+	sg_store_outbox_items_free(it2, n2);
+	sg_store_outbox_items_free(it, n);
+	long c = -1;
+	assert_int_equal(sg_store_outbox_count(s, "sent", &c, &err), 0);
+	assert_int_equal(c, 1);
+	assert_int_equal(sg_store_outbox_count(s, "dead", &c, &err), 0);
+	assert_int_equal(c, 1);
+	assert_int_equal(sg_store_outbox_count(s, "pending", &c, &err), 0);
+	assert_int_equal(c, 0);
+	assert_int_equal(sg_store_outbox_claim(s, "C", 0, 100, 0, &it2, &n2, &err), -SG_EINVALID);
+	sg_store_close(s);
+}
+
+static const void *find(const char *hay, size_t n, const char *needle, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (!memcmp(hay + i, needle, m))
+			return hay + i;
+	return NULL;
+}
+
+static void test_user_tokens(void **state)
+{
+	(void)state;
+	char path[512], token[SG_TOKEN_LEN], token2[SG_TOKEN_LEN];
+	tmp_db(path, sizeof(path), "users.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_user_add(s, "admin", "ann", "agent", token, &err), 0);
+	assert_int_equal(strlen(token), SG_TOKEN_LEN - 1);
+	assert_int_equal(sg_store_user_add(s, "admin", "lee", "lead", token2, &err), 0);
+	assert_string_not_equal(token, token2);
+	struct sg_store_user u;
+	assert_int_equal(sg_store_token_verify(s, token, &u, &err), 0);
+	assert_string_equal(u.name, "ann");
+	assert_string_equal(u.role, "agent");
+	assert_int_equal(sg_store_token_verify(s, token2, &u, &err), 0);
+	assert_string_equal(u.name, "lee");
+	/* one changed digit, a wrong prefix, junk: all refused */
+	char bad[SG_TOKEN_LEN];
+	memcpy(bad, token, sizeof(bad));
+	bad[SG_TOKEN_LEN - 2] = bad[SG_TOKEN_LEN - 2] == 'a' ? 'b' : 'a';
+	assert_int_equal(sg_store_token_verify(s, bad, &u, &err), -SG_EUNAUTHORIZED);
+	assert_string_equal(u.name, "");
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_token_verify(s, "sgt_xyz", &u, &err), -SG_EUNAUTHORIZED);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_token_verify(s, NULL, &u, &err), -SG_EUNAUTHORIZED);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_user_add(s, "admin", "ann", "agent", bad, &err), -SG_ECONFLICT);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_user_add(s, "admin", "zed", "boss", bad, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_user_add(s, "admin", "a b", "agent", bad, &err), -SG_EINVALID);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+	/* the token itself is nowhere in the database files */
+	const char *suffix[] = {"", "-wal"};
+	for (int i = 0; i < 2; i++) {
+		char p[600];
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		FILE *fp = fopen(p, "rb");
+		if (!fp)
+			continue;
+		static char data[4 << 20];
+		size_t len = fread(data, 1, sizeof(data), fp);
+		fclose(fp);
+		assert_null(find(data, len, token + 4, 64));
+		assert_null(find(data, len, token2 + 4, 64));
+	}
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM users"), 2);
+}
+
+static void test_human_action(void **state)
+{
+	(void)state;
+	char path[512], dec[256];
+	tmp_db(path, sizeof(path), "human.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_ticket_write w;
+	fill(&w, "T-4", "e-1", dec, sizeof(dec));
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+	struct sg_human_action a = {"T-4", w.decision_id, "ann", "agent", "edit", 1,
+				    NULL, "Hello [NAME_1], refunded.", "-Hi\n+Hello", 0, 0};
+	assert_int_equal(sg_store_human_action(s, &a, &err), 0);
+	assert_int_equal(a.draft_version, 1);
+	assert_int_equal(sg_store_human_action(s, &a, &err), 0);
+	assert_int_equal(a.draft_version, 2);
+	struct sg_human_action ap = {"T-4", w.decision_id, "lee", "lead", "approve", 2,
+				     "ok", NULL, NULL, 0, 0};
+	assert_int_equal(sg_store_human_action(s, &ap, &err), 0);
+	ap.step = 3;
+	assert_int_equal(sg_store_human_action(s, &ap, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	ap.step = 1;
+	ap.action = "delete";
+	assert_int_equal(sg_store_human_action(s, &ap, &err), -SG_EINVALID);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM approvals"), 3);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM drafts"), 2);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM audit WHERE action IN ('edit', 'approve')"
+			       " AND ticket_id = 'T-4'"), 3);
+}
+
+static void test_sessions(void **state)
+{
+	(void)state;
+	char path[512], token[SG_TOKEN_LEN], csrf[SG_STORE_CSRF_LEN];
+	tmp_db(path, sizeof(path), "sessions.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_user_add(s, "admin", "ann", "lead", token, &err), 0);
+	char sid[SG_SHA256_HEX];
+	sg_sha256_hex("cookie-value", 12, sid);
+	assert_int_equal(sg_store_session_put(s, sid, "ann", "csrf123", 5000, &err), 0);
+	struct sg_store_user u;
+	int64_t exp = 0;
+	assert_int_equal(sg_store_session_get(s, sid, 1000, &u, csrf, &exp, &err), 0);
+	assert_string_equal(u.name, "ann");
+	assert_string_equal(u.role, "lead");
+	assert_string_equal(csrf, "csrf123");
+	assert_int_equal(exp, 5000);
+	/* expired, unknown, malformed */
+	assert_int_equal(sg_store_session_get(s, sid, 5000, &u, csrf, &exp, &err),
+			 -SG_EUNAUTHORIZED);
+	assert_string_equal(u.name, "");
+	sg_error_clear(&err);
+	char other[SG_SHA256_HEX];
+	sg_sha256_hex("other", 5, other);
+	assert_int_equal(sg_store_session_get(s, other, 0, &u, csrf, &exp, &err), -SG_EUNAUTHORIZED);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_session_get(s, "nothex", 0, &u, csrf, &exp, &err), -SG_EUNAUTHORIZED);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_session_del(s, sid, &err), 0);
+	assert_int_equal(sg_store_session_get(s, sid, 1000, &u, csrf, &exp, &err), -SG_EUNAUTHORIZED);
+	sg_store_close(s);
+}
+
+static void test_escalations(void **state)
+{
+	(void)state;
+	char path[512], id[SG_ID_LEN], id2[SG_ID_LEN];
+	tmp_db(path, sizeof(path), "esc.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_escalation_open(s, "T-9", 1, "support_lead", "#refunds",
+						  "refund over $500", 1000, id, &err), 0);
+	assert_int_equal(sg_store_escalation_open(s, "T-9", 1, "security", "pagerduty",
+						  "breach", 9000, id2, &err), 0);
+	struct sg_escalation *e = NULL;
+	size_t n = 0;
+	assert_int_equal(sg_store_escalation_claim_due(s, "w1", 999, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	sg_free(e);
+	assert_int_equal(sg_store_escalation_claim_due(s, "w1", 1000, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].id, id);
+	assert_string_equal(e[0].owner, "support_lead");
+	assert_int_equal(e[0].due_ms, 1000);
+	sg_free(e);
+	/* leased to w1: w2 gets nothing until the lease expires */
+	assert_int_equal(sg_store_escalation_claim_due(s, "w2", 1050, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	sg_free(e);
+	assert_int_equal(sg_store_escalation_close(s, id, "w2", "breached", &err), -SG_ECONFLICT);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_escalation_close(s, id, "w1", "breached", &err), 0);
+	/* breached once: never claimed again */
+	assert_int_equal(sg_store_escalation_claim_due(s, "w2", 5000, 100, 8, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	sg_free(e);
+	assert_int_equal(sg_store_escalation_close(s, id2, NULL, "resolved", &err), 0);
+	assert_int_equal(sg_store_escalation_close(s, id2, NULL, "open", &err), -SG_EINVALID);
+	sg_store_close(s);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM escalations WHERE state = 'breached'"), 1);
+}
+
+static void test_trace(void **state)
+{
+	(void)state;
+	char path[512], log[600], dec[256];
+	tmp_db(path, sizeof(path), "trace.db");
+	snprintf(log, sizeof(log), "%s.log", path);
+	unlink(log);
+	setenv("SOPGATE_STORE_TRACE", log, 1);
+	struct sg_store *s = open_db(path, NULL);
+	unsetenv("SOPGATE_STORE_TRACE");
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_ticket_write w;
+	fill(&w, "T-5", "e-1", dec, sizeof(dec));
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+	sg_store_close(s);
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(sg_read_file(log, &text, &len, &err), 0);
+	assert_non_null(strstr(text, "store sqlite: begin() = 0"));
+	assert_non_null(strstr(text, "ticket_write(ticket=T-5, event=e-1, actions=2)"));
+	assert_non_null(strstr(text, "audit_append(action=decision) -> chain main seq 1 = 0"));
+	assert_non_null(strstr(text, "commit() = 0"));
+	assert_null(strstr(text, "EMAIL_1")); /* no ticket text in the trace */
+	sg_free(text);
+}
+
+/* Every allocation of open + write + close fails in turn: no crash, no
+ * leak (ASan checks), and a clean error each time. */
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+	char path[512], dec[256], ev[32];
+	tmp_db(path, sizeof(path), "oom.db");
+	for (unsigned long n = 1; n < 10000; n++) {
+		struct sg_store *s = NULL;
+		struct sg_error err = SG_ERROR_INIT;
+		char url[600];
+		snprintf(url, sizeof(url), "sqlite:%s", path);
+		snprintf(ev, sizeof(ev), "e-%lu", n);
+		sg_alloc_fail_at(n);
+		int rc = sg_store_open(&s, url, NULL, &err);
+		if (rc == 0) {
+			struct sg_ticket_write w;
+			fill(&w, "T-6", ev, dec, sizeof(dec));
+			rc = sg_store_ticket_write(s, &w, &err);
+			sg_free(w.stored_decision);
+			sg_store_close(s);
+		}
+		unsigned long made = sg_alloc_fail_at(0);
+		if (rc < 0)
+			{ if (rc != -SG_ENOMEM) fprintf(stderr, "n=%lu %s\n", n, err.msg); assert_int_equal(rc, -SG_ENOMEM); }
+		if (rc == 0 && made < n)
+			break; /* every allocation point has been failed once */
+	}
+	struct sg_store *s = open_db(path, NULL);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+}
+
+int main(void)
+{
+	sg_json_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_reopen),
+		cmocka_unit_test(test_bad_urls),
+		cmocka_unit_test(test_idempotent_event),
+		cmocka_unit_test(test_atomic_failure),
+		cmocka_unit_test(test_group_commit),
+		cmocka_unit_test(test_sigkill_burst),
+		cmocka_unit_test(test_outbox_lease),
+		cmocka_unit_test(test_user_tokens),
+		cmocka_unit_test(test_human_action),
+		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_escalations),
+		cmocka_unit_test(test_trace),
+		cmocka_unit_test(test_alloc_failures),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

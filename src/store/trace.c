@@ -1,0 +1,327 @@
+/*
+ * trace.c - a storage backend that wraps another and logs every call with
+ * its key arguments, result and duration, one line each. Turned on by the
+ * environment variable SOPGATE_STORE_TRACE ("1" or "stderr" for standard
+ * error, otherwise a file appended to). Logs carry ids and results, never
+ * ticket text or tokens.
+ */
+#include "store/store_int.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/banned.h"
+
+struct trace_store {
+	struct sg_store base;
+	struct sg_store *in;
+	FILE *fp;
+	int own_fp;
+};
+
+static struct trace_store *T(struct sg_store *s)
+{
+	return (struct trace_store *)s;
+}
+
+static uint64_t t0(void)
+{
+	return sg_mono_ns();
+}
+
+static int logrc(struct sg_store *s, uint64_t start, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int logrc(struct sg_store *s, uint64_t start, int rc, const char *fmt, ...)
+{
+	struct trace_store *t = T(s);
+	va_list ap;
+	fprintf(t->fp, "store %s: ", t->in->ops->name);
+	va_start(ap, fmt);
+	vfprintf(t->fp, fmt, ap);
+	va_end(ap);
+	fprintf(t->fp, " = %d%s%s (%.3f ms)\n", rc, rc < 0 ? " " : "",
+		rc < 0 ? sg_error_name(rc) : "", (double)(sg_mono_ns() - start) / 1e6);
+	fflush(t->fp);
+	return rc;
+}
+
+#define IN(s) (T(s)->in)
+#define CALL(s, op, ...) IN(s)->ops->op(IN(s), __VA_ARGS__)
+
+static void tr_close(struct sg_store *s)
+{
+	struct trace_store *t = T(s);
+	/* logged first: the wrapped store is gone after its close */
+	logrc(s, t0(), 0, "close()");
+	t->in->ops->close(t->in);
+	if (t->own_fp)
+		fclose(t->fp);
+	sg_free(t);
+}
+
+static int tr_schema_version(struct sg_store *s, int *out, struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, schema_version, out, err);
+	return logrc(s, st, rc, "schema_version() -> %d", rc < 0 ? -1 : *out);
+}
+
+static int tr_begin(struct sg_store *s, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, IN(s)->ops->begin(IN(s), err), "begin()");
+}
+
+static int tr_commit(struct sg_store *s, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, IN(s)->ops->commit(IN(s), err), "commit()");
+}
+
+static int tr_rollback(struct sg_store *s, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, IN(s)->ops->rollback(IN(s), err), "rollback()");
+}
+
+static int tr_savepoint(struct sg_store *s, int op, struct sg_error *err)
+{
+	uint64_t st = t0();
+	static const char *const names[] = {"savepoint", "release", "rollback_to"};
+	return logrc(s, st, CALL(s, savepoint, op, err), "%s()", names[op % 3]);
+}
+
+static int tr_ticket_write(struct sg_store *s, struct sg_ticket_write *w,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, ticket_write, w, err);
+	return logrc(s, st, rc, "ticket_write(ticket=%s, event=%s, actions=%zu) -> %s%s",
+		     w->ticket_id, w->event_id, w->nactions, w->decision_id,
+		     w->existed ? " (existed)" : "");
+}
+
+static int tr_human_action(struct sg_store *s, struct sg_human_action *a,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, human_action, a, err);
+	return logrc(s, st, rc, "human_action(ticket=%s, user=%s, action=%s, step=%d)",
+		     a->ticket_id, a->user, a->action, a->step);
+}
+
+static int tr_audit_append(struct sg_store *s, struct sg_audit_record *r,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, audit_append, r, err);
+	return logrc(s, st, rc, "audit_append(action=%s) -> chain %s seq %" PRId64,
+		     r->action, r->chain, r->seq);
+}
+
+static int tr_audit_anchor(struct sg_store *s, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, IN(s)->ops->audit_anchor(IN(s), err), "audit_anchor()");
+}
+
+static int tr_user_insert(struct sg_store *s, const char *name, const char *role,
+			  const char *prefix, const char *hash, int64_t now_ms,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, user_insert, name, role, prefix, hash, now_ms, err);
+	return logrc(s, st, rc, "user_insert(name=%s, role=%s)", name, role);
+}
+
+static int tr_ticket_decision(struct sg_store *s, const char *ticket_id, char **out,
+			      struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, ticket_decision, ticket_id, out, err),
+		     "ticket_decision(ticket=%s)", ticket_id);
+}
+
+static int tr_audit_scan(struct sg_store *s, const char *chain, int64_t since_ms,
+			 int (*fn)(const struct sg_audit_record *r, void *ctx),
+			 void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, audit_scan, chain, since_ms, fn, ctx, err),
+		     "audit_scan(chain=%s, since=%" PRId64 ")", chain ? chain : "*", since_ms);
+}
+
+static int tr_audit_get(struct sg_store *s, const char *chain, int64_t seq,
+			struct sg_audit_record *out, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, audit_get, chain, seq, out, err),
+		     "audit_get(chain=%s, seq=%" PRId64 ")", chain, seq);
+}
+
+static int tr_outbox_claim(struct sg_store *s, const char *owner, int64_t now_ms,
+			   int64_t lease_ms, unsigned max, struct sg_outbox_item **out,
+			   size_t *n, struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, outbox_claim, owner, now_ms, lease_ms, max, out, n, err);
+	return logrc(s, st, rc, "outbox_claim(owner=%s, lease=%" PRId64 "ms, max=%u) -> %zu",
+		     owner, lease_ms, max, *n);
+}
+
+static int tr_outbox_finish(struct sg_store *s, const char *id, const char *owner,
+			    const char *state, int64_t retry_at_ms, int max_attempts,
+			    const char *why, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, outbox_finish, id, owner, state, retry_at_ms,
+				 max_attempts, why, err),
+		     "outbox_finish(id=%s, owner=%s, %s)", id, owner, state);
+}
+
+static int tr_outbox_count(struct sg_store *s, const char *state, long *out,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, outbox_count, state, out, err), "outbox_count(%s)", state);
+}
+
+static int tr_user_list(struct sg_store *s, int (*fn)(const struct sg_store_user *u, void *ctx),
+			void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, user_list, fn, ctx, err), "user_list()");
+}
+
+static int tr_user_by_prefix(struct sg_store *s, const char *prefix, struct sg_store_user *out,
+			     char hash[SG_SHA256_HEX], struct sg_error *err)
+{
+	uint64_t st = t0();
+	/* the prefix is a lookup key, not the secret; still, log only its size */
+	return logrc(s, st, CALL(s, user_by_prefix, prefix, out, hash, err),
+		     "user_by_prefix(%zu chars)", strlen(prefix));
+}
+
+static int tr_session_put(struct sg_store *s, const char *sid_hash, const char *user,
+			  const char *csrf, int64_t now_ms, int64_t expires_ms,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	/* session ids and CSRF tokens are secrets: not logged */
+	return logrc(s, st, CALL(s, session_put, sid_hash, user, csrf, now_ms, expires_ms, err),
+		     "session_put(user=%s)", user);
+}
+
+static int tr_session_get(struct sg_store *s, const char *sid_hash,
+			  struct sg_store_user *out, char csrf[SG_STORE_CSRF_LEN],
+			  int64_t *expires_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, session_get, sid_hash, out, csrf, expires_ms, err),
+		     "session_get()");
+}
+
+static int tr_session_del(struct sg_store *s, const char *sid_hash, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, session_del, sid_hash, err), "session_del()");
+}
+
+static int tr_escalation_open(struct sg_store *s, const char *id, const char *ticket_id,
+			      int level, const char *owner, const char *channel,
+			      const char *reason, int64_t now_ms, int64_t due_ms,
+			      struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, escalation_open, id, ticket_id, level, owner, channel,
+				 reason, now_ms, due_ms, err),
+		     "escalation_open(ticket=%s, level=%d, owner=%s, due=%" PRId64 ")",
+		     ticket_id, level, owner, due_ms);
+}
+
+static int tr_escalation_claim(struct sg_store *s, const char *worker, int64_t now_ms,
+			       int64_t lease_ms, unsigned max, struct sg_escalation *out,
+			       size_t *n, struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, escalation_claim, worker, now_ms, lease_ms, max, out, n, err);
+	return logrc(s, st, rc, "escalation_claim(worker=%s, max=%u) -> %zu", worker, max, *n);
+}
+
+static int tr_escalation_close(struct sg_store *s, const char *id, const char *worker,
+			       const char *state, int64_t now_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, escalation_close, id, worker, state, now_ms, err),
+		     "escalation_close(id=%s, %s)", id, state);
+}
+
+static const struct sg_store_ops trace_ops = {
+	.name = "trace",
+	.version = SG_STORE_OPS_VERSION,
+	.caps = 0, /* copied from the wrapped backend at open */
+	.close = tr_close,
+	.schema_version = tr_schema_version,
+	.begin = tr_begin,
+	.commit = tr_commit,
+	.rollback = tr_rollback,
+	.savepoint = tr_savepoint,
+	.ticket_write = tr_ticket_write,
+	.human_action = tr_human_action,
+	.audit_append = tr_audit_append,
+	.audit_anchor = tr_audit_anchor,
+	.user_insert = tr_user_insert,
+	.ticket_decision = tr_ticket_decision,
+	.audit_scan = tr_audit_scan,
+	.audit_get = tr_audit_get,
+	.outbox_claim = tr_outbox_claim,
+	.outbox_finish = tr_outbox_finish,
+	.outbox_count = tr_outbox_count,
+	.user_list = tr_user_list,
+	.user_by_prefix = tr_user_by_prefix,
+	.session_put = tr_session_put,
+	.session_get = tr_session_get,
+	.session_del = tr_session_del,
+	.escalation_open = tr_escalation_open,
+	.escalation_claim = tr_escalation_claim,
+	.escalation_close = tr_escalation_close,
+};
+
+/* One ops table per wrapped backend, so caps match the inner one. */
+struct trace_with_ops {
+	struct trace_store t;
+	struct sg_store_ops ops;
+};
+
+int sg_store_trace_wrap(struct sg_store **out, struct sg_store *inner,
+			const char *dest, struct sg_error *err)
+{
+	*out = NULL;
+	struct trace_with_ops *tw = sg_calloc(1, sizeof(*tw));
+	if (!tw) {
+		inner->ops->close(inner);
+		return sg_error_set(err, SG_ENOMEM, "store trace: out of memory");
+	}
+	tw->ops = trace_ops;
+	tw->ops.caps = inner->ops->caps;
+	tw->t.base.ops = &tw->ops;
+	tw->t.in = inner;
+	if (!strcmp(dest, "1") || !strcmp(dest, "stderr")) {
+		tw->t.fp = stderr;
+	} else {
+		tw->t.fp = fopen(dest, "a");
+		if (!tw->t.fp) {
+			inner->ops->close(inner);
+			sg_free(tw);
+			return sg_error_set(err, SG_EIO, "store trace: unable to open '%s'", dest);
+		}
+		tw->t.own_fp = 1;
+	}
+	fprintf(tw->t.fp, "store %s: open (traced)\n", inner->ops->name);
+	*out = &tw->t.base;
+	return 0;
+}
