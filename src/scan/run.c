@@ -381,6 +381,8 @@ static int by_start(const void *pa, const void *pb)
 
 static void resolve(struct sg_scan_ctx *c)
 {
+	if (!c->nhits)
+		return;
 	qsort(c->hits, c->nhits, sizeof(*c->hits), by_strength);
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nhits; i++) {
@@ -521,7 +523,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		c->findings[c->nfindings++] = (struct sg_scan_finding){
 			s->type_names[h->type], os, oe, h->rule_id, h->action, 1.0};
 	}
-	qsort(c->findings, c->nfindings, sizeof(*c->findings), by_start);
+	if (c->nfindings)
+		qsort(c->findings, c->nfindings, sizeof(*c->findings), by_start);
 
 	struct sg_scan_result *res = &c->result;
 	memset(res, 0, sizeof(*res));
