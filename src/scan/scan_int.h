@@ -122,6 +122,7 @@ struct sg_scan_ctx {
 	char *fold;            /* look-alike folded copy of norm.text */
 	uint32_t *fmap;        /* fold byte -> norm byte */
 	size_t foldcap, flen;
+	int folded;            /* 0: norm.text is scanned as is */
 	struct sg_scan_cand *cands;
 	size_t ncands, candcap;
 	uint32_t *last;        /* per rule: 1 + index of its last candidate */
