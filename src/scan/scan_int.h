@@ -24,6 +24,7 @@ enum sg_scan_check {
 	CK__POST,
 	CK_PERSON_CUE,   /* a cue ("my name is", "Dear"): the name follows */
 	CK_PERSON_NAME,  /* a known first name + capitalized surname */
+	CK_PERSON_PAIR,  /* two capitalized words before "lives", "is", "said"... */
 	CK_ADDRESS,      /* a street match, possibly followed by unit/city */
 	CK_ADDRESS_CUE,  /* "lives at": the address follows */
 	CK_SECRET_VALUE, /* "password: x": the value follows */
