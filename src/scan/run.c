@@ -49,6 +49,15 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int fold(struct sg_scan_ctx *c)
 {
 	const struct sg_text_norm *n = &c->norm;
+	/* most texts have no lead byte of a look-alike: scan them as they are */
+	size_t i0 = 0;
+	while (i0 < n->len && !((unsigned char)n->text[i0] >= 0xc4 &&
+				(unsigned char)n->text[i0] <= 0xd5))
+		i0++;
+	c->folded = i0 < n->len;
+	c->flen = n->len;
+	if (!c->folded)
+		return 0;
 	if (c->foldcap < n->len + 1) {
 		size_t cap = c->foldcap ? c->foldcap : 256;
 		while (cap < n->len + 1)
@@ -137,7 +146,7 @@ static int email_char(char ch)
 static int find_start(struct sg_scan_ctx *c, const struct sg_scan_crule *r,
 		      const char *t, size_t to, size_t *from)
 {
-	size_t w = to > 320 ? to - 320 : 0;
+	size_t w = to > 200 ? to - 200 : 0;
 	int rc = pcre2_match(r->re, (PCRE2_SPTR)t, to, w, 0, c->md, NULL);
 	if (rc < 0)
 		return 0;
@@ -168,10 +177,16 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		if (b == at - 1)
 			return 0;
 		from = b;
-	} else if (!r->som) {
-		from = to; /* found after the scan (rare hits) */
+	} else if (r->start == SG_START_WORD) {
+		size_t b = (size_t)to;
+		while (b > 0 && (((st->t[b - 1] | 32) >= 'a' && (st->t[b - 1] | 32) <= 'z') ||
+				 (unsigned char)st->t[b - 1] >= 0x80))
+			b--;
+		from = b;
+	} else if (r->start != SG_START_SOM) {
+		from = to; /* found after the scan, or not needed */
 	}
-	if (r->check && r->check < CK__POST &&
+	if (r->check && r->check < CK__POST && from != to &&
 	    !check_each(r->check, st->t, st->tlen, (size_t)from, (size_t)to))
 		return 0;
 	if (c->laststamp[id] == c->stamp) {
@@ -381,6 +396,8 @@ static int by_start(const void *pa, const void *pb)
 
 static void resolve(struct sg_scan_ctx *c)
 {
+	if (!c->nhits)
+		return;
 	qsort(c->hits, c->nhits, sizeof(*c->hits), by_strength);
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nhits; i++) {
@@ -424,7 +441,7 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		return rc;
 	if (fold(c))
 		goto nomem;
-	const char *t = c->fold;
+	const char *t = c->folded ? c->fold : c->norm.text;
 	size_t tlen = c->flen;
 
 	c->mode = mode;
@@ -447,7 +464,7 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	for (size_t i = 0; i < ncand; i++) {
 		struct sg_scan_cand *cd = &c->cands[i];
 		const struct sg_scan_crule *r = &s->rules[cd->rule];
-		if (cd->from != cd->to)
+		if (r->start != SG_START_RE)
 			continue;
 		size_t from;
 		if (!r->re || !find_start(c, r, t, cd->to, &from)) {
@@ -472,6 +489,9 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 			continue;
 		const struct sg_scan_crule *r = &s->rules[cd.rule];
 		size_t from = cd.from, to = cd.to;
+		if (r->start == SG_START_RE && r->check && r->check < CK__POST &&
+		    !check_each(r->check, t, tlen, from, to))
+			continue;
 		if (r->check > CK__POST) {
 			if (r->check == CK_URL) {
 				while (to > from && strchr(".,;:!?", t[to - 1]))
@@ -514,14 +534,16 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	c->nfindings = 0;
 	for (size_t i = 0; i < c->nhits; i++) {
 		struct sg_scan_hit *h = &c->hits[i];
-		size_t ns = c->fmap[h->from], ne = c->fmap[h->to], os, oe;
+		size_t ns = c->folded ? c->fmap[h->from] : h->from;
+		size_t ne = c->folded ? c->fmap[h->to] : h->to, os, oe;
 		if (ne <= ns)
 			continue;
 		sg_text_norm_orig(&c->norm, ns, ne, &os, &oe);
 		c->findings[c->nfindings++] = (struct sg_scan_finding){
 			s->type_names[h->type], os, oe, h->rule_id, h->action, 1.0};
 	}
-	qsort(c->findings, c->nfindings, sizeof(*c->findings), by_start);
+	if (c->nfindings)
+		qsort(c->findings, c->nfindings, sizeof(*c->findings), by_start);
 
 	struct sg_scan_result *res = &c->result;
 	memset(res, 0, sizeof(*res));

@@ -24,11 +24,22 @@ enum sg_scan_check {
 	CK__POST,
 	CK_PERSON_CUE,   /* a cue ("my name is", "Dear"): the name follows */
 	CK_PERSON_NAME,  /* a known first name + capitalized surname */
+	CK_PERSON_PAIR,  /* two capitalized words before "lives", "is", "said"... */
 	CK_ADDRESS,      /* a street match, possibly followed by unit/city */
 	CK_ADDRESS_CUE,  /* "lives at": the address follows */
 	CK_SECRET_VALUE, /* "password: x": the value follows */
 	CK_PRIVATE_KEY,  /* a BEGIN line: extend to the END line */
 	CK_URL,          /* output mode: allowlist check */
+};
+
+/* How a rule's match start is found. Vectorscan's start tracking
+ * (HS_FLAG_SOM_LEFTMOST) costs the most, so only number-like PII uses it. */
+enum sg_scan_start {
+	SG_START_SOM,   /* reported by vectorscan */
+	SG_START_EMAIL, /* walk back over the local part from the '@' */
+	SG_START_WORD,  /* walk back over the letters of one word */
+	SG_START_CUE,   /* not needed: the extractor reads what follows the end */
+	SG_START_RE,    /* rare hits: a PCRE2 match anchored at the end */
 };
 
 /* One built-in rule. modes: SG_SCAN_INPUT|SG_SCAN_OUTPUT. */
@@ -78,8 +89,8 @@ struct sg_scan_crule {      /* a compiled rule, built-in or custom */
 	unsigned char check;
 	unsigned char modes;
 	enum sg_scan_action action; /* resolved, never DEFAULT */
-	unsigned char som;  /* vectorscan reports the start (HS_FLAG_SOM_LEFTMOST) */
-	pcre2_code *re;     /* without som: finds the start of a rare match */
+	unsigned char start; /* enum sg_scan_start: how the start is found */
+	pcre2_code *re;     /* SG_START_RE: finds the start of a rare match */
 };
 
 struct sg_scanner {
@@ -112,6 +123,7 @@ struct sg_scan_ctx {
 	char *fold;            /* look-alike folded copy of norm.text */
 	uint32_t *fmap;        /* fold byte -> norm byte */
 	size_t foldcap, flen;
+	int folded;            /* 0: norm.text is scanned as is */
 	struct sg_scan_cand *cands;
 	size_t ncands, candcap;
 	uint32_t *last;        /* per rule: 1 + index of its last candidate */
