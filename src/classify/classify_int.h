@@ -71,6 +71,9 @@ int sg_classifier_calibrate(const double *dec, size_t k, double t,
 int sg_classifier_parse(struct sg_classifier **out, char *data, size_t size,
 			const char *path, struct sg_error *err);
 
+/* Frees the scratch's language identifier (lang.c). */
+void sg_classify_langid_release(struct sg_classify_scratch *s);
+
 int sg_classify_scratch_reserve(struct sg_classify_scratch *s, size_t k);
 
 /* Checks the feature parameters; -SG_EINVALID naming the bad one. */

@@ -182,8 +182,6 @@ int sg_classify_scratch_new(struct sg_classify_scratch **out, struct sg_error *e
 	return 0;
 }
 
-void sg_classify_langid_release(struct sg_classify_scratch *s); /* lang.c */
-
 void sg_classify_scratch_free(struct sg_classify_scratch *s)
 {
 	if (!s)
