@@ -179,7 +179,7 @@ const struct sg_cmd sg_cmd_classify = {
 	.name = "classify",
 	.summary = "classify tickets: intent, urgency, sentiment, language",
 	.usage =
-	"usage: sopgate classify [--model MODEL] [--json] [FILE|-]\n"
+	"sopgate classify [--model MODEL] [--json] [FILE|-]\n"
 	"\n"
 	"Reads JSONL tickets {\"text\": ..., \"customer\": {\"tier\": ..., \"vip\": ...},\n"
 	"\"priority\": \"P0\"..\"P3\", \"history\": [{\"role\": ...}]} (all but text optional)\n"

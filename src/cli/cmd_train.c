@@ -112,9 +112,9 @@ const struct sg_cmd sg_cmd_train = {
 	.name = "train",
 	.summary = "train a text classifier model from labeled JSONL",
 	.usage =
-	"usage: sopgate train --task intent|injection|NAME --data FILE.jsonl --out MODEL\n"
-	"                     [--dev FILE.jsonl] [--C COST] [--hash-bits 16..24]\n"
-	"                     [--word-ngrams 1|2] [--char-ngrams MIN-MAX]\n"
+	"sopgate train --task intent|injection|NAME --data FILE.jsonl --out MODEL\n"
+	"               [--dev FILE.jsonl] [--C COST] [--hash-bits 16..24]\n"
+	"               [--word-ngrams 1|2] [--char-ngrams MIN-MAX]\n"
 	"\n"
 	"Lines are {\"text\": ..., \"label\": ...} (label a string or an integer).\n"
 	"With --dev, the confidence calibration is fitted on the dev set and its\n"
