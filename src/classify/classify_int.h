@@ -66,6 +66,14 @@ double sg_classifier_decide(const struct sg_classifier *c,
 int sg_classifier_calibrate(const double *dec, size_t k, double t,
 			    int background, double bg, double known, double *probs);
 
+/* Parses a model file image (modified in place; `path` names it in
+ * errors). What sg_classifier_load does after reading the file. */
+int sg_classifier_parse(struct sg_classifier **out, char *data, size_t size,
+			const char *path, struct sg_error *err);
+
+/* Frees the scratch's language identifier (lang.c). */
+void sg_classify_langid_release(struct sg_classify_scratch *s);
+
 int sg_classify_scratch_reserve(struct sg_classify_scratch *s, size_t k);
 
 /* Checks the feature parameters; -SG_EINVALID naming the bad one. */

@@ -166,8 +166,8 @@ int sg_classify_language(struct sg_classify_scratch *s, const char *text,
 	if (k <= 0)
 		return 0;
 	snprintf(lang, 8, "%s", cand[0].name);
-	/* One candidate: the others scored more than 5 % worse. Several: the
-	 * gap to the runner-up, relative to that 5 % window. */
+	/* One candidate: the others fell outside libexttextcat's window. Several: the
+	 * gap to the runner-up, scaled so that a 5 % gap counts as clear. */
 	double base;
 	if (k == 1) {
 		base = 0.95;

@@ -182,8 +182,6 @@ int sg_classify_scratch_new(struct sg_classify_scratch **out, struct sg_error *e
 	return 0;
 }
 
-void sg_classify_langid_release(struct sg_classify_scratch *s); /* lang.c */
-
 void sg_classify_scratch_free(struct sg_classify_scratch *s)
 {
 	if (!s)
@@ -426,11 +424,21 @@ int sg_classifier_load(struct sg_classifier **out, const char *path, struct sg_e
 {
 	char *data = NULL;
 	size_t size = 0;
-	struct sg_classifier *c = NULL;
 	int rc;
 	*out = NULL;
 	if ((rc = sg_read_file(path, &data, &size, err)) < 0)
 		return rc;
+	rc = sg_classifier_parse(out, data, size, path, err);
+	sg_free(data);
+	return rc;
+}
+
+int sg_classifier_parse(struct sg_classifier **out, char *data, size_t size,
+			const char *path, struct sg_error *err)
+{
+	struct sg_classifier *c = NULL;
+	int rc;
+	*out = NULL;
 	if (size < strlen(SG_MODEL_MAGIC) + 1 || memcmp(data, SG_MODEL_MAGIC "\n", strlen(SG_MODEL_MAGIC) + 1) != 0)
 		BAD("model '%s': not a sopgate classifier model (bad magic)", path);
 	if (size < TRAILER_LEN || memcmp(data + size - TRAILER_LEN, "sha256 ", 7) != 0 ||
@@ -533,6 +541,5 @@ int sg_classifier_load(struct sg_classifier **out, const char *path, struct sg_e
 	rc = 0;
 cleanup:
 	sg_classifier_free(c);
-	sg_free(data);
 	return rc;
 }

@@ -18,7 +18,7 @@
 #include "core/banned.h"
 
 enum kind { VALENCE, NEGATOR, INTENSIFIER, THREAT, CHURN, OUTAGE, URGENT,
-	    SECURITY, HUMAN, REPEAT, SCOPE, NKINDS };
+	    SECURITY, HUMAN, REPEAT, SCOPE, IRREALIS, NKINDS };
 
 struct entry {
 	const char *w1, *w2;
@@ -70,13 +70,13 @@ struct cues {
 
 static void scan_tokens(const char *t, const struct sg_token *tok, size_t ntok, struct cues *c)
 {
-	unsigned neg_left = 0;
+	unsigned neg_left = 0, irr_left = 0;
 	double boost = 1.0;
 	for (size_t i = 0; i < ntok; i++) {
 		const char *w = t + tok[i].off;
 		size_t n = tok[i].len;
 		uint32_t h = word_hash(w, n) & (TABLE - 1);
-		int negator = 0, intens = 0;
+		int negator = 0, intens = 0, irrealis = 0;
 		double val = 0;
 		for (; table[h]; h = (h + 1) & (TABLE - 1)) {
 			const struct entry *e = &lexicon[table[h] - 1];
@@ -93,9 +93,13 @@ static void scan_tokens(const char *t, const struct sg_token *tok, size_t ntok, 
 				negator = 1;
 			else if (e->kind == INTENSIFIER)
 				intens = 1;
+			else if (e->kind == IRREALIS)
+				irrealis = 1;
 			else
 				c->hits[e->kind]++;
 		}
+		if (val > 0 && irr_left)
+			val = 0; /* "I need this fixed": wished for, not felt */
 		if (val != 0) {
 			val *= boost;
 			if (neg_left)
@@ -109,6 +113,10 @@ static void scan_tokens(const char *t, const struct sg_token *tok, size_t ntok, 
 			neg_left--;
 		}
 		boost = intens ? 1.5 : 1.0;
+		if (irrealis)
+			irr_left = 3;
+		else if (irr_left)
+			irr_left--;
 	}
 	c->words = (unsigned)ntok;
 }

@@ -132,6 +132,11 @@ static int run(int argc, char **argv)
 		if (!lerr.code && read_input(obj, &in, &lerr) == 0)
 			sg_classify_ticket(&r, c, s, &in, &lerr);
 		if (lerr.code) {
+			/* jansson quotes the text near a syntax error: it may hold
+			 * PII, so the message stops before the quote */
+			char *near = strstr(lerr.msg, " near '");
+			if (near)
+				*near = '\0';
 			bad = 1;
 			sg_buf_reset(&msg);
 			sg_buf_addf(&msg, "line %lu: %s", lines.lineno, lerr.msg);
@@ -174,7 +179,7 @@ const struct sg_cmd sg_cmd_classify = {
 	.name = "classify",
 	.summary = "classify tickets: intent, urgency, sentiment, language",
 	.usage =
-	"usage: sopgate classify [--model MODEL] [--json] [FILE|-]\n"
+	"sopgate classify [--model MODEL] [--json] [FILE|-]\n"
 	"\n"
 	"Reads JSONL tickets {\"text\": ..., \"customer\": {\"tier\": ..., \"vip\": ...},\n"
 	"\"priority\": \"P0\"..\"P3\", \"history\": [{\"role\": ...}]} (all but text optional)\n"

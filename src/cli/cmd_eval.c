@@ -63,7 +63,7 @@ const struct sg_cmd sg_cmd_eval = {
 	.name = "eval",
 	.summary = "evaluate a classifier model on labeled JSONL",
 	.usage =
-	"usage: sopgate eval --model MODEL FILE.jsonl\n"
+	"sopgate eval --model MODEL FILE.jsonl\n"
 	"\n"
 	"Prints accuracy, macro-F1, expected calibration error (15 bins), the\n"
 	"coverage at 99 % precision (share of examples whose confidence is at or\n"

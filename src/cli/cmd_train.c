@@ -35,7 +35,7 @@ static int run(int argc, char **argv)
 	const char *task = NULL, *data = NULL, *outp = NULL, *devp = NULL;
 	struct sg_train_options o;
 	sg_train_options_init(&o);
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double d;
@@ -68,7 +68,6 @@ static int run(int argc, char **argv)
 		} else {
 			return sg_cli_usage_error(&sg_cmd_train, "unexpected argument '%s' (see --help)", a);
 		}
-		i++;
 	}
 	if (!task || !data || !outp)
 		return sg_cli_usage_error(&sg_cmd_train, "--task, --data and --out are required");
@@ -113,9 +112,9 @@ const struct sg_cmd sg_cmd_train = {
 	.name = "train",
 	.summary = "train a text classifier model from labeled JSONL",
 	.usage =
-	"usage: sopgate train --task intent|injection|NAME --data FILE.jsonl --out MODEL\n"
-	"                     [--dev FILE.jsonl] [--C COST] [--hash-bits 16..24]\n"
-	"                     [--word-ngrams 1|2] [--char-ngrams MIN-MAX]\n"
+	"sopgate train --task intent|injection|NAME --data FILE.jsonl --out MODEL\n"
+	"               [--dev FILE.jsonl] [--C COST] [--hash-bits 16..24]\n"
+	"               [--word-ngrams 1|2] [--char-ngrams MIN-MAX]\n"
 	"\n"
 	"Lines are {\"text\": ..., \"label\": ...} (label a string or an integer).\n"
 	"With --dev, the confidence calibration is fitted on the dev set and its\n"
