@@ -20,6 +20,7 @@
 #include "core/id.h"
 #include "core/json.h"
 #include "core/limits.h"
+#include "draft/draft_int.h"
 #include "core/banned.h"
 
 enum circuit { CLOSED, OPEN, HALF_OPEN };
@@ -660,7 +661,7 @@ int sg_draft_model(struct sg_draft *out, struct sg_backend *b, const char *model
 		goto cleanup;
 	double min = req->min_score > 0 ? req->min_score : SG_DRAFT_MIN_SCORE;
 	out->top_score = hits.n ? hits.v[0].score : 0;
-	if (!hits.n || hits.v[0].score < min) {
+	if (!sg_draft_relevant(&hits, query.data, min)) {
 		out->escalate = 1;
 		sg_buf_adds(&text, SG_DRAFT_ESCALATE);
 	} else {

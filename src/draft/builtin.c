@@ -291,6 +291,41 @@ cleanup:
 	return rc;
 }
 
+int sg_draft_relevant(const struct sg_kb_hits *hits, const char *query,
+		      double min_score)
+{
+	if (!hits->n || hits->v[0].score < min_score)
+		return 0;
+	const struct sg_kb_hit *h = &hits->v[0];
+	struct sg_buf all = SG_BUF_INIT;
+	sg_buf_addf(&all, "%s\n%s\n%s", h->title, h->heading, h->text);
+	char **q = NULL, **t = NULL;
+	size_t nq = 0, nt = 0, distinct = 0, hit = 0;
+	int ok = 0;
+	if (all.oom || sg_kb_tokens(&q, &nq, query, NULL) || sg_kb_tokens(&t, &nt, all.data, NULL))
+		goto cleanup;
+	for (size_t i = 0; i < nq; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = !strcmp(q[i], q[j]);
+		if (dup)
+			continue;
+		distinct++;
+		for (size_t j = 0; j < nt; j++)
+			if (sg_draft_same_word(q[i], t[j])) {
+				hit++;
+				break;
+			}
+	}
+	ok = distinct && (hit >= 2 || distinct == 1) &&
+	     (double)hit >= SG_DRAFT_MIN_COVERAGE * (double)distinct;
+cleanup:
+	sg_kb_tokens_free(q, nq);
+	sg_kb_tokens_free(t, nt);
+	sg_buf_release(&all);
+	return ok;
+}
+
 static int escalate(struct sg_draft *out, double top, struct sg_error *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -326,7 +361,7 @@ int sg_draft_builtin(struct sg_draft *out, struct sg_kb *kb,
 	if (rc)
 		goto cleanup;
 	double min = req->min_score > 0 ? req->min_score : SG_DRAFT_MIN_SCORE;
-	if (!hits.n || hits.v[0].score < min)
+	if (!sg_draft_relevant(&hits, query.data, min))
 		rc = escalate(out, hits.n ? hits.v[0].score : 0, err);
 	else
 		rc = sg_draft_compose(out, t, &hits, req->first_name, req->style, err);

@@ -126,7 +126,13 @@ static int tokens(struct words *out, const char *s, size_t n, int facts,
 					fact = 1;
 				}
 			}
-			if (fact && push(out, nw ? nw : w, strlen(nw ? nw : w)))
+			/* names are compared whole: "RefundCo" is not "refund" */
+			if (fact && cap && !nw) {
+				char named[66] = "=";
+				memcpy(named + 1, w, k + 1);
+				if (push(out, named, k + 1))
+					return -SG_ENOMEM;
+			} else if (fact && push(out, nw ? nw : w, strlen(nw ? nw : w)))
 				return -SG_ENOMEM;
 		} else if (push(out, nw ? nw : w, strlen(nw ? nw : w)))
 			return -SG_ENOMEM;
@@ -143,9 +149,11 @@ static int tokens(struct words *out, const char *s, size_t n, int facts,
 
 static int supported(const struct words *src, const char *t)
 {
-	int num = isdigit((unsigned char)t[0]);
+	int exact = isdigit((unsigned char)t[0]) || t[0] == '=';
+	if (t[0] == '=')
+		t++;
 	for (size_t i = 0; i < src->n; i++)
-		if (num ? !strcmp(src->v[i], t) : sg_draft_same_word(src->v[i], t))
+		if (exact ? !strcmp(src->v[i], t) : sg_draft_same_word(src->v[i], t))
 			return 1;
 	return 0;
 }
@@ -198,7 +206,8 @@ int sg_draft_gap_check_text(struct sg_gap_report *out, const char *draft,
 			for (size_t m = 0; m < k && !dup; m++)
 				dup = !strcmp(f.v[k], f.v[m]);
 			if (!dup && !supported(&src, f.v[k]))
-				sg_buf_addf(&miss, "%s%s", miss.len ? ", " : "", f.v[k]);
+				sg_buf_addf(&miss, "%s%s", miss.len ? ", " : "",
+					    f.v[k] + (f.v[k][0] == '='));
 		}
 		if (promise && !miss.len) {
 			/* a promise must be said by the source, not just use its words */
