@@ -213,6 +213,11 @@ static int status_error(struct sg_backend *b, long status, const struct http *h,
 {
 	char msg[160];
 	error_text(msg, sizeof(msg), h->body.data, h->body.len);
+	/* quota and spend-limit stops are not transient: never retried */
+	if (status == 429 && h->body.len &&
+	    (strstr(h->body.data, "insufficient_quota") || strstr(h->body.data, "enforced_spend_limit_reached")))
+		return sg_error_set(err, SG_ELIMIT, "%s backend: HTTP 429: quota or spend limit reached: %s",
+				    b->desc->name, msg);
 	int code = status == 401 ? SG_EUNAUTHORIZED : status == 403 ? SG_EFORBIDDEN :
 		   status == 429 ? SG_ERATE : status == 408 ? SG_ETIMEOUT :
 		   status >= 500 ? SG_EBACKEND : SG_EINVALID;
@@ -537,16 +542,14 @@ static void sleep_ms(long ms)
 		;
 }
 
-static int retryable(int rc, long status, const struct sg_error *e)
+static int retryable(int rc, long status)
 {
 	if (rc == -SG_ENOMEM || (rc == -SG_EINVALID && status == 0))
 		return 0;
 	if (status == 0)
 		return rc == -SG_ETIMEOUT || rc == -SG_EBACKEND; /* transport */
 	if (status == 429)
-		/* quota and spend-limit stops are not transient */
-		return !strstr(e->msg, "insufficient_quota") && !strstr(e->msg, "spend limit") &&
-		       !strstr(e->msg, "enforced_spend_limit");
+		return rc == -SG_ERATE; /* not a quota stop (SG_ELIMIT) */
 	if (status >= 500 || status == 408 || status == 409)
 		return 1;
 	return 0;
@@ -590,7 +593,7 @@ int sg_backend_complete(struct sg_backend *b, const struct sg_backend_request *r
 		rc = b->desc->ops->complete(b, req, out, &status, &retry_after, &e);
 		if (!rc)
 			break;
-		if (a >= b->cfg.max_retries || trial || !retryable(rc, status, &e)) {
+		if (a >= b->cfg.max_retries || trial || !retryable(rc, status)) {
 			sg_backend_response_release(out);
 			if (attempts > 1)
 				sg_error_set(err, -rc, "%s (after %u attempts)", e.msg, attempts);
