@@ -42,13 +42,17 @@ MODELS :=
 
 all: $(BUILD)/sopgate $(MODELS)
 
+# Quiet by default; `make V=1` shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIBSG): $(LIB_O)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 # The subcommand table, generated from the cmd_*.c file names.
 CMD_NAMES := $(sort $(patsubst src/cli/cmd_%.c,%,$(wildcard src/cli/cmd_*.c)))
@@ -60,13 +64,21 @@ $(BUILD)/src/cli/main.o: $(BUILD)/gen/cmds.h
 $(BUILD)/src/cli/main.o: CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/sopgate: $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG)
-	$(CC) $(CFLAGS) -o $@ $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(LDFLAGS) $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%_test: $(BUILD)/src/%_test.o $(LIBSG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-tests: $(TEST_BIN) $(BUILD)/sopgate $(MODELS)
+# Each header must compile on its own (it includes what it needs).
+HDRS := $(wildcard src/*/*.h)
+$(BUILD)/hdrcheck/%.ok: src/%.h
+	@mkdir -p $(dir $@)
+	@printf '#include "%s"\n' $*.h | $(CC) $(CFLAGS) -MMD -MF $@.d -x c -fsyntax-only - && touch $@
+headers: $(HDRS:src/%.h=$(BUILD)/hdrcheck/%.ok)
+
+tests: headers $(TEST_BIN) $(BUILD)/sopgate $(MODELS)
 
 test: tests
 	@BUILD=$(BUILD) ./tests/run
@@ -95,4 +107,5 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all test tests asan fuzz bench clean
+.PHONY: all test tests headers asan fuzz bench clean
+.SECONDARY:

@@ -24,6 +24,7 @@ void sg_arena_init(struct sg_arena *a, size_t page_size)
 	a->used = 0;
 }
 
+#ifndef SG_DEBUG_ARENA /* the debug build gives each allocation a page */
 static struct sg_arena_page *new_page(struct sg_arena *a, size_t need)
 {
 	size_t size = a->page_size ? a->page_size : 16384;
@@ -38,6 +39,7 @@ static struct sg_arena_page *new_page(struct sg_arena *a, size_t need)
 	a->pages = p;
 	return p;
 }
+#endif
 
 void *sg_arena_alloc(struct sg_arena *a, size_t size)
 {

@@ -27,6 +27,7 @@
 	X(FORBIDDEN,       403, "forbidden",        "forbidden")               \
 	X(LIMIT,           413, "limit_exceeded",   "limit exceeded")          \
 	X(RATE,            429, "rate_limited",     "rate limited")            \
+	X(METHOD,          405, "method_not_allowed", "method not allowed")    \
 	X(BACKEND,         502, "backend_error",    "backend error")           \
 	X(TIMEOUT,         504, "timeout",          "timed out")               \
 	X(STORE,           500, "store_error",      "storage error")           \

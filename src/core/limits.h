@@ -58,4 +58,29 @@
 /* Prompt template file size. */
 #define SG_MAX_PROMPT_BYTES (64u << 10)
 
+/* Pending SLA timers held by the in-process scheduler (one per open
+ * escalation); beyond this the backlog itself is the incident. */
+#define SG_MAX_SLA_TIMERS (1u << 20)
+
+/* HTTP request header bytes (all names and values) accepted by the server:
+ * enough for a session cookie and a bearer token many times over. */
+#define SG_MAX_HEADER_BYTES (16u << 10)
+
+/* Routes one server may register (the API has a few dozen). */
+#define SG_MAX_ROUTES 128
+
+/* Path segments in a request URL that the router looks at. */
+#define SG_MAX_PATH_SEGMENTS 16
+
+/* Distinct label sets per metric family: label values must come from a
+ * bounded set; past this, samples go to one "overflow" series. */
+#define SG_MAX_METRIC_SERIES 512
+
+/* Rate-limit buckets kept (one per token or client address); the least
+ * recently used one is reused past this. */
+#define SG_MAX_RATE_KEYS 16384
+
+/* Console sessions held in memory by the built-in session table. */
+#define SG_MAX_SESSIONS 4096
+
 #endif
