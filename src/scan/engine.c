@@ -105,7 +105,12 @@ static void add_builtin(struct sg_scanner *s, const struct sg_scan_ruledef *defs
 		r->modes = defs[i].modes;
 		r->action = SG_SCAN_DEFAULT;
 		exprs[s->nrules] = defs[i].pattern;
-		flags[s->nrules] = HS_FLAG_SOM_LEFTMOST |
+		/* Tracking the start of a match is what costs most in
+		 * vectorscan: PII rules other than e-mail keep it; e-mail
+		 * finds its start by walking back from '@', and the rare
+		 * risk phrases by a PCRE2 match anchored at the reported end */
+		r->som = defs[i].type <= SG_T_SECRET && defs[i].check != CK_EMAIL;
+		flags[s->nrules] = (r->som ? HS_FLAG_SOM_LEFTMOST : 0) |
 				   (defs[i].caseless ? HS_FLAG_CASELESS : 0);
 		s->nrules++;
 	}
@@ -201,6 +206,7 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 		} else {
 			exprs[s->nrules] = cr->pattern;
 		}
+		r->som = 1;
 		flags[s->nrules] = HS_FLAG_SOM_LEFTMOST |
 				   (cr->flags & SG_SCAN_RULE_CASELESS ? HS_FLAG_CASELESS : 0) |
 				   (cr->flags & SG_SCAN_RULE_DOTALL ? HS_FLAG_DOTALL : 0);
@@ -218,6 +224,22 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 		ids[i] = (unsigned)i;
 		if (s->rules[i].action == SG_SCAN_DEFAULT)
 			s->rules[i].action = s->actions[s->rules[i].type];
+	}
+	for (size_t i = 0; i < s->nrules; i++) {
+		struct sg_scan_crule *r = &s->rules[i];
+		if (r->som || r->check == CK_EMAIL)
+			continue;
+		int ec;
+		PCRE2_SIZE eo;
+		r->re = pcre2_compile((PCRE2_SPTR)exprs[i], PCRE2_ZERO_TERMINATED,
+				      PCRE2_ENDANCHORED | (flags[i] & HS_FLAG_CASELESS ? PCRE2_CASELESS : 0),
+				      &ec, &eo, NULL);
+		if (!r->re) {
+			rc = sg_error_set(err, SG_EPOLICY, "scan rule '%s': pcre2 error %d at %zu",
+					  r->id, ec, (size_t)eo);
+			goto cleanup;
+		}
+		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
 	}
 	if (!s->nrules)
 		goto done;
@@ -284,6 +306,7 @@ void sg_scanner_free(struct sg_scanner *s)
 		hs_free_database(s->db);
 	if (s->rules)
 		for (size_t i = 0; i < s->nrules; i++) {
+			pcre2_code_free(s->rules[i].re);
 			/* custom rule ids are heap copies; built-in ones point
 			 * into the rule tables */
 			int custom = 1;
@@ -334,6 +357,9 @@ int sg_scan_ctx_new(struct sg_scan_ctx **out, const struct sg_scanner *s,
 		goto nomem;
 	if (s->db && hs_alloc_scratch(s->db, &c->scratch) != HS_SUCCESS)
 		goto nomem;
+	c->md = pcre2_match_data_create(1, NULL);
+	if (!c->md)
+		goto nomem;
 	*out = c;
 	return 0;
 nomem:
@@ -347,6 +373,7 @@ void sg_scan_ctx_free(struct sg_scan_ctx *c)
 		return;
 	if (c->scratch)
 		hs_free_scratch(c->scratch);
+	pcre2_match_data_free(c->md);
 	sg_text_norm_release(&c->norm);
 	sg_free(c->fold);
 	sg_free(c->fmap);

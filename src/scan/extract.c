@@ -52,6 +52,36 @@ static const char *const not_names[] = {
 	NULL,
 };
 
+/* Given names that are also common words: alone they are not a name. */
+static const char *const ambiguous_names[] = {
+	"mark", "grace", "will", "bill", "joy", "may", "june", "rose", "ruby",
+	"amber", "holly", "hope", "faith", "summer", "jan", "eve", "victor",
+	"hugo", "li", "wei", "ali", "sem", "ida", "ring", "chloe", "ava", "mia",
+	"hans", "frank", "ray", "jack", "paul", "louis", "eva", "ann", "sara",
+	"luca", "finn", "felix", "leon", "lena", "lea", "poppy", "ellie",
+	"marie", "jean", "pierre", "carmen", "amy", NULL,
+};
+
+static int in_list(const char *const *list, const char *t, size_t from, size_t to)
+{
+	char w[16];
+	size_t n = to - from;
+	if (n >= sizeof(w))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		w[i] = lower(t[from + i]);
+	w[n] = 0;
+	for (const char *const *s = list; *s; s++)
+		if (strcmp(w, *s) == 0)
+			return 1;
+	return 0;
+}
+
+static int ambiguous(const char *t, size_t from, size_t to)
+{
+	return in_list(ambiguous_names, t, from, to);
+}
+
 static int stopword(const char *t, size_t from, size_t to)
 {
 	char w[16];
@@ -141,12 +171,15 @@ static int person_cue(const char *t, size_t tlen, size_t *from, size_t *to)
 		     cue_is(t, *from, *to, "thanks") || cue_is(t, *from, *to, "thank you") ||
 		     cue_is(t, *from, *to, "best") || cue_is(t, *from, *to, "hi") ||
 		     cue_is(t, *from, *to, "hello") || cue_is(t, *from, *to, "hey") ||
-		     cue_is(t, *from, *to, "signed") || cue_is(t, *from, *to, "attn");
+		     cue_is(t, *from, *to, "signed") || cue_is(t, *from, *to, "attn") ||
+		     cue_is(t, *from, *to, "last") || cue_is(t, *from, *to, "first") ||
+		     cue_is(t, *from, *to, "full") || cue_is(t, *from, *to, "surname") ||
+		     cue_is(t, *from, *to, "user") || t[*to - 1] == ':' || t[*to - 1] == '?';
 	/* "I am" and the like need the cue itself in lower case after the
 	 * first letter, to avoid headings ("THIS IS URGENT") */
 	size_t skipped = 0;
-	while (i < tlen && skipped < 4 &&
-	       (t[i] == ' ' || t[i] == ',' || t[i] == ':' || t[i] == '\n' ||
+	while (i < tlen && skipped < 8 &&
+	       (t[i] == ' ' || t[i] == ',' || t[i] == ':' || t[i] == '\n' || t[i] == '?' ||
 		t[i] == '\r' || t[i] == '-' || t[i] == '.' || t[i] == '!')) {
 		i++;
 		skipped++;
@@ -187,6 +220,24 @@ static int address_cue(const char *t, size_t tlen, size_t *from, size_t *to)
 	}
 	while (j > i && (t[j - 1] == ' ' || t[j - 1] == ',' || t[j - 1] == '.'))
 		j--;
+	/* trailing lower-case words after a capitalized one are the sentence
+	 * going on ("... Street, London please") */
+	for (;;) {
+		size_t w = j;
+		while (w > i && t[w - 1] != ' ')
+			w--;
+		if (w <= i || !(t[w] >= 'a' && t[w] <= 'z'))
+			break;
+		size_t p = w - 1;
+		while (p > i && (t[p - 1] == ',' || t[p - 1] == ' '))
+			p--;
+		size_t pw = p;
+		while (pw > i && t[pw - 1] != ' ')
+			pw--;
+		if (!((t[pw] >= 'A' && t[pw] <= 'Z') || is_digit(t[pw])))
+			break;
+		j = p;
+	}
 	if (!digits || j <= i || words > 12)
 		return 0;
 	*from = i;
@@ -198,7 +249,15 @@ static int address_cue(const char *t, size_t tlen, size_t *from, size_t *to)
 static int address(const char *t, size_t tlen, size_t *from, size_t *to)
 {
 	size_t j = *to;
-	(void)from;
+	/* a house number written before the street ("228 Ringvej 144") */
+	size_t b = *from;
+	if (b >= 2 && t[b - 1] == ' ' && is_digit(t[b - 2])) {
+		b -= 2;
+		while (b > 0 && is_digit(t[b - 1]) && *from - b < 8)
+			b--;
+		if (b == 0 || !((t[b - 1] | 32) >= 'a' && (t[b - 1] | 32) <= 'z'))
+			*from = b;
+	}
 	for (int step = 0; step < 4; step++) {
 		size_t k = j;
 		while (k < tlen && (t[k] == ',' || t[k] == ' ' || t[k] == '\n'))
@@ -282,7 +341,7 @@ int sg_scan_extract(int check, const char *t, size_t tlen, size_t *from,
 	case CK_PERSON_NAME: {
 		unsigned nw;
 		size_t end = name_run(t, tlen, *from, &nw);
-		if (!end || nw < 2)
+		if (!end || (nw < 2 && ambiguous(t, *from, end)))
 			return 0;
 		*to = end;
 		return 1;

@@ -41,9 +41,9 @@
 	"vej|gade|gasse|stra\\xc3\\x9fe|strasse|str\\.|weg|kuja|katu|tie|polku|" \
 	"laan|straat|gracht|plein|singel|kade|dreef|hof|gatan|v\\xc3\\xa4gen|" \
 	"v\\xc3\\xa4g|veien|vegen|vei|gata|utca|u\\.|ulica|all\\xc3\\xa9|platz|" \
-	"ring|damm|ufer|markt|steig|pfad|stien|bakken|torv|stig|gr\\xc3\\xa4nd|" \
-	"ven|v\\xc3\\xa4gur|braut|stigur|g\\xc3\\xb6tu|gata|tori|rinne|ranta|" \
-	"m\\xc3\\xa4ki|puisto|aukio|road|street|lane|drive|ove|hove|park"
+	"damm|ufer|markt|steig|pfad|stien|bakken|torv|stig|gr\\xc3\\xa4nd|str\\xc3\\xa6de|str\\xc3\\xa6ti|" \
+	"v\\xc3\\xa4gur|braut|stigur|g\\xc3\\xb6tu|gata|tori|rinne|ranta|" \
+	"m\\xc3\\xa4ki|puisto|aukio|hove"
 
 /* Latin street words written first: "Avenue d'Ouchy 109", "Rua X 45" */
 #define STREET_PREFIX \
@@ -79,7 +79,7 @@
 	"Martha|Gloria|Teresa|Ann|Sara|Madison|Frances|Kathryn|Janice|Jean|Abigail|" \
 	"Alice|Judy|Sophia|Grace|Denise|Amber|Doris|Marilyn|Danielle|Beverly|" \
 	"Isabella|Theresa|Diana|Natalie|Brittany|Charlotte|Marie|Kayla|Alexis|" \
-	"Lori|Ella|Alma|Manuel|Alexandra|Kevin|Martin|Stephan|Lars|Anders|Jens|" \
+	"Lori|Ella|Alma|Tómas|Gaetane|Derek|Hodge|Eklund|Cormac|Benito|Lara|Carly|Eve|Kristíana|Vide|Ján|Manuel|Alexandra|Kevin|Martin|Stephan|Lars|Anders|Jens|" \
 	"Niels|Søren|Mads|Mikkel|Henrik|Magnus|Erik|Emil|Oskar|Oscar|Johan|Karl|" \
 	"Nils|Sven|Olaf|Ole|Bjørn|Jonas|Lukas|Leon|Felix|Maximilian|Paul|Finn|" \
 	"Jan|Tomas|Tomáš|Jiří|Petr|Pavel|Martin|Jakub|Marek|Piotr|Krzysztof|" \
@@ -139,15 +139,17 @@ const struct sg_scan_ruledef sg_scan_rules_pii[] = {
 	 "\\b" CAPW "(?:" STREET_SUFFIX ") [0-9]{1,5}[A-Za-z]?\\b"},
 	{"pii.address_latin", SG_T_ADDRESS, CK_ADDRESS, IO, 0,
 	 "\\b(?:[0-9]{1,5},? )?(?:" STREET_PREFIX ")(?: [A-Za-z\\x80-\\xff'\\-]+){1,4},? [0-9]{1,5}[A-Za-z]?\\b"},
+	{"pii.address_nn", SG_T_ADDRESS, CK_ADDRESS, IO, 0,
+	 "\\b[0-9]{1,5} " CAPW "(?: " CAPW ")? [0-9]{1,5}[A-Za-z]?\\b"},
 	{"pii.address_unit", SG_T_ADDRESS, CK_ADDRESS, IO, 0, "\\b" UNIT "\\b"},
 	{"pii.address_pobox", SG_T_ADDRESS, CK_NONE, IO, 1,
 	 "\\bp\\.? ?o\\.? box [0-9]{1,6}\\b"},
 	{"pii.address_cue", SG_T_ADDRESS, CK_ADDRESS_CUE, IO, 1,
-	 "\\b(?:lives? at|living at|resides? at|reside at|located at|my address is|address is|address:|ship(?:ped)? it to|ship(?:ped)? to|deliver(?:ed)? to|send it to|mail(?:ed)? to|moved to)\\b"},
+	 "\\b(?:lives? at|living at|resides? at|reside at|located at|my address is|address is|ship(?:ped)? it to|ship(?:ped)? to|deliver(?:ed)? to|send it to|mail(?:ed)? to|moved to|change my address to|address to the same)\\b|\\baddress(?:es)? ?[:=]"},
 	{"pii.person_cue", SG_T_PERSON, CK_PERSON_CUE, IO, 1,
-	 "(?:\\b(?:my name is|my name's|name is|name:|i am|i'm|this is|called|dear|hi|hello|hey|thanks|thank you|regards|best|cheers|sincerely|yours|signed|from|cc|attn|attention|contact|customer|agent|by|with|and|ask for|speak to|spoke to|spoke with|talked to|starring|directed by|written by|according to)\\b|\\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|mlle|herr|frau|sr|sra)\\b\\.?)"},
+	 "(?:\\b(?:name|last name|first name|full name|surname|user|customer|client|contact|directed by|written by|author|signed)\\s*[:?]|\\b(?:my name is|my name's|name is|i am|i'm|this is|called|dear|hi|hello|hey|thanks|thank you|regards|best|cheers|sincerely|yours|signed|attn|attention|ask for|spoke to|spoke with|talked to|starring|directed by|written by|according to|named|contact person|meet|married|son|daughter|wife|husband|brother|sister|mother|father|friend|colleague|manager|assistant|ceo|founder)\\b|\\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|mlle|herr|frau|sr|sra)\\b\\.?)"},
 	{"pii.person_name", SG_T_PERSON, CK_PERSON_NAME, IO, 0,
-	 "\\b(?:" FIRST_NAMES ") (?:[A-Z]|\\xc3[\\x80-\\x9e]|\\xc5[\\x81-\\xbd])"},
+	 "\\b(?:" FIRST_NAMES ")\\b"},
 	{"pii.secret_aws", SG_T_SECRET, CK_NONE, IO, 0, "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b"},
 	{"pii.secret_openai", SG_T_SECRET, CK_NONE, IO, 0, "\\bsk-(?:proj-|ant-)?[A-Za-z0-9_\\-]{20,}"},
 	{"pii.secret_github", SG_T_SECRET, CK_NONE, IO, 0, "\\bgh[pousr]_[A-Za-z0-9]{36,}"},

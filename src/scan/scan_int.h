@@ -6,6 +6,8 @@
 #define SG_SCAN_SCAN_INT_H
 
 #include <hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +78,8 @@ struct sg_scan_crule {      /* a compiled rule, built-in or custom */
 	unsigned char check;
 	unsigned char modes;
 	enum sg_scan_action action; /* resolved, never DEFAULT */
+	unsigned char som;  /* vectorscan reports the start (HS_FLAG_SOM_LEFTMOST) */
+	pcre2_code *re;     /* without som: finds the start of a rare match */
 };
 
 struct sg_scanner {
@@ -103,6 +107,7 @@ struct sg_scan_hit {        /* a finding before offsets are mapped back */
 struct sg_scan_ctx {
 	const struct sg_scanner *s;
 	hs_scratch_t *scratch;
+	pcre2_match_data *md;
 	struct sg_text_norm norm;
 	char *fold;            /* look-alike folded copy of norm.text */
 	uint32_t *fmap;        /* fold byte -> norm byte */

@@ -206,7 +206,7 @@ int sg_scan_ipv6_ok(const char *s, size_t len)
 static const char *const phone_words[] = {
 	"phone", "call", "tel", "tel.", "telephone", "mobile", "cell", "fax",
 	"number", "reach me", "contact", "whatsapp", "sms", "text me", "dial",
-	"ring", "landline", "at", "on", "no.", "#", NULL,
+	"ring", "landline", "messages to", "answering at", "no.", "#", NULL,
 };
 
 int sg_scan_phone_ok(const char *t, size_t tlen, size_t from, size_t to)
@@ -223,6 +223,12 @@ int sg_scan_phone_ok(const char *t, size_t tlen, size_t from, size_t to)
 		slash |= t[i] == '/';
 	}
 	if (slash)
+		return 0;
+	/* a date and time ("1992-11-12 07:04") */
+	if (to < tlen && t[to] == ':')
+		return 0;
+	if (to - from >= 10 && is_digit(t[from]) && t[from + 4] == '-' &&
+	    t[from + 7] == '-')
 		return 0;
 	/* a year range or two years ("1990-2005", "2019 2020") */
 	if (n == 8 && !plus && !paren && (d[0] == '1' || d[0] == '2') &&
