@@ -24,17 +24,22 @@ struct sg_kb {
 	char *path;
 };
 
+/* The index is derived data: a file with another schema version is
+ * rebuilt from scratch (the next `kb index` fills it again). */
+#define SCHEMA_VERSION 2
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
-	"CREATE TABLE IF NOT EXISTS kb_meta(key TEXT PRIMARY KEY, value TEXT);"
-	"INSERT OR IGNORE INTO kb_meta VALUES('schema','1');"
-	"CREATE TABLE IF NOT EXISTS kb_articles("
+	"DROP TABLE IF EXISTS kb_meta;"
+	"DROP TABLE IF EXISTS kb_passages;"
+	"DROP TABLE IF EXISTS kb_articles;"
+	"CREATE TABLE kb_articles("
 	" id TEXT PRIMARY KEY, path TEXT UNIQUE NOT NULL, hash TEXT NOT NULL,"
 	" title TEXT NOT NULL, url TEXT NOT NULL, tags TEXT NOT NULL,"
 	" language TEXT NOT NULL, approved INTEGER NOT NULL);"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS kb_passages USING fts5("
-	" article_id UNINDEXED, seq UNINDEXED, title, heading, body, tags,"
-	" tokenize='porter unicode61 remove_diacritics 2');";
+	"CREATE VIRTUAL TABLE kb_passages USING fts5("
+	" article_id UNINDEXED, seq UNINDEXED, approved UNINDEXED, title, heading, body, tags,"
+	" tokenize='porter unicode61 remove_diacritics 2');"
+	"PRAGMA user_version=2;";
 
 static int db_error(struct sg_kb *kb, struct sg_error *err, const char *what)
 {
@@ -57,7 +62,17 @@ int sg_kb_open(struct sg_kb **out, const char *path, struct sg_error *err)
 		goto cleanup;
 	}
 	sqlite3_busy_timeout(kb->db, 5000);
-	if (sqlite3_exec(kb->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(kb->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0) {
+		rc = db_error(kb, err, "not a SQLite database");
+		goto cleanup;
+	}
+	if (version != SCHEMA_VERSION && sqlite3_exec(kb->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(kb, err, "unable to create the schema (is it a sopgate KB?)");
 		goto cleanup;
 	}
@@ -230,7 +245,7 @@ static int index_file(struct sg_kb *kb, const char *dir, const char *rel,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(kb->db, "INSERT INTO kb_passages(article_id, seq, title, heading, body, tags) VALUES(?1,?2,?3,?4,?5,?6)", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(kb->db, "INSERT INTO kb_passages(article_id, seq, approved, title, heading, body, tags) VALUES(?1,?2,?7,?3,?4,?5,?6)", -1, &st, NULL) != SQLITE_OK) {
 		rc = db_error(kb, err, "prepare");
 		goto cleanup;
 	}
@@ -242,6 +257,7 @@ static int index_file(struct sg_kb *kb, const char *dir, const char *rel,
 		sqlite3_bind_text(st, 4, a.headings[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, a.passages[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 6, a.tags, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, a.approved);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			rc = db_error(kb, err, "insert passage");
 			goto cleanup;
@@ -483,13 +499,16 @@ int sg_kb_search(struct sg_kb *kb, const char *text, size_t k, unsigned flags,
 	int rc = sg_kb_query_build(&q, text, err);
 	if (rc || !*q || !k)
 		goto cleanup;
-	/* bm25 weights: article_id, seq (unindexed), title, heading, body, tags */
+	/* bm25 weights: article_id, seq, approved (unindexed), title, heading,
+	 * body, tags; the FTS table is ranked and cut first, then joined */
 	const char *sql =
-		"SELECT p.article_id, a.title, a.url, p.heading, p.body,"
-		" bm25(kb_passages, 0, 0, 4.0, 2.0, 1.0, 2.0) AS r"
-		" FROM kb_passages p JOIN kb_articles a ON a.id = p.article_id"
-		" WHERE kb_passages MATCH ?1 AND (a.approved = 1 OR ?2)"
-		" ORDER BY r, p.article_id, p.seq LIMIT ?3";
+		"SELECT p.article_id, a.title, a.url, p.heading, p.body, p.r FROM"
+		" (SELECT article_id, seq, heading, body,"
+		"  bm25(kb_passages, 0, 0, 0, 4.0, 2.0, 1.0, 2.0) AS r FROM kb_passages"
+		"  WHERE kb_passages MATCH ?1 AND (approved = 1 OR ?2)"
+		"  ORDER BY r, article_id, seq LIMIT ?3) p"
+		" JOIN kb_articles a ON a.id = p.article_id"
+		" ORDER BY p.r, p.article_id, p.seq";
 	if (sqlite3_prepare_v2(kb->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		rc = db_error(kb, err, "prepare search");
 		goto cleanup;
