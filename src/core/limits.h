@@ -47,6 +47,33 @@
 /* HTTP request body accepted by the server. */
 #define SG_MAX_BODY_BYTES (1u << 20)
 
+/* One knowledge-base article file: help articles are a few KB; a larger
+ * file is almost certainly not an article (a pasted export, a binary). */
+#define SG_MAX_KB_ARTICLE_BYTES (256u << 10)
+
+/* One KB passage: small enough that bm25 ranks the paragraph that answers,
+ * not the whole article, and a drafter can quote it. */
+#define SG_MAX_KB_PASSAGE_BYTES 900
+
+/* Articles one index may hold (bounds an indexing run). */
+#define SG_MAX_KB_ARTICLES 100000
+
+/* Distinct words kept from a search text: a pasted log must not turn into
+ * a query with thousands of OR terms. */
+#define SG_MAX_KB_QUERY_TOKENS 32
+
+/* Passages a search may return. */
+#define SG_MAX_KB_HITS 100
+
+/* Sessions the token budget tracks per day. */
+#define SG_MAX_BUDGET_SESSIONS 65536
+
+/* Bytes of a model response body accepted. */
+#define SG_MAX_MODEL_RESPONSE_BYTES (4u << 20)
+
+/* Prompt template file size. */
+#define SG_MAX_PROMPT_BYTES (64u << 10)
+
 /* Pending SLA timers held by the in-process scheduler (one per open
  * escalation); beyond this the backlog itself is the incident. */
 #define SG_MAX_SLA_TIMERS (1u << 20)
