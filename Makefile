@@ -10,6 +10,9 @@
 # Every module is a folder under src/. Its *.c files (minus *_test.c and
 # *_fuzz.c) go into the program; each *_test.c is one test binary.
 
+# `all` stays the default even though models.mk files are included first.
+.DEFAULT_GOAL := all
+
 CC      ?= cc
 BUILD   ?= build
 PKGS    := jansson libutf8proc libhs libcrypto yaml-0.1 sqlite3 libpq libcurl \

@@ -1,7 +1,6 @@
 # Default classifier models, trained at build time through `sopgate train`
 # (deterministic: same data, same model file, in a few seconds).
 # The Makefile includes this before its `all` rule: keep `all` the default.
-.DEFAULT_GOAL := all
 MODELS += $(BUILD)/data/intent.model $(BUILD)/data/injection.model
 
 $(BUILD)/data/intent.model: $(BUILD)/sopgate data/bitext_customer_service/train.jsonl \
