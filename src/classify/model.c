@@ -72,6 +72,14 @@ int sg_feature_params_check(const struct sg_feature_params *p, struct sg_error *
 	return 0;
 }
 
+static int has_digit(const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w[i] >= '0' && w[i] <= '9')
+			return 1;
+	return 0;
+}
+
 int sg_features_extract(struct sg_classify_scratch *s,
 			const struct sg_feature_params *p, const char *text,
 			size_t len, struct sg_error *err)
@@ -105,7 +113,10 @@ int sg_features_extract(struct sg_classify_scratch *s,
 		size_t wl = s->tok[i].len;
 		uint32_t hw = hash_bytes(seed ^ 0x9e3779b9u, w, wl);
 		emit(s, fmix(hw));
-		s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
+		/* the known-word share counts vocabulary only: order numbers,
+		 * amounts and dates are new in every ticket, not out of scope */
+		if (!has_digit(w, wl))
+			s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
 		if (p->word_ngrams >= 2) {
 			uint32_t hb = i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u); /* "<s> w" */
 			emit(s, hb);
@@ -256,7 +267,7 @@ int sg_classifier_calibrate(const double *dec, size_t k, double t, int backgroun
 	}
 	/* Out-of-scope penalty: words never seen in training move mass to
 	 * the out-of-scope slot (multi-class models only). */
-	double keep = background ? known * known : 1.0;
+	double keep = background ? known : 1.0;
 	for (size_t j = 0; j < k; j++)
 		probs[j] = probs[j] / sum * keep;
 	return top;
