@@ -140,6 +140,25 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 
 	while (i < len) {
 		unsigned char c = p[i];
+		if (c < 0x80 && i + 1 < len && p[i + 1] < 0x80) {
+			/* a run of ASCII, copied as a block; its last byte is
+			 * left to the paths below, as a mark may follow it */
+			size_t j = i + 1;
+			while (j < len && p[j] < 0x80)
+				j++;
+			if (j < len)
+				j--;
+			if (flush(n, &g) || reserve(n, j - i))
+				goto oom;
+			for (; i < j; i++) {
+				unsigned char a = p[i];
+				n->text[n->len] = (char)(fold && a >= 'A' && a <= 'Z' ? a + 32 : a);
+				n->start[n->len] = (uint32_t)i;
+				n->end[n->len] = (uint32_t)i + 1;
+				n->len++;
+			}
+			continue;
+		}
 		if (c < 0x80 && (i + 1 == len || p[i + 1] < 0x80)) {
 			/* the fast path: ASCII with no mark after it (ASCII is
 			 * always a starter, so it closes the open segment) */
