@@ -24,7 +24,7 @@ void sg_arena_init(struct sg_arena *a, size_t page_size)
 	a->used = 0;
 }
 
-static struct sg_arena_page *new_page(struct sg_arena *a, size_t need)
+static __attribute__((unused)) struct sg_arena_page *new_page(struct sg_arena *a, size_t need)
 {
 	size_t size = a->page_size ? a->page_size : 16384;
 	if (need > size)

@@ -220,6 +220,24 @@ static int address_cue(const char *t, size_t tlen, size_t *from, size_t *to)
 	}
 	while (j > i && (t[j - 1] == ' ' || t[j - 1] == ',' || t[j - 1] == '.'))
 		j--;
+	/* trailing lower-case words after a capitalized one are the sentence
+	 * going on ("... Street, London please") */
+	for (;;) {
+		size_t w = j;
+		while (w > i && t[w - 1] != ' ')
+			w--;
+		if (w <= i || !(t[w] >= 'a' && t[w] <= 'z'))
+			break;
+		size_t p = w - 1;
+		while (p > i && (t[p - 1] == ',' || t[p - 1] == ' '))
+			p--;
+		size_t pw = p;
+		while (pw > i && t[pw - 1] != ' ')
+			pw--;
+		if (!((t[pw] >= 'A' && t[pw] <= 'Z') || is_digit(t[pw])))
+			break;
+		j = p;
+	}
 	if (!digits || j <= i || words > 12)
 		return 0;
 	*from = i;

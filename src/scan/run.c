@@ -381,6 +381,8 @@ static int by_start(const void *pa, const void *pb)
 
 static void resolve(struct sg_scan_ctx *c)
 {
+	if (!c->nhits)
+		return;
 	qsort(c->hits, c->nhits, sizeof(*c->hits), by_strength);
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nhits; i++) {
@@ -389,13 +391,23 @@ static void resolve(struct sg_scan_ctx *c)
 		for (size_t k = 0; k < kept && ok; k++) {
 			struct sg_scan_hit *o = &c->hits[k];
 			int overlap = h->from < o->to && o->from < h->to;
-			if (overlap && ((masks(h) && masks(o)) || h->type == o->type))
+			if (overlap && ((masks(h) && masks(o)) ||
+					(h->type == o->type && h->rule_id == o->rule_id)))
 				ok = 0;
 		}
 		if (ok)
 			c->hits[kept++] = *h;
 	}
 	c->nhits = kept;
+}
+
+/* Invalidates every per-rule "last candidate" entry at once. */
+static void new_stamp(struct sg_scan_ctx *c)
+{
+	if (++c->stamp == 0) {
+		memset(c->laststamp, 0, (c->s->nrules + 1) * sizeof(uint32_t));
+		c->stamp = 1;
+	}
 }
 
 int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
@@ -421,10 +433,7 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	c->overflow = 0;
 	c->ncands = 0;
 	c->nhits = 0;
-	if (++c->stamp == 0) {
-		memset(c->laststamp, 0, (s->nrules + 1) * sizeof(uint32_t));
-		c->stamp = 1;
-	}
+	new_stamp(c);
 	if (s->db && tlen) {
 		struct run_state st = {c, t, tlen};
 		hs_error_t he = hs_scan(s->db, t, (unsigned)tlen, 0, c->scratch, on_match, &st);
@@ -433,33 +442,45 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		if (c->overflow == 2)
 			goto nomem;
 	}
-	/* candidates -> hits (the candidate array is reused as hits) */
+	/* rules without start tracking: find each start, and merge the
+	 * reports of one match at several ends ("!!!", "https://x/y") */
 	size_t ncand = c->ncands;
+	new_stamp(c);
+	for (size_t i = 0; i < ncand; i++) {
+		struct sg_scan_cand *cd = &c->cands[i];
+		const struct sg_scan_crule *r = &s->rules[cd->rule];
+		if (cd->from != cd->to)
+			continue;
+		size_t from;
+		if (!r->re || !find_start(c, r, t, cd->to, &from)) {
+			cd->rule = UINT32_MAX;
+			continue;
+		}
+		cd->from = (uint32_t)from;
+		uint32_t prev = c->laststamp[cd->rule] == c->stamp ? c->last[cd->rule] : 0;
+		if (prev && prev - 1 < i && c->cands[prev - 1].rule == cd->rule &&
+		    from < c->cands[prev - 1].to) {
+			c->cands[prev - 1].to = cd->to;
+			cd->rule = UINT32_MAX;
+			continue;
+		}
+		c->last[cd->rule] = (uint32_t)i + 1;
+		c->laststamp[cd->rule] = c->stamp;
+	}
 	unsigned excl = 0;
 	for (size_t i = 0; i < ncand; i++) {
 		struct sg_scan_cand cd = c->cands[i];
+		if (cd.rule == UINT32_MAX)
+			continue;
 		const struct sg_scan_crule *r = &s->rules[cd.rule];
 		size_t from = cd.from, to = cd.to;
-		if (from == to) {
-			if (!r->re || !find_start(c, r, t, to, &from))
-				continue;
-			/* overlapping hits of one rule ("!!!", a phrase
-			 * reported at several ends) become one */
-			if (c->nhits && c->hits[c->nhits - 1].rule == (int)cd.rule &&
-			    from < c->hits[c->nhits - 1].to) {
-				c->hits[c->nhits - 1].to = (uint32_t)to;
-				if (r->type == SG_T_TONE)
-					excl = (unsigned)(to - c->hits[c->nhits - 1].from);
-				continue;
-			}
-		}
 		if (r->check > CK__POST) {
 			if (r->check == CK_URL) {
+				while (to > from && strchr(".,;:!?", t[to - 1]))
+					to--;
 				if (in && sg_scan_url_allowed(t + from, to - from, in->allow_urls,
 							      in->nallow_urls))
 					continue;
-				while (to > from && strchr(".,;:!?", t[to - 1]))
-					to--;
 			} else if (!sg_scan_extract(r->check, t, tlen, &from, &to)) {
 				continue;
 			}
@@ -502,7 +523,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		c->findings[c->nfindings++] = (struct sg_scan_finding){
 			s->type_names[h->type], os, oe, h->rule_id, h->action, 1.0};
 	}
-	qsort(c->findings, c->nfindings, sizeof(*c->findings), by_start);
+	if (c->nfindings)
+		qsort(c->findings, c->nfindings, sizeof(*c->findings), by_start);
 
 	struct sg_scan_result *res = &c->result;
 	memset(res, 0, sizeof(*res));
