@@ -94,6 +94,23 @@ static void save_cache(const struct sg_scanner *s, const char *path, const char 
 	free(bytes); /* allocated by vectorscan's malloc */
 }
 
+/* Tracking the start of a match is what costs most in vectorscan: only
+ * the number-like PII rules keep it (their validators need the digits at
+ * every reported end); e-mail and given names walk back, cue rules only
+ * need their end, and everything else (rare hits) asks PCRE2. */
+static enum sg_scan_start start_kind(const struct sg_scan_ruledef *d)
+{
+	if (d->type > SG_T_SECRET)
+		return SG_START_RE;
+	switch (d->check) {
+	case CK_EMAIL: return SG_START_EMAIL;
+	case CK_PERSON_NAME: return SG_START_WORD;
+	case CK_PERSON_CUE: case CK_ADDRESS_CUE: case CK_SECRET_VALUE: return SG_START_CUE;
+	case CK_ADDRESS: case CK_NONE: case CK_PRIVATE_KEY: return SG_START_RE;
+	default: return SG_START_SOM;
+	}
+}
+
 static void add_builtin(struct sg_scanner *s, const struct sg_scan_ruledef *defs,
 			size_t n, const char **exprs, unsigned *flags)
 {
@@ -105,12 +122,8 @@ static void add_builtin(struct sg_scanner *s, const struct sg_scan_ruledef *defs
 		r->modes = defs[i].modes;
 		r->action = SG_SCAN_DEFAULT;
 		exprs[s->nrules] = defs[i].pattern;
-		/* Tracking the start of a match is what costs most in
-		 * vectorscan: PII rules other than e-mail keep it; e-mail
-		 * finds its start by walking back from '@', and the rare
-		 * risk phrases by a PCRE2 match anchored at the reported end */
-		r->som = defs[i].type <= SG_T_SECRET && defs[i].check != CK_EMAIL;
-		flags[s->nrules] = (r->som ? HS_FLAG_SOM_LEFTMOST : 0) |
+		r->start = start_kind(&defs[i]);
+		flags[s->nrules] = (r->start == SG_START_SOM ? HS_FLAG_SOM_LEFTMOST : 0) |
 				   (defs[i].caseless ? HS_FLAG_CASELESS : 0);
 		s->nrules++;
 	}
@@ -206,7 +219,7 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 		} else {
 			exprs[s->nrules] = cr->pattern;
 		}
-		r->som = 1;
+		r->start = SG_START_SOM;
 		flags[s->nrules] = HS_FLAG_SOM_LEFTMOST |
 				   (cr->flags & SG_SCAN_RULE_CASELESS ? HS_FLAG_CASELESS : 0) |
 				   (cr->flags & SG_SCAN_RULE_DOTALL ? HS_FLAG_DOTALL : 0);
@@ -227,7 +240,7 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 	}
 	for (size_t i = 0; i < s->nrules; i++) {
 		struct sg_scan_crule *r = &s->rules[i];
-		if (r->som || r->check == CK_EMAIL)
+		if (r->start != SG_START_RE)
 			continue;
 		int ec;
 		PCRE2_SIZE eo;

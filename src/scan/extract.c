@@ -159,22 +159,35 @@ static int cue_is(const char *t, size_t from, size_t to, const char *w)
 	return 1;
 }
 
+/* 1 when the cue match ending at `end` ends with the word w. */
+static int cue_ends(const char *t, size_t end, const char *w)
+{
+	size_t n = strlen(w);
+	if (end < n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (lower(t[end - n + i]) != w[i])
+			return 0;
+	char pre = end > n ? lower(t[end - n - 1]) : ' ';
+	return !(pre >= 'a' && pre <= 'z');
+}
+
+static const char *const strong_cues[] = {
+	"name is", "name's", "dear", "mr", "mrs", "ms", "dr", "miss", "prof",
+	"mx", "sir", "madam", "mme", "mlle", "herr", "frau", "sr", "sra",
+	"regards", "sincerely", "cheers", "thanks", "thank you", "best", "hi",
+	"hello", "hey", "signed", "attn", "attention", "yours", NULL,
+};
+
+/* The cue ends at *to (its start is not needed); the name follows. */
 static int person_cue(const char *t, size_t tlen, size_t *from, size_t *to)
 {
-	size_t i = *to;
-	int strong = cue_is(t, *from, *to, "my name") || cue_is(t, *from, *to, "name") ||
-		     cue_is(t, *from, *to, "dear") || cue_is(t, *from, *to, "mr") ||
-		     cue_is(t, *from, *to, "mrs") || cue_is(t, *from, *to, "ms") ||
-		     cue_is(t, *from, *to, "dr") || cue_is(t, *from, *to, "miss") ||
-		     cue_is(t, *from, *to, "prof") || cue_is(t, *from, *to, "regards") ||
-		     cue_is(t, *from, *to, "sincerely") || cue_is(t, *from, *to, "cheers") ||
-		     cue_is(t, *from, *to, "thanks") || cue_is(t, *from, *to, "thank you") ||
-		     cue_is(t, *from, *to, "best") || cue_is(t, *from, *to, "hi") ||
-		     cue_is(t, *from, *to, "hello") || cue_is(t, *from, *to, "hey") ||
-		     cue_is(t, *from, *to, "signed") || cue_is(t, *from, *to, "attn") ||
-		     cue_is(t, *from, *to, "last") || cue_is(t, *from, *to, "first") ||
-		     cue_is(t, *from, *to, "full") || cue_is(t, *from, *to, "surname") ||
-		     cue_is(t, *from, *to, "user") || t[*to - 1] == ':' || t[*to - 1] == '?';
+	size_t i = *to, e = *to;
+	while (e > 0 && t[e - 1] == '.')
+		e--;
+	int strong = t[*to - 1] == ':' || t[*to - 1] == '?';
+	for (const char *const *w = strong_cues; *w && !strong; w++)
+		strong = cue_ends(t, e, *w);
 	/* "I am" and the like need the cue itself in lower case after the
 	 * first letter, to avoid headings ("THIS IS URGENT") */
 	size_t skipped = 0;

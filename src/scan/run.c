@@ -168,10 +168,16 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		if (b == at - 1)
 			return 0;
 		from = b;
-	} else if (!r->som) {
-		from = to; /* found after the scan (rare hits) */
+	} else if (r->start == SG_START_WORD) {
+		size_t b = (size_t)to;
+		while (b > 0 && (((st->t[b - 1] | 32) >= 'a' && (st->t[b - 1] | 32) <= 'z') ||
+				 (unsigned char)st->t[b - 1] >= 0x80))
+			b--;
+		from = b;
+	} else if (r->start != SG_START_SOM) {
+		from = to; /* found after the scan, or not needed */
 	}
-	if (r->check && r->check < CK__POST &&
+	if (r->check && r->check < CK__POST && from != to &&
 	    !check_each(r->check, st->t, st->tlen, (size_t)from, (size_t)to))
 		return 0;
 	if (c->laststamp[id] == c->stamp) {
@@ -449,7 +455,7 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	for (size_t i = 0; i < ncand; i++) {
 		struct sg_scan_cand *cd = &c->cands[i];
 		const struct sg_scan_crule *r = &s->rules[cd->rule];
-		if (cd->from != cd->to)
+		if (r->start != SG_START_RE)
 			continue;
 		size_t from;
 		if (!r->re || !find_start(c, r, t, cd->to, &from)) {
@@ -474,6 +480,9 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 			continue;
 		const struct sg_scan_crule *r = &s->rules[cd.rule];
 		size_t from = cd.from, to = cd.to;
+		if (r->start == SG_START_RE && r->check && r->check < CK__POST &&
+		    !check_each(r->check, t, tlen, from, to))
+			continue;
 		if (r->check > CK__POST) {
 			if (r->check == CK_URL) {
 				while (to > from && strchr(".,;:!?", t[to - 1]))

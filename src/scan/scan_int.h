@@ -31,6 +31,16 @@ enum sg_scan_check {
 	CK_URL,          /* output mode: allowlist check */
 };
 
+/* How a rule's match start is found. Vectorscan's start tracking
+ * (HS_FLAG_SOM_LEFTMOST) costs the most, so only number-like PII uses it. */
+enum sg_scan_start {
+	SG_START_SOM,   /* reported by vectorscan */
+	SG_START_EMAIL, /* walk back over the local part from the '@' */
+	SG_START_WORD,  /* walk back over the letters of one word */
+	SG_START_CUE,   /* not needed: the extractor reads what follows the end */
+	SG_START_RE,    /* rare hits: a PCRE2 match anchored at the end */
+};
+
 /* One built-in rule. modes: SG_SCAN_INPUT|SG_SCAN_OUTPUT. */
 struct sg_scan_ruledef {
 	const char *id;
@@ -78,8 +88,8 @@ struct sg_scan_crule {      /* a compiled rule, built-in or custom */
 	unsigned char check;
 	unsigned char modes;
 	enum sg_scan_action action; /* resolved, never DEFAULT */
-	unsigned char som;  /* vectorscan reports the start (HS_FLAG_SOM_LEFTMOST) */
-	pcre2_code *re;     /* without som: finds the start of a rare match */
+	unsigned char start; /* enum sg_scan_start: how the start is found */
+	pcre2_code *re;     /* SG_START_RE: finds the start of a rare match */
 };
 
 struct sg_scanner {
