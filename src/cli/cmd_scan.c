@@ -185,6 +185,11 @@ static int run_json(struct sg_scan_ctx *ctx, const struct opts *o, FILE *in)
 		if (rc < 0) {
 			char msg[600];
 			sg_error_format(&err, msg, sizeof(msg));
+			/* the JSON parser quotes the text near the error, which may
+			 * be PII: drop the quote */
+			char *near = strstr(msg, " near '");
+			if (near)
+				*near = '\0';
 			fprintf(stderr, "sopgate scan: line %lu: %s\n", lines.lineno, msg);
 			sg_buf_reset(&outb);
 			sg_buf_adds(&outb, "{\"error\":");

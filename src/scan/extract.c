@@ -49,6 +49,18 @@ static const char *const not_names[] = {
 	"company", "bank", "order", "account", "ticket", "service", "services",
 	"manager", "agent", "admin", "ceo", "user", "client", "he", "she", "they",
 	"his", "her", "their", "ai", "bot", "assistant", "human", "people",
+	"group", "states", "united", "city", "county", "university", "street",
+	"investments", "systems", "markets", "capital", "insurance", "consulting",
+	"partners", "holdings", "solutions", "technologies", "international",
+	"foundation", "institute", "association", "club", "hotel", "airport",
+	"station", "park", "river", "lake", "mount", "north", "south", "east",
+	"west", "big", "old", "great", "saint", "san", "los", "las", "el", "le",
+	"la", "de", "van", "von", "kingdom", "republic", "island", "islands",
+	"corporation", "orchestra", "act", "agency", "band", "committee",
+	"council", "ministry", "department", "office", "center", "centre",
+	"church", "school", "college", "hospital", "museum", "library",
+	"festival", "awards", "records", "media", "news", "times", "post",
+	"journal", "airlines", "motors", "labs", "studio", "studios", "ip",
 	NULL,
 };
 
@@ -351,6 +363,16 @@ int sg_scan_extract(int check, const char *t, size_t tlen, size_t *from,
 	switch (check) {
 	case CK_PERSON_CUE:
 		return person_cue(t, tlen, from, to);
+	case CK_PERSON_PAIR: {
+		unsigned nw;
+		if (*from >= 4 && cue_ends(t, *from - 1, "the"))
+			return 0; /* "The Garmin Orchestra was" */
+		size_t end = name_run(t, tlen, *from, &nw);
+		if (!end || nw < 2)
+			return 0;
+		*to = end;
+		return 1;
+	}
 	case CK_PERSON_NAME: {
 		unsigned nw;
 		size_t end = name_run(t, tlen, *from, &nw);

@@ -133,6 +133,9 @@ static void test_person(void **state)
 	NOT_FOUND("PERSON", "Hi there, the app is broken");
 	NOT_FOUND("PERSON", "THIS IS URGENT please fix");
 	NOT_FOUND("PERSON", "i am having trouble with my order");
+	FOUND("PERSON", "Odile Vasseur lives in Lyon", "Odile Vasseur");
+	NOT_FOUND("PERSON", "The Garmin Orchestra was founded in 1971");
+	NOT_FOUND("PERSON", "Berkshire Corporation is an agency");
 	/* the ticket's known customer, even without a cue */
 	const char *t = "please ask zed about Quigley's order";
 	struct sg_scan_input in = {0};

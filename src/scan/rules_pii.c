@@ -150,6 +150,8 @@ const struct sg_scan_ruledef sg_scan_rules_pii[] = {
 	 "(?:\\b(?:name|last name|first name|full name|surname|user|customer|client|contact|directed by|written by|author|signed)\\s*[:?]|\\b(?:my name is|my name's|name is|i am|i'm|this is|called|dear|hi|hello|hey|thanks|thank you|regards|best|cheers|sincerely|yours|signed|attn|attention|ask for|spoke to|spoke with|talked to|starring|directed by|written by|according to|named|contact person|meet|married|son|daughter|wife|husband|brother|sister|mother|father|friend|colleague|manager|assistant|ceo|founder)\\b|\\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|mlle|herr|frau|sr|sra)\\b\\.?)"},
 	{"pii.person_name", SG_T_PERSON, CK_PERSON_NAME, IO, 0,
 	 "\\b(?:" FIRST_NAMES ")\\b"},
+	{"pii.person_verb", SG_T_PERSON, CK_PERSON_PAIR, IO, 0,
+	 "\\b" CAPW " (?:[A-Z]\\.? )?" CAPW " (?:lives|lived|had|has|is|was|will|said|says|from|of|works|worked|wrote|joined|asked|told|became|began|gave|called|emailed|replied|mentioned|confirmed)\\b"},
 	{"pii.secret_aws", SG_T_SECRET, CK_NONE, IO, 0, "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b"},
 	{"pii.secret_openai", SG_T_SECRET, CK_NONE, IO, 0, "\\bsk-(?:proj-|ant-)?[A-Za-z0-9_\\-]{20,}"},
 	{"pii.secret_github", SG_T_SECRET, CK_NONE, IO, 0, "\\bgh[pousr]_[A-Za-z0-9]{36,}"},

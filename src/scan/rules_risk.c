@@ -20,13 +20,15 @@ const struct sg_scan_ruledef sg_scan_rules_risk[] = {
 	{"inj.forget_everything", SG_T_PROMPT_INJECTION, CK_NONE, IN, 1,
 	 "\\b(?:forget|ignore|disregard) (?:about )?(?:everything|all(?: of)? (?:that|this|the above)|what (?:you were|i) (?:told|said))\\b"},
 	{"inj.new_instructions", SG_T_PROMPT_INJECTION, CK_NONE, IN, 1,
-	 "\\b(?:new|updated|real|actual|true|secret|hidden|additional) (?:instructions|task|orders|rules|prompt)\\s*:|\\byour (?:new )?(?:task|instructions|job|goal) (?:is|are) (?:now|to)\\b"},
+	 "\\b(?:new|updated|real|actual|true|secret|hidden|additional) (?:instructions|task|orders|rules|prompt)\\s*:|\\byour new (?:task|instructions|job|goal|role) (?:is|are)\\b|\\b(?:now|instead),? your (?:task|job|goal) is\\b"},
 	{"inj.reveal", SG_T_PROMPT_INJECTION, CK_NONE, IN, 1,
 	 "\\b(?:reveal|show|print|repeat|output|display|leak|tell me|give me|write|what (?:is|are|was|were)|spell out|recite|dump|share) (?:me )?(?:your|the|all|this|my)? ?(?:full |exact |entire |original |initial |hidden |secret |internal |system |first )*(?:system prompt|prompt|instructions|initial prompt|system message|rules you were given|guidelines|configuration|password|secret key)"},
 	{"inj.system_prompt", SG_T_PROMPT_INJECTION, CK_NONE, IN, 1,
 	 "\\b(?:system prompt|system message|prompt injection|jailbreak|jailbroken|developer mode|dan mode|god mode|do anything now|unfiltered mode|no (?:restrictions|limitations|filters|rules|guidelines|ethics|morals)|without (?:any )?(?:restrictions|limitations|filters|censorship|rules|ethical))\\b"},
+	/* role-play alone is common in benign prompts; it counts when it sheds
+	 * the rules or takes a persona "from now on" */
 	{"inj.roleplay", SG_T_PROMPT_INJECTION, CK_NONE, IN, 1,
-	 "\\b(?:you are now|from now on,? you(?: are|'re| will)|pretend (?:to be|you are|you're|that you)|act as (?:if|though|an? |my )|roleplay as|role-play as|play the role of|you will now act|imagine you are|stay in character|simulate (?:an?|being)|respond as|answer as (?:an?|if))\\b"},
+	 "\\b(?:you are now (?:an? )?(?:dan|unfiltered|uncensored|unrestricted|evil|jailbroken|free)|from now on,? you(?: are|'re| will)(?: going to)? (?:act|be|respond|answer|pretend)|stay in character|(?:pretend|act|roleplay|role-play|imagine)(?: as if| that)? (?:you are|you're|to be|as) (?:an? )?(?:ai|assistant|chatbot|model|language model|gpt|chatgpt)? ?(?:with(?:out)? (?:no |any )?(?:restrictions|limits|filters|rules|guidelines|ethics|morals)|that (?:has no|ignores|doesn't follow|does not follow|can do anything)|(?:unfiltered|uncensored|unrestricted|amoral|evil)))"},
 	{"inj.dan", SG_T_PROMPT_INJECTION, CK_NONE, IN, 0,
 	 "\\b(?:DAN|STAN|DUDE|AIM|BetterDAN|AntiGPT|UCAR)\\b(?: mode| prompt|,? (?:which|who) stands)"},
 	{"inj.delimiter", SG_T_PROMPT_INJECTION, CK_NONE, IN, 1,

@@ -49,6 +49,15 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int fold(struct sg_scan_ctx *c)
 {
 	const struct sg_text_norm *n = &c->norm;
+	/* most texts have no lead byte of a look-alike: scan them as they are */
+	size_t i0 = 0;
+	while (i0 < n->len && !((unsigned char)n->text[i0] >= 0xc4 &&
+				(unsigned char)n->text[i0] <= 0xd5))
+		i0++;
+	c->folded = i0 < n->len;
+	c->flen = n->len;
+	if (!c->folded)
+		return 0;
 	if (c->foldcap < n->len + 1) {
 		size_t cap = c->foldcap ? c->foldcap : 256;
 		while (cap < n->len + 1)
@@ -137,7 +146,7 @@ static int email_char(char ch)
 static int find_start(struct sg_scan_ctx *c, const struct sg_scan_crule *r,
 		      const char *t, size_t to, size_t *from)
 {
-	size_t w = to > 320 ? to - 320 : 0;
+	size_t w = to > 200 ? to - 200 : 0;
 	int rc = pcre2_match(r->re, (PCRE2_SPTR)t, to, w, 0, c->md, NULL);
 	if (rc < 0)
 		return 0;
@@ -432,7 +441,7 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		return rc;
 	if (fold(c))
 		goto nomem;
-	const char *t = c->fold;
+	const char *t = c->folded ? c->fold : c->norm.text;
 	size_t tlen = c->flen;
 
 	c->mode = mode;
@@ -525,7 +534,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	c->nfindings = 0;
 	for (size_t i = 0; i < c->nhits; i++) {
 		struct sg_scan_hit *h = &c->hits[i];
-		size_t ns = c->fmap[h->from], ne = c->fmap[h->to], os, oe;
+		size_t ns = c->folded ? c->fmap[h->from] : h->from;
+		size_t ne = c->folded ? c->fmap[h->to] : h->to, os, oe;
 		if (ne <= ns)
 			continue;
 		sg_text_norm_orig(&c->norm, ns, ne, &os, &oe);

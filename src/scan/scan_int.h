@@ -24,6 +24,7 @@ enum sg_scan_check {
 	CK__POST,
 	CK_PERSON_CUE,   /* a cue ("my name is", "Dear"): the name follows */
 	CK_PERSON_NAME,  /* a known first name + capitalized surname */
+	CK_PERSON_PAIR,  /* two capitalized words before "lives", "is", "said"... */
 	CK_ADDRESS,      /* a street match, possibly followed by unit/city */
 	CK_ADDRESS_CUE,  /* "lives at": the address follows */
 	CK_SECRET_VALUE, /* "password: x": the value follows */
@@ -122,6 +123,7 @@ struct sg_scan_ctx {
 	char *fold;            /* look-alike folded copy of norm.text */
 	uint32_t *fmap;        /* fold byte -> norm byte */
 	size_t foldcap, flen;
+	int folded;            /* 0: norm.text is scanned as is */
 	struct sg_scan_cand *cands;
 	size_t ncands, candcap;
 	uint32_t *last;        /* per rule: 1 + index of its last candidate */
