@@ -4,11 +4,13 @@
  * `masked` text has every MASK/BLOCK finding replaced by a placeholder.
  */
 #include "cli/cli.h"
+#include "classify/classify.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -212,6 +214,7 @@ static int run_json(struct sg_scan_ctx *ctx, const struct opts *o, FILE *in)
 static int run(int argc, char **argv)
 {
 	struct opts o = {SG_SCAN_INPUT, 0, {0}, 0, NULL};
+	int no_model = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--json")) {
@@ -225,6 +228,8 @@ static int run(int argc, char **argv)
 			else
 				return sg_cli_usage_error(&sg_cmd_scan,
 							  "--mode: expected 'input' or 'output'");
+		} else if (!strcmp(a, "--no-model")) {
+			no_model = 1;
 		} else if (!strcmp(a, "--allow-url") || !strncmp(a, "--allow-url=", 12)) {
 			const char *v = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!v || !*v)
@@ -258,6 +263,15 @@ static int run(int argc, char **argv)
 		so.cache_path = cache;
 	}
 	sg_json_init();
+	/* the injection model, when the build made one (make does) */
+	struct sg_classifier *inj = NULL;
+	char model[4096];
+	snprintf(model, sizeof(model), "%s/injection.model", sg_cli_data_dir());
+	if (!no_model && o.mode == SG_SCAN_INPUT && access(model, R_OK) == 0) {
+		if (sg_classifier_load(&inj, model, &err) < 0)
+			goto fail;
+		so.injection_model = inj;
+	}
 	if (sg_scanner_new(&sc, &so, &err) || sg_scan_ctx_new(&ctx, sc, &err))
 		goto fail;
 	if (o.json) {
@@ -295,6 +309,7 @@ cleanup:
 	sg_free(text);
 	sg_scan_ctx_free(ctx);
 	sg_scanner_free(sc);
+	sg_classifier_free(inj);
 	return status;
 }
 
@@ -310,6 +325,8 @@ const struct sg_cmd sg_cmd_scan = {
 	"                  one JSON object out per line:\n"
 	"                  {\"findings\":[...],\"masked\":\"...\",\"blocked\":false}\n"
 	"  --allow-url URL a link a draft may contain (repeatable)\n"
+	"  --no-model      patterns only: skip the injection model (input mode\n"
+	"                  uses <data>/injection.model when it exists)\n"
 	"\n"
 	"Offsets are UTF-8 byte offsets into the original text. The output never\n"
 	"contains raw PII: only offsets and the masked text.\n"

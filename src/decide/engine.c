@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/alloc.h"
@@ -97,6 +98,7 @@ static int build_scanner(struct sg_engine *e, const char *data_dir, struct sg_er
 	}
 	snprintf(cache, sizeof(cache), "%s/scan-policy.hsdb", data_dir);
 	o.cache_path = cache;
+	o.injection_model = e->injection;
 	rc = sg_scanner_new(&e->scanner, &o, err);
 	sg_free(rules);
 	return rc;
@@ -149,6 +151,12 @@ int sg_engine_new(struct sg_engine **out, const struct sg_policy *policy,
 	}
 	e->triage_queue = sg_pnode_str(sg_policy_section(policy, "classifier"),
 				       "triage_queue", "triage");
+	/* the injection model is optional: a build without it scans with
+	 * patterns only */
+	snprintf(path, sizeof(path), "%s/injection.model", data_dir);
+	if (!opts->no_classifier && access(path, R_OK) == 0 &&
+	    (rc = sg_classifier_load(&e->injection, path, err)) < 0)
+		goto fail;
 	if ((rc = build_scanner(e, data_dir, err)) < 0 || (rc = build_allowlist(e, err)) < 0)
 		goto fail;
 	if (!opts->no_classifier) {
@@ -181,6 +189,7 @@ void sg_engine_free(struct sg_engine *e)
 		return;
 	sg_scanner_free(e->scanner);
 	sg_classifier_free(e->intent);
+	sg_classifier_free(e->injection);
 	sg_free(e->allow_urls);
 	sg_free(e);
 }

@@ -20,6 +20,7 @@ struct sg_engine {
 	const struct sg_policy *policy;
 	struct sg_scanner *scanner;
 	struct sg_classifier *intent;
+	struct sg_classifier *injection; /* optional: the scanner's model */
 	char records_dir[PATH_MAX];
 	const char **allow_urls; /* approved link sources */
 	size_t nallow;

@@ -4,6 +4,7 @@
  * is in run.c, masking in mask.c.
  */
 #include "scan/scan_int.h"
+#include "classify/classify.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -152,6 +153,15 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 	size_t cap = sg_scan_rules_pii_count + sg_scan_rules_risk_count +
 		     sg_scan_rules_output_count + opts->nrules;
 	s = sg_calloc(1, sizeof(*s));
+	if (s && opts->version >= SG_SCAN_OPTIONS_VERSION && opts->injection_model) {
+		s->inj = opts->injection_model;
+		s->inj_label = sg_classifier_label_index(s->inj, "injection");
+		s->inj_threshold = opts->injection_threshold > 0 ? opts->injection_threshold : 0.8;
+		if (s->inj_label < 0) {
+			sg_free(s);
+			return sg_error_set(err, SG_EMODEL, "injection model: it has no label 'injection'");
+		}
+	}
 	if (!s)
 		goto nomem;
 	s->rules = sg_calloc(cap, sizeof(*s->rules));
@@ -373,6 +383,10 @@ int sg_scan_ctx_new(struct sg_scan_ctx **out, const struct sg_scanner *s,
 	c->md = pcre2_match_data_create(1, NULL);
 	if (!c->md)
 		goto nomem;
+	if (s->inj && sg_classify_scratch_new(&c->cls, err) < 0) {
+		sg_scan_ctx_free(c);
+		return -SG_ENOMEM;
+	}
 	*out = c;
 	return 0;
 nomem:
@@ -387,6 +401,7 @@ void sg_scan_ctx_free(struct sg_scan_ctx *c)
 	if (c->scratch)
 		hs_free_scratch(c->scratch);
 	pcre2_match_data_free(c->md);
+	sg_classify_scratch_free(c->cls);
 	sg_text_norm_release(&c->norm);
 	sg_free(c->fold);
 	sg_free(c->fmap);

@@ -5,6 +5,7 @@
  * the original text, and mask.
  */
 #include "scan/scan_int.h"
+#include "classify/classify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -228,7 +229,7 @@ static int add_hit(struct sg_scan_ctx *c, size_t from, size_t to, int type, int 
 	if (grow((void **)&c->hits, &c->hitcap, c->nhits + 1, sizeof(*c->hits)))
 		return -1;
 	c->hits[c->nhits++] = (struct sg_scan_hit){(uint32_t)from, (uint32_t)to, type,
-						   rule, rule_id, action};
+						   rule, rule_id, action, 0};
 	return 0;
 }
 
@@ -425,6 +426,30 @@ static void new_stamp(struct sg_scan_ctx *c)
 	}
 }
 
+/* The injection model: when no pattern named an injection, a text whose
+ * injection probability reaches the threshold gets a finding over the whole
+ * text (after overlap resolution, so it hides no PII finding). */
+static int injection_model(struct sg_scan_ctx *c, const char *text, size_t len, size_t tlen)
+{
+	const struct sg_scanner *s = c->s;
+	struct sg_prediction p;
+	for (size_t i = 0; i < c->nhits; i++)
+		if (c->hits[i].type == SG_T_PROMPT_INJECTION)
+			return 0;
+	if (sg_classifier_predict(s->inj, c->cls, text, len, &p, NULL) < 0)
+		return 0; /* the text was validated already; nothing to add */
+	double prob = p.probs[s->inj_label];
+	if (prob < s->inj_threshold)
+		return 0;
+	size_t before = c->nhits;
+	if (add_hit(c, 0, tlen, SG_T_PROMPT_INJECTION, -1, "model.injection",
+		    s->actions[SG_T_PROMPT_INJECTION]))
+		return -1;
+	if (c->nhits > before)
+		c->hits[before].score = prob;
+	return 0;
+}
+
 int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		size_t len, const struct sg_scan_input *in,
 		struct sg_scan_result **out, struct sg_error *err)
@@ -522,6 +547,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	if (mode == SG_SCAN_OUTPUT && tone(c, t, tlen, in))
 		goto nomem;
 	resolve(c);
+	if (mode == SG_SCAN_INPUT && s->inj && tlen && injection_model(c, text, len, tlen))
+		goto nomem;
 	if (mode == SG_SCAN_OUTPUT && in && in->npii_values) {
 		if (pii_echo(c, t, tlen, in))
 			goto nomem;
@@ -540,7 +567,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 			continue;
 		sg_text_norm_orig(&c->norm, ns, ne, &os, &oe);
 		c->findings[c->nfindings++] = (struct sg_scan_finding){
-			s->type_names[h->type], os, oe, h->rule_id, h->action, 1.0};
+			s->type_names[h->type], os, oe, h->rule_id, h->action,
+			h->score > 0 ? h->score : 1.0};
 	}
 	if (c->nfindings)
 		qsort(c->findings, c->nfindings, sizeof(*c->findings), by_start);

@@ -91,9 +91,17 @@ struct sg_scan_options {
 	const struct sg_scan_rule *rules; /* custom rules, may be NULL */
 	size_t nrules;                 /* at most SG_MAX_PATTERNS */
 	const char *cache_path;        /* serialized database; NULL: no cache */
+	/* Optional: a binary text classifier (labels "injection"/"benign",
+	 * built by `sopgate train --task injection`) that catches injections
+	 * no pattern names; borrowed, it must outlive the scanner. A text
+	 * whose injection probability reaches the threshold (0: 0.8) gets a
+	 * PROMPT_INJECTION finding over the whole text, rule "model.injection",
+	 * score = the probability. */
+	const struct sg_classifier *injection_model;
+	double injection_threshold;
 };
 
-#define SG_SCAN_OPTIONS_INIT {SG_SCAN_OPTIONS_VERSION, SG_SCAN_SET_ALL, {0}, NULL, 0, NULL}
+#define SG_SCAN_OPTIONS_INIT {SG_SCAN_OPTIONS_VERSION, SG_SCAN_SET_ALL, {0}, NULL, 0, NULL, NULL, 0}
 
 /* Per-text facts the caller knows. Every field is optional (NULL/0). */
 struct sg_scan_input {
@@ -139,6 +147,7 @@ struct sg_scan_result {
 
 struct sg_scanner;
 struct sg_scan_ctx;
+struct sg_classifier;
 
 /* Builds a scanner: compiles (or loads from opts->cache_path) the database
  * of the enabled built-in sets plus opts->rules. A cache file that is

@@ -101,6 +101,9 @@ struct sg_scanner {
 	size_t ntypes;
 	enum sg_scan_action *actions; /* per type */
 	int from_cache;
+	const struct sg_classifier *inj;  /* optional injection model */
+	int inj_label;                    /* index of "injection" in it */
+	double inj_threshold;
 };
 
 struct sg_scan_cand {
@@ -113,6 +116,7 @@ struct sg_scan_hit {        /* a finding before offsets are mapped back */
 	int rule;           /* -1 for findings not from a rule */
 	const char *rule_id;
 	enum sg_scan_action action;
+	double score;       /* 0: a validated pattern hit (reported as 1.0) */
 };
 
 struct sg_scan_ctx {
@@ -142,6 +146,7 @@ struct sg_scan_ctx {
 	struct sg_buf canon, canon2;
 	struct sg_buf keys;    /* placeholder keys: type, canon value, NUL */
 	struct sg_scan_result result;
+	struct sg_classify_scratch *cls;  /* for the injection model */
 };
 
 /* mask.c: builds result.masked from text and the findings (sorted by
