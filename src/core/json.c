@@ -172,8 +172,8 @@ int sg_lines_next(struct sg_lines *r, struct sg_error *err)
 	}
 	r->line[r->len] = '\0';
 	if (too_long)
-		return sg_error_set(err, SG_ELIMIT, "line %lu: longer than %zu bytes",
-				    r->lineno, r->max);
+		/* callers name the line (r->lineno) themselves */
+		return sg_error_set(err, SG_ELIMIT, "longer than %zu bytes", r->max);
 	return 1;
 }
 

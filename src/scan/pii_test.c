@@ -33,6 +33,8 @@ static void test_card(void **state)
 	NOT_FOUND("CREDIT_CARD", "card 4111 1111 1111 1112 please");
 	/* Luhn passes but no issuer starts with 9 */
 	NOT_FOUND("CREDIT_CARD", "ref 9000000000000008");
+	/* ... unless the text calls it a card */
+	FOUND("CREDIT_CARD", "my card number 3593156708213738 is lost", "3593156708213738");
 	/* a run of one digit */
 	NOT_FOUND("CREDIT_CARD", "0000 0000 0000 0000");
 }

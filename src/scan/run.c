@@ -102,6 +102,13 @@ static const char *const birth_words[] = {
 	"born", "birth", "dob", "d.o.b", "d.o.b.", "birthday", "bday", "b-day",
 	"birthdate", "geboren", "née", "nee", "date of birth", "age", NULL,
 };
+/* A Luhn-valid number outside the known issuer ranges is still masked when
+ * the text calls it a card: a leaked card number costs more than a masked
+ * reference number. */
+static const char *const card_words[] = {
+	"card", "card number", "card no", "card #", "credit card", "debit card", "visa",
+	"mastercard", "amex", "cc", "pan", NULL,
+};
 static const char *const ssn_words[] = {
 	"ssn", "social security", "social security number", "ss#", "ss #",
 	"social", "tin", "taxpayer", NULL,
@@ -118,7 +125,10 @@ static int check_each(int check, const char *t, size_t tlen, size_t from, size_t
 	const char *s = t + from;
 	size_t n = to - from;
 	switch (check) {
-	case CK_CARD: return sg_scan_luhn_card(s, n);
+	case CK_CARD: {
+		int v = sg_scan_luhn_any(s, n);
+		return v == 2 || (v == 1 && sg_scan_context_before(t, from, 40, card_words));
+	}
 	case CK_SSN: return sg_scan_ssn_ok(s, n, 0);
 	case CK_SSN_BARE:
 		return sg_scan_ssn_ok(s, n, 1) && sg_scan_context_before(t, from, 40, ssn_words);

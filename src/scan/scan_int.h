@@ -62,6 +62,8 @@ extern const size_t sg_scan_rules_output_count;
 /* validate.c: checks on the digits/characters of a candidate in the
  * scanned (normalized) text t; 1 to keep. */
 int sg_scan_luhn_card(const char *s, size_t len);
+/* 2: Luhn-valid inside an issuer range, 1: Luhn-valid outside, 0: not. */
+int sg_scan_luhn_any(const char *s, size_t len);
 int sg_scan_ssn_ok(const char *s, size_t len, int bare);
 int sg_scan_iban_ok(const char *s, size_t len);
 int sg_scan_ipv4_ok(const char *t, size_t tlen, size_t from, size_t to);

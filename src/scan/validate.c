@@ -66,6 +66,13 @@ static int issuer_ok(const char *d, size_t n)
 
 int sg_scan_luhn_card(const char *s, size_t len)
 {
+	return sg_scan_luhn_any(s, len) == 2;
+}
+
+/* 0: not a Luhn-valid number of card length; 1: valid but outside every
+ * issuer range; 2: valid and inside one. */
+int sg_scan_luhn_any(const char *s, size_t len)
+{
 	char d[24];
 	size_t n = digits_of(s, len, d, 19);
 	if (n < 12 || n > 19)
@@ -87,7 +94,9 @@ int sg_scan_luhn_card(const char *s, size_t len)
 	int same = 1;
 	for (size_t i = 1; i < n; i++)
 		same &= d[i] == d[0];
-	return !same && issuer_ok(d, n);
+	if (same)
+		return 0;
+	return issuer_ok(d, n) ? 2 : 1;
 }
 
 int sg_scan_ssn_ok(const char *s, size_t len, int bare)
