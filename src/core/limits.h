@@ -28,6 +28,22 @@
 /* Expression nesting in policy conditions: the parser recurses per level. */
 #define SG_MAX_EXPR_DEPTH 64
 
+/* One policy expression's source: conditions are a line or two; 4 KiB
+ * bounds parse work and the node array (512 terms, see policy/expr.c). */
+#define SG_MAX_EXPR_BYTES 4096u
+
+/* One policy file: real policies are tens of KB; 4 MiB bounds YAML work. */
+#define SG_MAX_POLICY_BYTES (4u << 20)
+
+/* YAML nodes in one policy (all includes): bounds memory on hostile input. */
+#define SG_MAX_POLICY_NODES 200000u
+
+/* YAML nesting in a policy: the tree builder and validator recurse per level. */
+#define SG_MAX_POLICY_DEPTH 48
+
+/* Diagnostics kept for one check run: past this the rest are counted only. */
+#define SG_MAX_POLICY_DIAGS 500
+
 /* HTTP request body accepted by the server. */
 #define SG_MAX_BODY_BYTES (1u << 20)
 
@@ -55,6 +71,22 @@
 
 /* Console sessions held in memory by the built-in session table. */
 #define SG_MAX_SESSIONS 4096
+/* Word tokens and hashed features taken from one text by the classifier:
+ * a ticket has a few hundred; the rest of a pasted log adds nothing to the
+ * intent and would only cost time. */
+#define SG_MAX_TOKENS (1u << 15)
+#define SG_MAX_FEATURES (1u << 17)
+
+/* Labels in one classifier model, and the bytes of one label name. */
+#define SG_MAX_LABELS 4096
+#define SG_MAX_LABEL_BYTES 128
+
+/* Examples read into one training set (fits the largest public intent sets). */
+#define SG_MAX_EXAMPLES (1u << 21)
+
+/* Bytes of a text the language identifier looks at: the n-gram profile of
+ * a few hundred bytes already decides, and libexttextcat's cost is linear. */
+#define SG_LANGID_BYTES 400
 
 /* How long a store writer waits for another writer's lock before failing
  * with a timeout: long enough for a burst of group commits, short enough

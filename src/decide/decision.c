@@ -166,6 +166,7 @@ void sg_decision_to_json(const struct sg_decision *d, struct sg_buf *b)
 		sg_buf_addc(b, '{');
 		str(b, "sop", s->sop, &g);
 		integer(b, "step", s->index, &g);
+		str(b, "name", s->name, &g);
 		str(b, "kind", s->kind, &g);
 		str(b, "detail", s->detail, &g);
 		str(b, "status", s->status, &g);

@@ -27,6 +27,7 @@ struct sg_reason {
 
 struct sg_step {
 	const char *sop;    /* workflow name */
+	const char *name;   /* the step's name in the policy */
 	int index;          /* 1-based step number */
 	const char *kind;   /* lookup | if | create_issue | notify | assign | reply | set_field */
 	const char *detail; /* what it saw and did: "account.tier = enterprise" */

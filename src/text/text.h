@@ -59,4 +59,15 @@ void sg_text_norm_orig(const struct sg_text_norm *n, size_t nstart, size_t nend,
  * soft hyphen, variation selectors, BOM...). */
 int sg_text_is_invisible(int32_t cp);
 
+/* A word token: bytes [off, off + len) of the text it was cut from. */
+struct sg_token {
+	uint32_t off, len;
+};
+
+/* Cuts s[0..len) (normalized UTF-8) into word tokens: maximal runs of
+ * letters, digits and marks, an apostrophe between two word characters
+ * kept ("don't"). Writes at most `max` tokens to out and returns how many;
+ * tokens past `max` are dropped. */
+size_t sg_text_tokens(const char *s, size_t len, struct sg_token *out, size_t max);
+
 #endif

@@ -1,0 +1,74 @@
+/*
+ * classify_int.h - shared by the classify module's files only: the model
+ * and scratch layouts and the feature extractor.
+ */
+#ifndef SG_CLASSIFY_CLASSIFY_INT_H
+#define SG_CLASSIFY_CLASSIFY_INT_H
+
+#include "classify/classify.h"
+#include "text/text.h"
+
+#define SG_MODEL_MAGIC "sopgate-classifier"
+#define SG_MODEL_FORMAT 1
+
+struct sg_classifier {
+	char *task;
+	struct sg_feature_params feat;
+	size_t nlabels;
+	char **labels;
+	double temperature; /* calibrated logits are decision values / T */
+	int background;     /* 1: an out-of-scope slot with logit bg_logit */
+	double bg_logit;    /* out-of-scope logit (before / T), fitted on dev */
+	uint32_t nrows;     /* features seen in training */
+	uint32_t *buckets;  /* nrows hashed buckets, increasing */
+	uint32_t *map;      /* 2^hash_bits: row + 1, or 0 for unseen buckets */
+	float *w;           /* nrows * nlabels weights, row-major */
+	float *bias;        /* nlabels */
+};
+
+/* One hashed feature of a text after extraction. */
+struct sg_feat {
+	uint32_t bucket;
+	float value;
+};
+
+struct sg_classify_scratch {
+	struct sg_text_norm norm;
+	struct sg_token *tok;
+	size_t tokcap;
+	uint32_t *raw;          /* hashed features before merging */
+	size_t nraw, rawcap;
+	uint32_t *wb;           /* bucket of each word unigram (ntok) */
+	size_t nwb, wbcap;
+	struct sg_feat *fv;     /* merged, L2-normalized */
+	size_t nfv, fvcap;
+	uint32_t *table;        /* open addressing for merging: index + 1 */
+	size_t tablecap;
+	double *dec, *probs;
+	size_t deccap;
+	void *textcat;          /* libexttextcat handle, created on first use */
+	int textcat_failed;
+	void *cands;            /* candidate_t array for textcat */
+};
+
+/* Extracts the features of text into s->fv (unsorted; merged; L2-norm 1). */
+int sg_features_extract(struct sg_classify_scratch *s,
+			const struct sg_feature_params *p, const char *text,
+			size_t len, struct sg_error *err);
+
+/* Decision values (uncalibrated) of the current s->fv into s->dec; returns
+ * the share of the text's words seen in training (1 for no words). */
+double sg_classifier_decide(const struct sg_classifier *c,
+			    struct sg_classify_scratch *s);
+
+/* Calibrated probabilities from decision values at temperature T; returns
+ * the index of the top label. */
+int sg_classifier_calibrate(const double *dec, size_t k, double t,
+			    int background, double bg, double known, double *probs);
+
+int sg_classify_scratch_reserve(struct sg_classify_scratch *s, size_t k);
+
+/* Checks the feature parameters; -SG_EINVALID naming the bad one. */
+int sg_feature_params_check(const struct sg_feature_params *p, struct sg_error *err);
+
+#endif

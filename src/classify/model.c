@@ -1,0 +1,538 @@
+/*
+ * model.c - hashed n-gram features, prediction with a loaded linear model,
+ * and the model file: a text header, a binary body and a SHA-256 trailer
+ * (docs/classifier.md describes the format byte by byte).
+ */
+#include "classify/classify_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "core/limits.h"
+#include "core/banned.h"
+
+/* ---- features ------------------------------------------------------- */
+
+#define FNV_PRIME 16777619u
+
+static inline uint32_t fmix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static uint32_t hash_bytes(uint32_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
+	return h;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *q = sg_realloc(*p, n * elem);
+	if (!q)
+		return -SG_ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static inline void emit(struct sg_classify_scratch *s, uint32_t h)
+{
+	if (s->nraw < s->rawcap)
+		s->raw[s->nraw++] = h;
+}
+
+int sg_feature_params_check(const struct sg_feature_params *p, struct sg_error *err)
+{
+	if (p->hash_bits < 16 || p->hash_bits > 24)
+		return sg_error_set(err, SG_EINVALID, "hash_bits %u: expected 16..24", p->hash_bits);
+	if (p->word_ngrams < 1 || p->word_ngrams > 2)
+		return sg_error_set(err, SG_EINVALID, "word_ngrams %u: expected 1 or 2", p->word_ngrams);
+	if (p->char_min > p->char_max || p->char_max > 8 || (p->char_min == 0 && p->char_max))
+		return sg_error_set(err, SG_EINVALID, "char n-grams %u..%u: expected 1 <= min <= max <= 8, or 0..0",
+				    p->char_min, p->char_max);
+	return 0;
+}
+
+int sg_features_extract(struct sg_classify_scratch *s,
+			const struct sg_feature_params *p, const char *text,
+			size_t len, struct sg_error *err)
+{
+	int rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err);
+	if (rc < 0)
+		return rc;
+	const char *t = s->norm.text;
+	size_t tlen = s->norm.len;
+	size_t maxtok = tlen / 2 + 2;
+	if (maxtok > SG_MAX_TOKENS)
+		maxtok = SG_MAX_TOKENS;
+	if (grow((void **)&s->tok, &s->tokcap, maxtok, sizeof(*s->tok)) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	size_t ntok = sg_text_tokens(t, tlen, s->tok, maxtok);
+
+	/* Upper bound of raw features: per token 1 + 1 + chars * span. */
+	size_t span = p->char_max ? p->char_max - p->char_min + 1 : 0;
+	size_t need = 2 * ntok + 2 + (tlen + 2 * ntok) * span;
+	if (need > SG_MAX_FEATURES)
+		need = SG_MAX_FEATURES;
+	if (grow((void **)&s->raw, &s->rawcap, need, sizeof(*s->raw)) < 0 ||
+	    grow((void **)&s->wb, &s->wbcap, ntok + 1, sizeof(*s->wb)) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	s->nraw = 0;
+	s->nwb = 0;
+
+	uint32_t seed = p->seed, prev = 0;
+	for (size_t i = 0; i < ntok; i++) {
+		const char *w = t + s->tok[i].off;
+		size_t wl = s->tok[i].len;
+		uint32_t hw = hash_bytes(seed ^ 0x9e3779b9u, w, wl);
+		emit(s, fmix(hw));
+		s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
+		if (p->word_ngrams >= 2) {
+			uint32_t hb = i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u); /* "<s> w" */
+			emit(s, hb);
+		}
+		prev = hw;
+		if (!span)
+			continue;
+		/* char n-grams over "<" word ">" */
+		size_t plen = wl + 2;
+		for (size_t a = 0; a < plen; a++) {
+			uint32_t h = seed ^ 0x7f4a7c15u;
+			for (size_t j = a; j < plen && j - a < p->char_max; j++) {
+				unsigned char c = j == 0 ? '<' : j == plen - 1 ? '>' : (unsigned char)w[j - 1];
+				h = (h ^ c) * FNV_PRIME;
+				if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
+					emit(s, fmix(h + (uint32_t)(j - a)));
+			}
+		}
+	}
+	if (p->word_ngrams >= 2 && ntok)
+		emit(s, fmix(prev * 31u + 0x61c88647u)); /* "w </s>" */
+
+	/* Merge equal buckets with an open-addressing table. */
+	size_t tcap = 64;
+	while (tcap < 2 * s->nraw)
+		tcap *= 2;
+	if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0 ||
+	    grow((void **)&s->fv, &s->fvcap, s->nraw + 1, sizeof(*s->fv)) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	memset(s->table, 0, tcap * sizeof(*s->table));
+	uint32_t mask = (1u << p->hash_bits) - 1;
+	s->nfv = 0;
+	for (size_t i = 0; i < s->nraw; i++) {
+		uint32_t b = s->raw[i] & mask;
+		size_t slot = (s->raw[i] * 2654435761u) & (tcap - 1);
+		for (;;) {
+			uint32_t e = s->table[slot];
+			if (!e) {
+				s->table[slot] = (uint32_t)(s->nfv + 1);
+				s->fv[s->nfv].bucket = b;
+				s->fv[s->nfv].value = 1.0f;
+				s->nfv++;
+				break;
+			}
+			if (s->fv[e - 1].bucket == b) {
+				s->fv[e - 1].value += 1.0f;
+				break;
+			}
+			slot = (slot + 1) & (tcap - 1);
+		}
+	}
+	double norm = 0;
+	for (size_t i = 0; i < s->nfv; i++) {
+		float v = 1.0f + logf(s->fv[i].value); /* sublinear counts */
+		s->fv[i].value = v;
+		norm += (double)v * v;
+	}
+	if (norm > 0) {
+		float inv = (float)(1.0 / sqrt(norm));
+		for (size_t i = 0; i < s->nfv; i++)
+			s->fv[i].value *= inv;
+	}
+	return 0;
+}
+
+/* ---- scratch ---------------------------------------------------------- */
+
+int sg_classify_scratch_new(struct sg_classify_scratch **out, struct sg_error *err)
+{
+	*out = sg_calloc(1, sizeof(**out));
+	if (!*out)
+		return sg_error_set(err, SG_ENOMEM, "out of memory allocating classifier scratch");
+	sg_text_norm_init(&(*out)->norm);
+	return 0;
+}
+
+void sg_classify_langid_release(struct sg_classify_scratch *s); /* lang.c */
+
+void sg_classify_scratch_free(struct sg_classify_scratch *s)
+{
+	if (!s)
+		return;
+	sg_classify_langid_release(s);
+	sg_text_norm_release(&s->norm);
+	sg_free(s->tok);
+	sg_free(s->raw);
+	sg_free(s->fv);
+	sg_free(s->wb);
+	sg_free(s->table);
+	sg_free(s->dec);
+	sg_free(s->probs);
+	sg_free(s);
+}
+
+int sg_classify_scratch_reserve(struct sg_classify_scratch *s, size_t k)
+{
+	if (k <= s->deccap)
+		return 0;
+	double *d = sg_realloc(s->dec, k * sizeof(*d));
+	if (!d)
+		return -SG_ENOMEM;
+	s->dec = d;
+	double *p = sg_realloc(s->probs, k * sizeof(*p));
+	if (!p)
+		return -SG_ENOMEM;
+	s->probs = p;
+	s->deccap = k;
+	return 0;
+}
+
+/* ---- prediction --------------------------------------------------------- */
+
+double sg_classifier_decide(const struct sg_classifier *c, struct sg_classify_scratch *s)
+{
+	size_t k = c->nlabels;
+	for (size_t j = 0; j < k; j++)
+		s->dec[j] = c->bias[j];
+	for (size_t i = 0; i < s->nfv; i++) {
+		uint32_t r = c->map[s->fv[i].bucket];
+		if (!r)
+			continue;
+		float v = s->fv[i].value;
+		const float *w = c->w + (size_t)(r - 1) * k;
+		for (size_t j = 0; j < k; j++)
+			s->dec[j] += v * w[j];
+	}
+	if (!s->nwb)
+		return 1.0;
+	size_t known = 0;
+	for (size_t i = 0; i < s->nwb; i++)
+		known += c->map[s->wb[i]] != 0;
+	return (double)known / (double)s->nwb;
+}
+
+int sg_classifier_calibrate(const double *dec, size_t k, double t, int background,
+			    double bg, double known, double *probs)
+{
+	int top = 0;
+	double m = background ? bg / t : -HUGE_VAL;
+	for (size_t j = 0; j < k; j++) {
+		if (dec[j] > dec[top])
+			top = (int)j;
+	}
+	if (dec[top] / t > m)
+		m = dec[top] / t;
+	double sum = background ? exp(bg / t - m) : 0;
+	for (size_t j = 0; j < k; j++) {
+		probs[j] = exp(dec[j] / t - m);
+		sum += probs[j];
+	}
+	/* Out-of-scope penalty: words never seen in training move mass to
+	 * the out-of-scope slot (multi-class models only). */
+	double keep = background ? known * known : 1.0;
+	for (size_t j = 0; j < k; j++)
+		probs[j] = probs[j] / sum * keep;
+	return top;
+}
+
+int sg_classifier_predict(const struct sg_classifier *c,
+			  struct sg_classify_scratch *s, const char *text,
+			  size_t len, struct sg_prediction *out,
+			  struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (sg_classify_scratch_reserve(s, c->nlabels) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory predicting");
+	int rc = sg_features_extract(s, &c->feat, text, len, err);
+	if (rc < 0)
+		return rc;
+	out->known = sg_classifier_decide(c, s);
+	out->label = sg_classifier_calibrate(s->dec, c->nlabels, c->temperature,
+					     c->background, c->bg_logit, out->known, s->probs);
+	out->confidence = s->probs[out->label];
+	out->probs = s->probs;
+	return 0;
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+const char *sg_classifier_task(const struct sg_classifier *c) { return c->task; }
+size_t sg_classifier_nlabels(const struct sg_classifier *c) { return c->nlabels; }
+
+const char *sg_classifier_label(const struct sg_classifier *c, size_t i)
+{
+	return i < c->nlabels ? c->labels[i] : NULL;
+}
+
+int sg_classifier_label_index(const struct sg_classifier *c, const char *label)
+{
+	for (size_t i = 0; i < c->nlabels; i++) {
+		if (strcmp(c->labels[i], label) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+void sg_classifier_free(struct sg_classifier *c)
+{
+	if (!c)
+		return;
+	sg_free(c->task);
+	for (size_t i = 0; c->labels && i < c->nlabels; i++)
+		sg_free(c->labels[i]);
+	sg_free(c->labels);
+	sg_free(c->buckets);
+	sg_free(c->map);
+	sg_free(c->w);
+	sg_free(c->bias);
+	sg_free(c);
+}
+
+/* ---- file format ---------------------------------------------------------- */
+
+static void put_u32(struct sg_buf *b, uint32_t v)
+{
+	unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8),
+			      (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+	sg_buf_add(b, x, 4);
+}
+
+static void put_f32(struct sg_buf *b, float f)
+{
+	uint32_t v;
+	memcpy(&v, &f, 4);
+	put_u32(b, v);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static float get_f32(const unsigned char *p)
+{
+	uint32_t v = get_u32(p);
+	float f;
+	memcpy(&f, &v, 4);
+	return f;
+}
+
+#define TRAILER_LEN (7 + SG_SHA256_HEX - 1 + 1) /* "sha256 " hex "\n" */
+
+int sg_classifier_save(const struct sg_classifier *c, const char *path,
+		       struct sg_error *err)
+{
+	struct sg_buf b = SG_BUF_INIT;
+	int rc = 0;
+	FILE *fp = NULL;
+	sg_buf_addf(&b, "%s\nformat %d\ntask %s\nhash_bits %u\nword_ngrams %u\n"
+		    "char_ngrams %u %u\nseed %u\ntemperature %.17g\nbackground %d %.17g\nlabels %zu\n",
+		    SG_MODEL_MAGIC, SG_MODEL_FORMAT, c->task, c->feat.hash_bits,
+		    c->feat.word_ngrams, c->feat.char_min, c->feat.char_max,
+		    (unsigned)c->feat.seed, c->temperature, c->background, c->bg_logit, c->nlabels);
+	for (size_t i = 0; i < c->nlabels; i++)
+		sg_buf_addf(&b, "%s\n", c->labels[i]);
+	sg_buf_addf(&b, "rows %u\nbody\n", (unsigned)c->nrows);
+	for (uint32_t r = 0; r < c->nrows; r++)
+		put_u32(&b, c->buckets[r]);
+	for (size_t i = 0; i < (size_t)c->nrows * c->nlabels; i++)
+		put_f32(&b, c->w[i]);
+	for (size_t j = 0; j < c->nlabels; j++)
+		put_f32(&b, c->bias[j]);
+	if (sg_buf_grow(&b, TRAILER_LEN + 1) < 0) {
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory writing model '%s'", path);
+		goto cleanup;
+	}
+	char hex[SG_SHA256_HEX];
+	sg_sha256_hex(b.data, b.len, hex);
+	sg_buf_addf(&b, "sha256 %s\n", hex);
+
+	fp = fopen(path, "wb");
+	if (!fp) {
+		rc = sg_error_set(err, SG_EIO, "unable to write model '%s': %s", path, strerror(errno));
+		goto cleanup;
+	}
+	if (fwrite(b.data, 1, b.len, fp) != b.len || fclose(fp) != 0) {
+		fp = NULL;
+		rc = sg_error_set(err, SG_EIO, "unable to write model '%s': %s", path, strerror(errno));
+		goto cleanup;
+	}
+	fp = NULL;
+cleanup:
+	if (fp)
+		fclose(fp);
+	sg_buf_release(&b);
+	return rc;
+}
+
+/* Reads one header line "key value" from [*p, end); NULL at a bad line. */
+static char *next_line(char **p, char *end)
+{
+	char *s = *p;
+	char *nl = memchr(s, '\n', (size_t)(end - s));
+	if (!nl)
+		return NULL;
+	*nl = '\0';
+	*p = nl + 1;
+	return s;
+}
+
+static int parse_uint(const char *line, const char *key, unsigned long max, unsigned long *out)
+{
+	size_t kl = strlen(key);
+	if (strncmp(line, key, kl) != 0 || line[kl] != ' ')
+		return -1;
+	char *e;
+	errno = 0;
+	unsigned long v = strtoul(line + kl + 1, &e, 10);
+	if (errno || *e || e == line + kl + 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+#define BAD(...) do { rc = sg_error_set(err, SG_EMODEL, __VA_ARGS__); goto cleanup; } while (0)
+
+int sg_classifier_load(struct sg_classifier **out, const char *path, struct sg_error *err)
+{
+	char *data = NULL;
+	size_t size = 0;
+	struct sg_classifier *c = NULL;
+	int rc;
+	*out = NULL;
+	if ((rc = sg_read_file(path, &data, &size, err)) < 0)
+		return rc;
+	if (size < strlen(SG_MODEL_MAGIC) + 1 || memcmp(data, SG_MODEL_MAGIC "\n", strlen(SG_MODEL_MAGIC) + 1) != 0)
+		BAD("model '%s': not a sopgate classifier model (bad magic)", path);
+	if (size < TRAILER_LEN || memcmp(data + size - TRAILER_LEN, "sha256 ", 7) != 0 ||
+	    data[size - 1] != '\n')
+		BAD("model '%s': truncated (no checksum trailer)", path);
+	char hex[SG_SHA256_HEX];
+	sg_sha256_hex(data, size - TRAILER_LEN, hex);
+	if (memcmp(hex, data + size - TRAILER_LEN + 7, SG_SHA256_HEX - 1) != 0)
+		BAD("model '%s': checksum mismatch (corrupt or truncated file)", path);
+
+	char *p = data + strlen(SG_MODEL_MAGIC) + 1, *end = data + size - TRAILER_LEN, *line;
+	unsigned long v, v2;
+	c = sg_calloc(1, sizeof(*c));
+	if (!c)
+		BAD("model '%s': out of memory", path);
+	if (!(line = next_line(&p, end)) || parse_uint(line, "format", 1000000, &v) < 0)
+		BAD("model '%s': missing format version", path);
+	if (v != SG_MODEL_FORMAT)
+		BAD("model '%s': format version %lu not supported (this sopgate reads version %d)",
+		    path, v, SG_MODEL_FORMAT);
+	if (!(line = next_line(&p, end)) || strncmp(line, "task ", 5) != 0 || !line[5] ||
+	    !(c->task = sg_strdup(line + 5)))
+		BAD("model '%s': missing task", path);
+	if (!(line = next_line(&p, end)) || parse_uint(line, "hash_bits", 64, &v) < 0)
+		BAD("model '%s': missing hash_bits", path);
+	c->feat.hash_bits = (unsigned)v;
+	if (!(line = next_line(&p, end)) || parse_uint(line, "word_ngrams", 64, &v) < 0)
+		BAD("model '%s': missing word_ngrams", path);
+	c->feat.word_ngrams = (unsigned)v;
+	if (!(line = next_line(&p, end)) || sscanf(line, "char_ngrams %lu %lu", &v, &v2) != 2 ||
+	    v > 64 || v2 > 64)
+		BAD("model '%s': missing char_ngrams", path);
+	c->feat.char_min = (unsigned)v;
+	c->feat.char_max = (unsigned)v2;
+	if (!(line = next_line(&p, end)) || parse_uint(line, "seed", 0xffffffffu, &v) < 0)
+		BAD("model '%s': missing seed", path);
+	c->feat.seed = (uint32_t)v;
+	struct sg_error perr = SG_ERROR_INIT;
+	if (sg_feature_params_check(&c->feat, &perr) < 0)
+		BAD("model '%s': feature parameters not supported: %s", path, perr.msg);
+	char *e;
+	if (!(line = next_line(&p, end)) || strncmp(line, "temperature ", 12) != 0)
+		BAD("model '%s': missing temperature", path);
+	c->temperature = strtod(line + 12, &e);
+	if (*e || !isfinite(c->temperature) || c->temperature <= 0)
+		BAD("model '%s': bad temperature '%s'", path, line + 12);
+	int bgf = -1;
+	if (!(line = next_line(&p, end)) || sscanf(line, "background %d %lf", &bgf, &c->bg_logit) != 2 ||
+	    (bgf != 0 && bgf != 1) || !isfinite(c->bg_logit))
+		BAD("model '%s': missing or bad background", path);
+	c->background = bgf;
+	if (!(line = next_line(&p, end)) || parse_uint(line, "labels", SG_MAX_LABELS, &v) < 0 || v < 2)
+		BAD("model '%s': missing or bad label count", path);
+	c->nlabels = v;
+	if (!(c->labels = sg_calloc(c->nlabels, sizeof(*c->labels))))
+		BAD("model '%s': out of memory", path);
+	for (size_t i = 0; i < c->nlabels; i++) {
+		if (!(line = next_line(&p, end)) || !*line || strlen(line) > SG_MAX_LABEL_BYTES)
+			BAD("model '%s': label %zu missing or bad", path, i + 1);
+		if (!(c->labels[i] = sg_strdup(line)))
+			BAD("model '%s': out of memory", path);
+	}
+	if (!(line = next_line(&p, end)) || parse_uint(line, "rows", 1ul << 24, &v) < 0)
+		BAD("model '%s': missing rows", path);
+	c->nrows = (uint32_t)v;
+	if (!(line = next_line(&p, end)) || strcmp(line, "body") != 0)
+		BAD("model '%s': missing body", path);
+	size_t k = c->nlabels;
+	size_t want = 4 * ((size_t)c->nrows + (size_t)c->nrows * k + k);
+	if ((size_t)(end - p) != want)
+		BAD("model '%s': body is %zu bytes, header says %zu (truncated or mismatched)",
+		    path, (size_t)(end - p), want);
+	size_t nb = (size_t)1 << c->feat.hash_bits;
+	c->buckets = sg_malloc((c->nrows ? c->nrows : 1) * sizeof(*c->buckets));
+	c->map = sg_calloc(nb, sizeof(*c->map));
+	c->w = sg_malloc((c->nrows ? (size_t)c->nrows * k : 1) * sizeof(*c->w));
+	c->bias = sg_malloc(k * sizeof(*c->bias));
+	if (!c->buckets || !c->map || !c->w || !c->bias)
+		BAD("model '%s': out of memory", path);
+	const unsigned char *u = (const unsigned char *)p;
+	for (uint32_t r = 0; r < c->nrows; r++, u += 4) {
+		uint32_t b = get_u32(u);
+		if (b >= nb || (r && b <= c->buckets[r - 1]))
+			BAD("model '%s': feature table out of order at row %u", path, (unsigned)r);
+		c->buckets[r] = b;
+		c->map[b] = r + 1;
+	}
+	for (size_t i = 0; i < (size_t)c->nrows * k; i++, u += 4) {
+		c->w[i] = get_f32(u);
+		if (!isfinite(c->w[i]))
+			BAD("model '%s': weight %zu is not a finite number", path, i);
+	}
+	for (size_t j = 0; j < k; j++, u += 4) {
+		c->bias[j] = get_f32(u);
+		if (!isfinite(c->bias[j]))
+			BAD("model '%s': bias %zu is not a finite number", path, j);
+	}
+	*out = c;
+	c = NULL;
+	rc = 0;
+cleanup:
+	sg_classifier_free(c);
+	sg_free(data);
+	return rc;
+}

@@ -1,0 +1,26 @@
+# Default classifier models, trained at build time through `sopgate train`
+# (deterministic: same data, same model file, in a few seconds).
+# The Makefile includes this before its `all` rule: keep `all` the default.
+.DEFAULT_GOAL := all
+MODELS += $(BUILD)/data/intent.model $(BUILD)/data/injection.model
+
+$(BUILD)/data/intent.model: $(BUILD)/sopgate data/bitext_customer_service/train.jsonl \
+		data/bitext_customer_service/dev.jsonl
+	@mkdir -p $(dir $@)
+	$(BUILD)/sopgate train --task intent --data data/bitext_customer_service/train.jsonl \
+		--dev data/bitext_customer_service/dev.jsonl --out $@
+
+# Injection vs benign: deepset prompt injections + jackhhao jailbreaks
+# (label 1 = injection, 0 = benign), calibrated on both dev splits.
+$(BUILD)/data/injection-train.jsonl: data/deepset_prompt_injections/train.jsonl \
+		data/jackhhao_jailbreak/train.jsonl
+	@mkdir -p $(dir $@)
+	cat $^ | sed -e 's/"label": *1}$$/"label": "injection"}/' -e 's/"label": *0}$$/"label": "benign"}/' > $@
+$(BUILD)/data/injection-dev.jsonl: data/deepset_prompt_injections/dev.jsonl \
+		data/jackhhao_jailbreak/dev.jsonl
+	@mkdir -p $(dir $@)
+	cat $^ | sed -e 's/"label": *1}$$/"label": "injection"}/' -e 's/"label": *0}$$/"label": "benign"}/' > $@
+$(BUILD)/data/injection.model: $(BUILD)/sopgate $(BUILD)/data/injection-train.jsonl \
+		$(BUILD)/data/injection-dev.jsonl
+	$(BUILD)/sopgate train --task injection --data $(BUILD)/data/injection-train.jsonl \
+		--dev $(BUILD)/data/injection-dev.jsonl --out $@

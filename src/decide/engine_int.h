@@ -1,0 +1,77 @@
+/*
+ * engine_int.h - what the decision engine's own files share: the engine,
+ * the per-thread run, and the state of the decision being made (which the
+ * expression resolver reads).
+ */
+#ifndef SG_DECIDE_ENGINE_INT_H
+#define SG_DECIDE_ENGINE_INT_H
+
+#include <limits.h>
+
+#include "classify/classify.h"
+#include "core/arena.h"
+#include "decide/engine.h"
+#include "policy/policy.h"
+#include "scan/scan.h"
+
+#define SG_MAX_BINDINGS 16 /* records bound by SOP lookups in one decision */
+
+struct sg_engine {
+	const struct sg_policy *policy;
+	struct sg_scanner *scanner;
+	struct sg_classifier *intent;
+	char records_dir[PATH_MAX];
+	const char **allow_urls; /* approved link sources */
+	size_t nallow;
+	/* the policy's rule-set name for each built-in scanner type */
+	const char *set_of_type[SG_T__COUNT];
+	const char *triage_queue;
+	char scan_version[65];   /* guardrail_policy_version */
+};
+
+struct sg_binding {
+	const char *name; /* `as:` of the lookup step */
+	json_t *record;   /* owned */
+};
+
+struct sg_decide_run {
+	struct sg_engine *e;
+	struct sg_scan_ctx *scan;
+	struct sg_classify_scratch *cls;
+	struct sg_arena arena;
+
+	/* the decision being made: read by the resolver */
+	const struct sg_ticket *t;
+	struct sg_decision *d;
+	const char *masked;          /* masked ticket text */
+	const char *draft_masked;    /* masked draft, or NULL */
+	const char **in_types, **out_types; /* scanner types hit */
+	size_t n_in_types, n_out_types;
+	struct sg_classification c;
+	int same_intent_ai_turns, rejected_drafts;
+	struct sg_binding bind[SG_MAX_BINDINGS];
+	size_t nbind;
+	json_t *actions;             /* outbound actions of this decision */
+	const char *sop_queue;       /* set by an SOP assign step */
+	int sop_review;              /* an SOP step failed: a human must look */
+	int sop_step_no;             /* steps executed so far */
+	int64_t now_ms;
+};
+
+/* The expression resolver (resolve.c): field paths of the decision. */
+int sg_decide_resolve(void *ctx, uint32_t path_id, const char *path,
+		      struct sg_value *out);
+/* Evaluates e; on a true result and when cite != NULL, *cite is the trace
+ * as text in the run's arena. Resolver errors count as false. */
+int sg_decide_eval(struct sg_decide_run *r, const struct sg_expr *e,
+		   const char **cite);
+/* "{facts.claim_value}" placeholders replaced by their values. */
+const char *sg_decide_template(struct sg_decide_run *r, const char *tmpl);
+
+/* Forgets the previous decision's state (engine.c). */
+void sg_decide__reset(struct sg_decide_run *r);
+
+/* SOP workflows (sop.c). */
+void sg_decide_sops(struct sg_decide_run *r);
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * pipeline.c - one ticket event through the policy: scan, classify, tier,
+ * band, SOP workflows, gate, escalation, and the decision object. Each rule
+ * that fires adds a reason citing its policy line and the values it saw.
+ */
+#include <string.h>
+
+#include "core/id.h"
+#include "decide/engine_int.h"
+#include "core/banned.h"
+
+static const char *where(struct sg_decide_run *r, const char *file, unsigned line)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	return sg_arena_printf(&r->arena, "%s:%u", slash ? slash + 1 : (file ? file : "?"), line);
+}
+
+static void reason(struct sg_decide_run *r, const char *rule, const char *file,
+		   unsigned line, const char *detail)
+{
+	sg_decision_add_reason(r->d, rule, file ? where(r, file, line) : NULL, detail);
+}
+
+/* Scanner types hit, as a list the resolver hands to expressions, and the
+ * guardrail fields of the decision. */
+static int collect_types(struct sg_decide_run *r, const struct sg_scan_result *res,
+			 const char ***out, size_t *n)
+{
+	*n = 0;
+	*out = sg_arena_calloc(&r->arena, res->ntypes + 1, sizeof(char *));
+	if (!*out)
+		return -SG_ENOMEM;
+	for (size_t i = 0; i < res->ntypes; i++)
+		(*out)[(*n)++] = res->types[i];
+	for (size_t i = 0; i < res->nfindings; i++) {
+		const struct sg_scan_finding *f = &res->findings[i];
+		int t = sg_scan_type_from_name(f->type);
+		const char *set = t >= 0 ? r->e->set_of_type[t] : "custom";
+		sg_decision_add_type(r->d, set ? set : "custom");
+		r->d->guardrail_triggered = 1;
+		if (f->action == SG_SCAN_BLOCK)
+			r->d->guardrail_action = "blocked";
+		else if (f->action == SG_SCAN_MASK && strcmp(r->d->guardrail_action, "blocked"))
+			r->d->guardrail_action = "masked";
+	}
+	return 0;
+}
+
+static int has_risk_type(const char *const *types, size_t n, const struct sg_engine *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		int t = sg_scan_type_from_name(types[i]);
+		const char *set = t >= 0 ? e->set_of_type[t] : NULL;
+		if (!set || strcmp(set, "pii"))
+			return 1; /* anything but masked personal data */
+	}
+	return 0;
+}
+
+static int scan_input(struct sg_decide_run *r, const char *text, size_t len,
+		      struct sg_scan_input *in, struct sg_error *err)
+{
+	struct sg_scan_result *res;
+	const struct sg_customer *c = &r->t->customer;
+	in->customer_name = c->name;
+	in->customer_email = c->email;
+	in->customer_phone = c->phone;
+	int rc = sg_scan_run(r->scan, SG_SCAN_INPUT, text, len, in, &res, err);
+	if (rc < 0)
+		return rc;
+	r->masked = sg_arena_strndup(&r->arena, res->masked, res->masked_len);
+	if (!r->masked || collect_types(r, res, &r->in_types, &r->n_in_types) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	/* the input's PII values, for the PII_ECHO check of the draft */
+	const char **vals = sg_arena_calloc(&r->arena, res->nfindings + 1, sizeof(char *));
+	if (!vals)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	size_t nv = 0;
+	for (size_t i = 0; i < res->nfindings; i++) {
+		const struct sg_scan_finding *f = &res->findings[i];
+		int t = sg_scan_type_from_name(f->type);
+		if (t >= 0 && t <= SG_T_SECRET && f->end > f->start)
+			vals[nv++] = sg_arena_strndup(&r->arena, text + f->start, f->end - f->start);
+	}
+	in->pii_values = vals;
+	in->npii_values = nv;
+	if (res->blocked)
+		reason(r, "guardrails.input", NULL, 0,
+		       sg_arena_printf(&r->arena, "input blocked by the scanner (%s)",
+				       res->ntypes ? res->types[0] : "limit"));
+	return 0;
+}
+
+static int scan_draft(struct sg_decide_run *r, struct sg_scan_input *in,
+		      struct sg_error *err)
+{
+	struct sg_scan_result *res;
+	const char *draft = r->t->draft_text;
+	in->allow_urls = r->e->allow_urls;
+	in->nallow_urls = r->e->nallow;
+	int rc = sg_scan_run(r->scan, SG_SCAN_OUTPUT, draft, strlen(draft), in, &res, err);
+	if (rc < 0)
+		return rc;
+	r->draft_masked = sg_arena_strndup(&r->arena, res->masked, res->masked_len);
+	if (!r->draft_masked || collect_types(r, res, &r->out_types, &r->n_out_types) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	if (res->blocked)
+		reason(r, "guardrails.output", NULL, 0,
+		       sg_arena_printf(&r->arena, "draft blocked by the scanner (%s)",
+				       res->ntypes ? res->types[0] : "limit"));
+	return 0;
+}
+
+static void apply_given(struct sg_classification *c, const json_t *given,
+			const struct sg_policy *p)
+{
+	const json_t *v;
+	if (!given)
+		return;
+	if ((v = json_object_get(given, "intent")) && json_is_string(v)) {
+		const struct sg_policy_intent *it = sg_policy_intent(p, json_string_value(v));
+		c->intent = it ? it->name : "unknown";
+	}
+	if ((v = json_object_get(given, "intent_confidence")) && json_is_number(v))
+		c->intent_confidence = json_number_value(v);
+	if ((v = json_object_get(given, "sentiment")) && json_is_string(v)) {
+		const char *s = json_string_value(v);
+		c->sentiment = !strcmp(s, "negative")   ? SG_SENTIMENT_NEGATIVE
+			       : !strcmp(s, "positive") ? SG_SENTIMENT_POSITIVE
+							: SG_SENTIMENT_NEUTRAL;
+	}
+	if ((v = json_object_get(given, "sentiment_confidence")) && json_is_number(v))
+		c->sentiment_confidence = json_number_value(v);
+	if ((v = json_object_get(given, "frustration")) && json_is_number(v))
+		c->frustration = (int)json_number_value(v);
+	if ((v = json_object_get(given, "churn_risk")) && json_is_number(v))
+		c->churn_risk = (int)json_number_value(v);
+	if ((v = json_object_get(given, "escalation_likelihood")) && json_is_number(v))
+		c->escalation_likelihood = (int)json_number_value(v);
+	if ((v = json_object_get(given, "urgency")) && json_is_string(v)) {
+		const char *u = json_string_value(v);
+		if (u[0] == 'P' && u[1] >= '0' && u[1] <= '3' && !u[2])
+			c->urgency = u[1] - '0';
+	}
+	if ((v = json_object_get(given, "language")) && json_is_string(v))
+		snprintf(c->language, sizeof(c->language), "%s", json_string_value(v));
+}
+
+static int classify(struct sg_decide_run *r, const json_t *given, struct sg_error *err)
+{
+	struct sg_classification *c = &r->c;
+	const struct sg_ticket *t = r->t;
+	memset(c, 0, sizeof(*c));
+	c->intent = "unknown";
+	c->urgency = 3;
+	c->sentiment = SG_SENTIMENT_NEUTRAL;
+	snprintf(c->language, sizeof(c->language), "und");
+	if (r->e->intent) {
+		struct sg_classify_input in = {0};
+		in.text = r->masked; /* the classifier sees masked text only */
+		in.len = strlen(r->masked);
+		in.tier = t->customer.tier;
+		in.priority = t->priority;
+		in.history_turns = (unsigned)t->nhistory;
+		for (size_t i = 0; i < t->nhistory; i++)
+			in.customer_turns += !strcmp(t->history[i].role, "customer");
+		in.vip = t->customer.vip;
+		int rc = sg_classify_ticket(c, r->e->intent, r->cls, &in, err);
+		if (rc < 0)
+			return rc;
+	}
+	apply_given(c, given, r->e->policy);
+	/* the loop trigger: the same intent answered by the AI, drafts rejected
+	 * in a row (counted from the most recent turn back) */
+	int rejected_run = 1;
+	for (size_t i = t->nhistory; i-- > 0;) {
+		const struct sg_turn *h = &t->history[i];
+		if (strcmp(h->role, "ai"))
+			continue;
+		if (h->intent && c->intent && !strcmp(h->intent, c->intent))
+			r->same_intent_ai_turns++;
+		if (rejected_run && h->rejected)
+			r->rejected_drafts++;
+		else
+			rejected_run = 0;
+	}
+	return 0;
+}
+
+static enum sg_tier tier_of(struct sg_decide_run *r)
+{
+	const struct sg_policy *p = r->e->policy;
+	const struct sg_policy_intent *it = sg_policy_intent(p, r->c.intent);
+	enum sg_tier tier = it && it->tier != SG_TIER_NONE ? it->tier : SG_TIER_MEDIUM;
+	if (it)
+		reason(r, sg_arena_printf(&r->arena, "intents.%s", it->name), it->node->file,
+		       it->node->line,
+		       sg_arena_printf(&r->arena, "intent = %s (%.2f) is tier %s", it->name,
+				       r->c.intent_confidence, sg_tier_name(tier)));
+	r->d->risk_tier = sg_tier_name(tier);
+	for (size_t i = 0; i < p->n_risk; i++) {
+		const struct sg_policy_rule *rule = &p->risk[i];
+		const char *cite;
+		if (!sg_decide_eval(r, rule->when, &cite))
+			continue;
+		reason(r, rule->name, rule->file, rule->line,
+		       rule->reason ? sg_arena_printf(&r->arena, "%s: %s", rule->reason, cite) : cite);
+		if (rule->tier > tier) {
+			tier = rule->tier;
+			r->d->risk_tier = sg_tier_name(tier);
+		}
+	}
+	return tier;
+}
+
+static const char *band_of(const struct sg_decide_run *r)
+{
+	const struct sg_policy_thresholds *th = &r->e->policy->th;
+	const struct sg_classification *c = &r->c;
+	if (c->intent_confidence >= th->band_high_intent &&
+	    c->sentiment_confidence >= th->band_high_sentiment)
+		return "high";
+	if (c->intent_confidence >= th->band_medium_intent ||
+	    (c->sentiment == SG_SENTIMENT_NEGATIVE &&
+	     c->sentiment_confidence >= th->band_medium_negative_sentiment))
+		return "medium";
+	return "low";
+}
+
+static int name_in(const char *name, const char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && name && !strcmp(names[i], name))
+			return 1;
+	return 0;
+}
+
+static int rule_sets_hit(const struct sg_decision *d, const struct sg_policy_rule *rule)
+{
+	for (size_t i = 0; i < d->nguardrail_types; i++)
+		if (name_in(d->guardrail_types[i], rule->names, rule->n_names))
+			return 1;
+	return 0;
+}
+
+struct gate_state {
+	enum sg_gate gate;
+	int fired;                /* gate/never rules that fired */
+	int send_blocked;
+	const char *channel;      /* senior review channel */
+	double sla_seconds;
+	const char *queue;
+};
+
+static void raise_gate(struct gate_state *g, enum sg_gate to)
+{
+	if (to > g->gate)
+		g->gate = to;
+}
+
+static void gate_rules(struct sg_decide_run *r, struct gate_state *g)
+{
+	const struct sg_policy *p = r->e->policy;
+	for (size_t i = 0; i < p->n_gates; i++) {
+		const struct sg_policy_rule *rule = &p->gates[i];
+		const char *cite = NULL;
+		int by_set = rule->n_names && rule_sets_hit(r->d, rule);
+		if (!by_set && !sg_decide_eval(r, rule->when, &cite))
+			continue;
+		if (by_set && !cite)
+			cite = sg_arena_printf(&r->arena, "guardrail rule set hit (%s)",
+					       rule->names[0]);
+		reason(r, rule->name, rule->file, rule->line,
+		       rule->reason ? sg_arena_printf(&r->arena, "%s: %s", rule->reason, cite) : cite);
+		g->fired++;
+		if (rule->gate >= g->gate && rule->channel) {
+			g->channel = rule->channel;
+			g->sla_seconds = rule->sla_seconds;
+		}
+		if (rule->queue)
+			g->queue = rule->queue;
+		raise_gate(g, rule->gate);
+	}
+	for (size_t i = 0; i < p->n_never; i++) {
+		const struct sg_policy_rule *rule = &p->never[i];
+		const char *cite = NULL;
+		int by_intent = rule->n_names && name_in(r->c.intent, rule->names, rule->n_names);
+		if (by_intent)
+			cite = sg_arena_printf(&r->arena, "intent = %s", r->c.intent);
+		else if (!sg_decide_eval(r, rule->when, &cite))
+			continue;
+		reason(r, rule->name, rule->file, rule->line,
+		       rule->reason ? sg_arena_printf(&r->arena, "%s: %s", rule->reason, cite) : cite);
+		g->fired++;
+		raise_gate(g, rule->gate);
+		const struct sg_pnode *block = sg_pnode_get(rule->node, "block");
+		for (size_t k = 0; block && k < block->n; k++)
+			if (block->items[k]->text && !strcmp(block->items[k]->text, "send"))
+				g->send_blocked = 1;
+	}
+}
+
+static const struct sg_policy_rule *escalate(struct sg_decide_run *r, const char **cite)
+{
+	const struct sg_policy *p = r->e->policy;
+	for (size_t i = 0; i < p->n_escalations; i++) {
+		const struct sg_policy_rule *rule = &p->escalations[i];
+		if (sg_decide_eval(r, rule->when, cite))
+			return rule;
+	}
+	return NULL;
+}
+
+static int auto_send_ok(struct sg_decide_run *r, const struct gate_state *g,
+			enum sg_tier tier, const char **why)
+{
+	const struct sg_policy *p = r->e->policy;
+	const struct sg_pnode *as = sg_pnode_get(sg_policy_section(p, "gates"), "auto_send");
+	const struct sg_policy_intent *it = sg_policy_intent(p, r->c.intent);
+	const struct sg_pnode *plans = sg_pnode_get(as, "plans");
+	const char *tierc = r->t->customer.tier;
+	int plan_ok = !plans;
+	for (size_t i = 0; plans && i < plans->n; i++)
+		if (tierc && plans->items[i]->text && !strcmp(plans->items[i]->text, tierc))
+			plan_ok = 1;
+	if (!as)
+		return 0;
+	if (r->c.intent_confidence <= p->th.auto_send_min)
+		return 0;
+	if (!plan_ok || tier != SG_TIER_LOW || strcmp(r->d->confidence_band, "high"))
+		return 0;
+	if (sg_pnode_bool(as, "require_preapproved", 1) && !(it && it->auto_send))
+		return 0;
+	if (sg_pnode_bool(as, "require_no_triggers", 1) &&
+	    (g->fired || r->d->escalated || has_risk_type(r->in_types, r->n_in_types, r->e) ||
+	     r->n_out_types || !strcmp(r->d->guardrail_action, "blocked")))
+		return 0;
+	*why = sg_arena_printf(&r->arena,
+			       "intent_confidence = %.2f > %.2f; customer.tier = %s; intent %s "
+			       "pre-approved; nothing triggered",
+			       r->c.intent_confidence, p->th.auto_send_min, tierc, r->c.intent);
+	return 1;
+}
+
+static const char *next_action(enum sg_gate g)
+{
+	static const char *const names[] = {
+		"send_reply", "agent_review_draft", "agent_edit_with_checklist",
+		"two_step_approval", "senior_review", "human_handles",
+	};
+	return g < SG_GATE__COUNT ? names[g] : "human_handles";
+}
+
+static void prompt_fields(struct sg_decide_run *r)
+{
+	const struct sg_pnode *prompts = sg_policy_section(r->e->policy, "prompts");
+	const char *want = !strcmp(r->d->ai_mode, "draft_reply") ? "draft" : "summarize";
+	for (size_t i = 0; prompts && prompts->kind == SG_PN_MAP && i < prompts->n; i++) {
+		const struct sg_pnode *pr = prompts->items[i];
+		if (strcmp(sg_pnode_str(pr, "task", ""), want))
+			continue;
+		r->d->prompt_template_version = sg_arena_printf(
+			&r->arena, "%s@%s", prompts->keys[i], sg_pnode_str(pr, "version", "0"));
+		r->d->model_name = sg_pnode_str(pr, "model", "builtin");
+		return;
+	}
+	r->d->model_name = "builtin";
+}
+
+int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
+	      const struct sg_ticket *t, const json_t *given, struct sg_error *err)
+{
+	const struct sg_policy *p = r->e->policy;
+	struct sg_scan_input in;
+	struct gate_state g = {SG_GATE_AUTO_SEND, 0, 0, NULL, 0, NULL};
+	const char *cite = NULL;
+	size_t len;
+	int rc;
+
+	sg_decide__reset(r);
+	memset(out, 0, sizeof(*out));
+	memset(&in, 0, sizeof(in));
+	r->t = t;
+	r->d = out;
+	r->masked = r->draft_masked = NULL;
+	r->in_types = r->out_types = NULL;
+	r->n_in_types = r->n_out_types = 0;
+	r->same_intent_ai_turns = r->rejected_drafts = 0;
+	r->sop_queue = NULL;
+	r->sop_review = 0;
+	r->sop_step_no = 0;
+	r->now_ms = sg_now_ms();
+	r->actions = json_array();
+	if (!r->actions)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+
+	char *trace = sg_arena_alloc(&r->arena, SG_ID_LEN);
+	char *now = sg_arena_alloc(&r->arena, 25);
+	if (!trace || !now || sg_id_new(trace) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	sg_time_iso(r->now_ms, now);
+	out->helpdesk_ticket_id = t->id;
+	out->event_id = t->event_id;
+	out->customer_id = t->customer.id;
+	out->channel = t->channel;
+	out->ai_trace_id = trace;
+	out->created_at = now;
+	out->policy_version = p->version;
+	out->guardrail_policy_version = r->e->scan_version;
+	out->guardrail_action = "allowed";
+	out->risk_tier = "low";
+	out->confidence_band = "low";
+
+	/* 1. scan the input; everything after sees masked text only */
+	const char *text = sg_ticket_text(t, &r->arena, &len);
+	if (!text)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	if ((rc = scan_input(r, text, len, &in, err)) < 0)
+		return rc;
+	out->masked_text = r->masked;
+	/* 2. classify */
+	if ((rc = classify(r, given, err)) < 0)
+		return rc;
+	out->intent = r->c.intent;
+	out->intent_confidence = r->c.intent_confidence;
+	out->urgency = sg_urgency_name(r->c.urgency);
+	out->sentiment = sg_sentiment_name(r->c.sentiment);
+	out->sentiment_confidence = r->c.sentiment_confidence;
+	out->frustration = r->c.frustration;
+	out->churn_risk = r->c.churn_risk;
+	out->escalation_likelihood = r->c.escalation_likelihood;
+	out->language = sg_arena_strdup(&r->arena, r->c.language);
+	out->language_confidence = r->c.language_confidence;
+	/* 3. an existing draft goes through the output scan */
+	if (t->draft_text && (rc = scan_draft(r, &in, err)) < 0)
+		return rc;
+	if (r->draft_masked) {
+		out->draft_text = r->draft_masked;
+		for (size_t i = 0; i < t->ndraft_sources && i < SG_DECISION_MAX_SOURCES; i++)
+			out->draft_sources[out->ndraft_sources++] = t->draft_sources[i];
+	}
+	/* 4. tier and band */
+	enum sg_tier tier = tier_of(r);
+	out->confidence_band = band_of(r);
+	/* 5. SOP workflows */
+	sg_decide_sops(r);
+	if (r->sop_review) {
+		reason(r, "sops.on_error", NULL, 0, "an SOP step failed: flagged for manual review");
+		g.fired++;
+	}
+	/* 6. the gate: the tier's default, raised by gate rules and the never list */
+	const struct sg_pnode *gates = sg_policy_section(p, "gates");
+	int base = sg_gate_parse(sg_pnode_str(sg_pnode_get(gates, "by_tier"), sg_tier_name(tier),
+					      sg_pnode_str(gates, "default", "agent_review")));
+	g.gate = base < 0 ? SG_GATE_AGENT_REVIEW : (enum sg_gate)base;
+	gate_rules(r, &g);
+	if (r->sop_review)
+		raise_gate(&g, SG_GATE_AGENT_REVIEW);
+	/* 7. escalation matrix: the first row that matches */
+	const struct sg_policy_rule *esc = escalate(r, &cite);
+	if (esc) {
+		out->escalated = 1;
+		out->escalation_reason = esc->reason ? esc->reason : esc->name;
+		out->escalation_trigger_type = esc->trigger_type ? esc->trigger_type : "rule";
+		out->escalation.owner = esc->owner;
+		out->escalation.channel = esc->channel;
+		out->escalation.sla_minutes = (int)(esc->sla_seconds / 60);
+		reason(r, esc->name, esc->file, esc->line, cite);
+		raise_gate(&g, SG_GATE_AGENT_REVIEW);
+		char *due = sg_arena_alloc(&r->arena, 25);
+		if (due) {
+			sg_time_iso(r->now_ms + (int64_t)(esc->sla_seconds * 1000), due);
+			out->follow_up_due_at = due;
+		}
+		json_t *a = json_pack("{s:s, s:s?, s:s?, s:i, s:s?}", "kind", "escalate", "owner",
+				      esc->owner, "channel", esc->channel, "sla_minutes",
+				      out->escalation.sla_minutes, "due_at", out->follow_up_due_at);
+		if (a)
+			json_array_append_new(r->actions, a);
+	}
+	/* 8. below the classifier's minimum a human triages */
+	int triage = r->c.intent_confidence < p->th.classifier_min;
+	if (triage) {
+		reason(r, "classifier-min-confidence", NULL, 0,
+		       sg_arena_printf(&r->arena, "intent_confidence = %.2f < %.2f",
+				       r->c.intent_confidence, p->th.classifier_min));
+		raise_gate(&g, SG_GATE_HUMAN_ONLY);
+	}
+	/* 9. auto-send only when every condition holds */
+	const char *why = NULL;
+	if (g.gate <= SG_GATE_AGENT_REVIEW && !triage && auto_send_ok(r, &g, tier, &why)) {
+		g.gate = SG_GATE_AUTO_SEND;
+		reason(r, "gates.auto_send", NULL, 0, why);
+	}
+	/* 10. what the AI may do */
+	out->ai_mode = "draft_reply";
+	if (tier == SG_TIER_HIGH || g.gate == SG_GATE_HUMAN_ONLY || triage ||
+	    r->c.intent_confidence < p->th.summarize_below || !strcmp(out->confidence_band, "low"))
+		out->ai_mode = "summarize_only";
+	if (p->kill_switch) {
+		out->ai_mode = "summarize_only";
+		reason(r, "kill_switch", NULL, 0, "the kill switch forces summarize-only");
+		if (g.gate == SG_GATE_AUTO_SEND)
+			g.gate = SG_GATE_AGENT_REVIEW;
+	}
+	if (g.gate == SG_GATE_AUTO_SEND && !strcmp(out->ai_mode, "summarize_only"))
+		g.gate = SG_GATE_AGENT_REVIEW;
+	out->ai_used = 1;
+	out->gate = sg_gate_name(g.gate);
+	out->approval_required = g.gate != SG_GATE_AUTO_SEND;
+	out->approval_outcome = out->approval_required ? "pending" : "not_required";
+	out->ai_draft_sent = g.gate == SG_GATE_AUTO_SEND && r->draft_masked && !g.send_blocked &&
+			     strcmp(out->guardrail_action, "blocked");
+	if (g.send_blocked && strcmp(out->guardrail_action, "blocked"))
+		out->guardrail_action = "blocked";
+	if (g.fired)
+		out->guardrail_triggered = out->guardrail_triggered || g.send_blocked;
+	/* 11. where it goes */
+	const struct sg_policy_intent *it = sg_policy_intent(p, r->c.intent);
+	if (triage)
+		out->routed_queue = r->e->triage_queue;
+	else if (esc && esc->queue)
+		out->routed_queue = esc->queue;
+	else if (r->sop_queue)
+		out->routed_queue = r->sop_queue;
+	else if (g.queue)
+		out->routed_queue = g.queue;
+	else if (it && it->queue)
+		out->routed_queue = it->queue;
+	else
+		out->routed_queue = r->e->triage_queue;
+	if (!out->escalated && g.gate == SG_GATE_SENIOR_REVIEW && g.channel) {
+		out->escalation.channel = g.channel;
+		out->escalation.sla_minutes = (int)(g.sla_seconds / 60);
+	}
+	out->next_action = next_action(g.gate);
+	out->resolution_code = out->escalated ? "escalated"
+			       : g.gate == SG_GATE_AUTO_SEND ? "ai_reply"
+							     : "pending_human";
+	out->csat_requested = out->ai_draft_sent;
+	prompt_fields(r);
+	return 0;
+}

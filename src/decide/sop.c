@@ -1,0 +1,211 @@
+/*
+ * sop.c - the SOP workflow interpreter: triggers, lookups through the file
+ * connector (a folder of JSON records), if/then/else, and actions queued
+ * for the outbox. Every executed step is cited in the decision's sop_steps
+ * with the values it saw. A failed lookup flags the ticket for manual
+ * review and the workflow goes on, as the reference SOP asks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/id.h"
+#include "core/json.h"
+#include "decide/engine_int.h"
+#include "core/banned.h"
+
+#define SG_MAX_SOP_DEPTH 8 /* nested if/then/else levels */
+
+static const struct {
+	const char *lookup, *folder;
+} folders[] = {
+	{"crm.account", "accounts"},
+	{"crm.order", "orders"},
+	{"tms.shipment", "shipments"},
+	{"billing.transaction", "transactions"},
+};
+
+static void step(struct sg_decide_run *r, const char *sop, const char *name,
+		 const char *kind, const char *detail, const char *status)
+{
+	struct sg_step s = {sop, name, ++r->sop_step_no, kind, detail, status};
+	sg_decision_add_step(r->d, &s);
+}
+
+/* A key may only name a record file: no path separators or dot-files. */
+static int safe_key(const char *k)
+{
+	if (!k[0] || k[0] == '.' || strlen(k) > 100)
+		return 0;
+	for (const char *p = k; *p; p++)
+		if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20)
+			return 0;
+	return 1;
+}
+
+static void lookup(struct sg_decide_run *r, const char *sop, const struct sg_pnode *s)
+{
+	const char *name = sg_pnode_str(s, "name", "lookup");
+	const char *what = sg_pnode_str(s, "lookup", "");
+	const char *as = sg_pnode_str(s, "as", what);
+	const struct sg_pnode *key = sg_pnode_get(s, "key");
+	const char *folder = NULL;
+	char keybuf[128] = "", path[PATH_MAX + 256];
+	struct sg_value v;
+
+	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++)
+		if (!strcmp(folders[i].lookup, what))
+			folder = folders[i].folder;
+	if (key && key->expr && sg_expr_eval(key->expr, sg_decide_resolve, r, NULL, &v) == 0) {
+		if (v.type == SG_V_STR)
+			snprintf(keybuf, sizeof(keybuf), "%.*s", (int)v.len, v.str);
+		else if (v.type == SG_V_NUM)
+			snprintf(keybuf, sizeof(keybuf), "%.0f", v.num);
+	}
+	const char *keysrc = key ? sg_expr_source(key->expr) : "?";
+	if (!folder || !safe_key(keybuf)) {
+		r->sop_review = 1;
+		step(r, sop, name, "lookup",
+		     sg_arena_printf(&r->arena, "%s: no usable key (%s is %s); flagged for manual review",
+				     what, keysrc, keybuf[0] ? "not a record key" : "absent"),
+		     "error");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s.json", r->e->records_dir, folder, keybuf);
+	json_error_t je;
+	json_t *rec = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!rec || !json_is_object(rec) || r->nbind >= SG_MAX_BINDINGS) {
+		if (rec)
+			json_decref(rec);
+		r->sop_review = 1;
+		step(r, sop, name, "lookup",
+		     sg_arena_printf(&r->arena, "%s %s = %s: not found; flagged for manual review",
+				     what, keysrc, keybuf),
+		     "error");
+		return;
+	}
+	r->bind[r->nbind].name = sg_arena_strdup(&r->arena, as);
+	r->bind[r->nbind].record = rec;
+	r->nbind++;
+	/* cite a few scalar fields so the audit shows what the step saw */
+	struct sg_buf b = SG_BUF_INIT;
+	sg_buf_addf(&b, "%s %s = %s", what, keysrc, keybuf);
+	const char *k;
+	json_t *val;
+	int shown = 0;
+	json_object_foreach(rec, k, val) {
+		if (shown >= 4 || !strcmp(k, "id") || !strcmp(k, "name"))
+			continue;
+		if (json_is_string(val))
+			sg_buf_addf(&b, "; %s.%s = %s", as, k, json_string_value(val));
+		else if (json_is_number(val))
+			sg_buf_addf(&b, "; %s.%s = %g", as, k, json_number_value(val));
+		else
+			continue;
+		shown++;
+	}
+	step(r, sop, name, "lookup", sg_arena_strndup(&r->arena, b.data, b.len), "ok");
+	sg_buf_release(&b);
+}
+
+static void action(struct sg_decide_run *r, const char *sop, const struct sg_pnode *s)
+{
+	const char *name = sg_pnode_str(s, "name", "action");
+	const char *kind = sg_pnode_str(s, "action", "");
+	json_t *a = json_object();
+	const char *detail;
+
+	json_object_set_new(a, "kind", json_string(kind));
+	json_object_set_new(a, "sop", json_string(sop));
+	json_object_set_new(a, "step", json_string(name));
+	if (!strcmp(kind, "create_issue")) {
+		const char *summary = sg_decide_template(r, sg_pnode_str(s, "summary", ""));
+		const char *project = sg_pnode_str(s, "project", "");
+		json_object_set_new(a, "project", json_string(project));
+		json_object_set_new(a, "summary", json_string(summary));
+		detail = sg_arena_printf(&r->arena, "create issue in %s: %s", project, summary);
+	} else if (!strcmp(kind, "notify") || !strcmp(kind, "escalate")) {
+		const char *to = sg_pnode_str(s, "to", "");
+		const char *channel = sg_pnode_str(s, "channel", "");
+		const char *msg = sg_decide_template(r, sg_pnode_str(s, "message", ""));
+		double within = sg_pnode_num(s, "within", 0);
+		char due[25] = "";
+		if (within > 0)
+			sg_time_iso(r->now_ms + (int64_t)(within * 1000), due);
+		json_object_set_new(a, "to", json_string(to));
+		json_object_set_new(a, "channel", json_string(channel));
+		json_object_set_new(a, "message", json_string(msg));
+		if (due[0])
+			json_object_set_new(a, "due_at", json_string(due));
+		detail = due[0] ? sg_arena_printf(&r->arena, "notify %s via %s within %.0f min (due %s)",
+						  to, channel, within / 60, due)
+				: sg_arena_printf(&r->arena, "notify %s via %s", to, channel);
+	} else if (!strcmp(kind, "assign")) {
+		const char *q = sg_pnode_str(s, "queue", "");
+		r->sop_queue = sg_arena_strdup(&r->arena, q);
+		json_object_set_new(a, "queue", json_string(q));
+		detail = sg_arena_printf(&r->arena, "assign to queue %s", q);
+	} else if (!strcmp(kind, "reply")) {
+		const char *tmpl = sg_pnode_str(s, "template", "");
+		json_object_set_new(a, "template", json_string(tmpl));
+		detail = sg_arena_printf(&r->arena, "reply with template %s (subject to the gate)", tmpl);
+	} else if (!strcmp(kind, "set_field")) {
+		const char *field = sg_pnode_str(s, "field", "");
+		const char *value = sg_decide_template(r, sg_pnode_str(s, "value", ""));
+		json_object_set_new(a, "field", json_string(field));
+		json_object_set_new(a, "value", json_string(value));
+		detail = sg_arena_printf(&r->arena, "set %s = %s", field, value);
+	} else {
+		detail = sg_arena_printf(&r->arena, "unknown action '%s'", kind);
+	}
+	json_array_append_new(r->actions, a);
+	step(r, sop, name, kind, detail, "ok");
+}
+
+static void run_steps(struct sg_decide_run *r, const char *sop,
+		      const struct sg_pnode *steps, int depth)
+{
+	if (!steps || steps->kind != SG_PN_LIST || depth > SG_MAX_SOP_DEPTH)
+		return;
+	for (size_t i = 0; i < steps->n; i++) {
+		const struct sg_pnode *s = steps->items[i];
+		const struct sg_pnode *cond = sg_pnode_get(s, "if");
+		if (sg_pnode_get(s, "lookup")) {
+			lookup(r, sop, s);
+		} else if (cond) {
+			const char *cite = NULL;
+			struct sg_expr_trace tr = {.n = 0};
+			struct sg_value v;
+			int yes = 0;
+			if (cond->expr && sg_expr_eval(cond->expr, sg_decide_resolve, r, &tr, &v) == 0)
+				yes = sg_value_truthy(&v);
+			struct sg_buf b = SG_BUF_INIT;
+			sg_trace_format(&b, &tr);
+			cite = sg_arena_printf(&r->arena, "%s -> %s", b.len ? b.data : sg_expr_source(cond->expr),
+					       yes ? "then" : "else");
+			sg_buf_release(&b);
+			step(r, sop, sg_pnode_str(s, "name", "if"), "if", cite, "ok");
+			run_steps(r, sop, sg_pnode_get(s, yes ? "then" : "else"), depth + 1);
+		} else if (sg_pnode_get(s, "action")) {
+			action(r, sop, s);
+		}
+	}
+}
+
+void sg_decide_sops(struct sg_decide_run *r)
+{
+	const struct sg_pnode *sops = r->e->policy->sops;
+	if (!sops || sops->kind != SG_PN_MAP)
+		return;
+	for (size_t i = 0; i < sops->n; i++) {
+		const struct sg_pnode *sop = sops->items[i];
+		const struct sg_pnode *trig = sg_pnode_get(sop, "trigger");
+		const char *cite = NULL;
+		if (!trig || !sg_decide_eval(r, trig->expr, &cite))
+			continue;
+		sg_decision_add_reason(r->d, sg_arena_printf(&r->arena, "sops.%s", sops->keys[i]),
+				       sg_arena_printf(&r->arena, "%s:%u", trig->file, trig->line),
+				       cite);
+		run_steps(r, sops->keys[i], sg_pnode_get(sop, "steps"), 0);
+	}
+}

@@ -1,0 +1,171 @@
+/*
+ * pii_test.c - one test per PII recognizer: true positives, near misses
+ * that must not match, and evasions (full-width digits, zero-width
+ * characters, spaced-out digits, look-alike letters).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scan/scan_test_util.h"
+
+static void test_email(void **state)
+{
+	(void)state;
+	FOUND("EMAIL", "write to john.smith+tag@mail.example.co.uk today", "john.smith+tag@mail.example.co.uk");
+	FOUND("EMAIL", "(a_b@x-y.io)", "a_b@x-y.io");
+	NOT_FOUND("EMAIL", "meet me @ the office");
+	NOT_FOUND("EMAIL", "user@localhost is not routable");
+	NOT_FOUND("EMAIL", "a@b..com");
+}
+
+static void test_card(void **state)
+{
+	(void)state;
+	FOUND("CREDIT_CARD", "card 4111 1111 1111 1111 please", "4111 1111 1111 1111");
+	FOUND("CREDIT_CARD", "amex 378282246310005.", "378282246310005");
+	FOUND("CREDIT_CARD", "mc 5555-5555-5555-4444", "5555-5555-5555-4444");
+	FOUND("CREDIT_CARD", "spaced 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 end",
+	      "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1");
+	/* Luhn fails */
+	NOT_FOUND("CREDIT_CARD", "card 4111 1111 1111 1112 please");
+	/* Luhn passes but no issuer starts with 9 */
+	NOT_FOUND("CREDIT_CARD", "ref 9000000000000008");
+	/* a run of one digit */
+	NOT_FOUND("CREDIT_CARD", "0000 0000 0000 0000");
+}
+
+static void test_card_evasions(void **state)
+{
+	(void)state;
+	/* full-width digits */
+	const char *fw = "card \xef\xbc\x94\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91"
+			 "111111111111 ok";
+	struct sg_scan_result *r = t_scan(fw);
+	assert_non_null(r);
+	assert_true(t_has(r, fw, "CREDIT_CARD", NULL));
+	assert_int_equal(r->findings[0].start, 5); /* original offsets */
+	assert_int_equal(r->findings[0].end, 5 + 12 + 12);
+	/* zero-width joiners and spaces inside the number */
+	const char *zw = "4111\xe2\x80\x8d" "1111\xe2\x80\x8b" "1111 1111";
+	r = t_scan(zw);
+	assert_true(t_has(r, zw, "CREDIT_CARD", zw));
+	assert_string_equal(r->masked, "[CREDIT_CARD_1]");
+}
+
+static void test_ssn(void **state)
+{
+	(void)state;
+	FOUND("SSN", "ssn 123-45-6780 on file", "123-45-6780");
+	FOUND("SSN", "my social security number is 078051121", "078051121");
+	NOT_FOUND("SSN", "ssn 000-12-3456");   /* area 000 */
+	NOT_FOUND("SSN", "ssn 666-12-3456");   /* area 666 */
+	NOT_FOUND("SSN", "ssn 912-12-3456");   /* area 9xx */
+	NOT_FOUND("SSN", "ssn 123-00-4567");   /* group 00 */
+	NOT_FOUND("SSN", "ssn 123-45-0000");   /* serial 0000 */
+	NOT_FOUND("SSN", "order 123-45 6789"); /* mixed separators */
+	NOT_FOUND("SSN", "tracking 123456780 shipped"); /* bare, no context */
+}
+
+static void test_iban(void **state)
+{
+	(void)state;
+	FOUND("IBAN", "pay to GB82 WEST 1234 5698 7654 32 thanks", "GB82 WEST 1234 5698 7654 32");
+	FOUND("IBAN", "DE89370400440532013000", "DE89370400440532013000");
+	NOT_FOUND("IBAN", "GB82 WEST 1234 5698 7654 33"); /* mod-97 */
+	NOT_FOUND("IBAN", "DE8937040044053201300");       /* length */
+}
+
+static void test_ip(void **state)
+{
+	(void)state;
+	FOUND("IP_ADDRESS", "from 192.168.10.254 at noon", "192.168.10.254");
+	FOUND("IP_ADDRESS", "v6 2001:db8::8a2e:370:7334 here", "2001:db8::8a2e:370:7334");
+	NOT_FOUND("IP_ADDRESS", "from 192.168.10.256");
+	NOT_FOUND("IP_ADDRESS", "version 1.2.3.4.5");
+	NOT_FOUND("IP_ADDRESS", "at 12:30:45 today");
+}
+
+static void test_phone(void **state)
+{
+	(void)state;
+	FOUND("PHONE", "call me at +1 (415) 555-0132 tomorrow", "+1 (415) 555-0132");
+	FOUND("PHONE", "phone: 020 7946 0958", "020 7946 0958");
+	FOUND("PHONE", "mobile 0612345678", "0612345678");
+	NOT_FOUND("PHONE", "from 1990-2005 we grew");
+	NOT_FOUND("PHONE", "Date: 1992-11-12 07:04:41");
+	NOT_FOUND("PHONE", "we sold 300 400 units");
+}
+
+static void test_dob(void **state)
+{
+	(void)state;
+	FOUND("DATE_OF_BIRTH", "I was born on 12/03/1984 in Rome", "12/03/1984");
+	FOUND("DATE_OF_BIRTH", "DOB: 1990-02-28", "1990-02-28");
+	FOUND("DATE_OF_BIRTH", "date of birth March 5, 1979", "March 5, 1979");
+	NOT_FOUND("DATE_OF_BIRTH", "the invoice of 12/03/1984");  /* no birth context */
+	NOT_FOUND("DATE_OF_BIRTH", "born on 31/02/1984");         /* no such day */
+	NOT_FOUND("DATE_OF_BIRTH", "birthday 2023-13-01");        /* no such month */
+}
+
+static void test_address(void **state)
+{
+	(void)state;
+	FOUND("ADDRESS", "ship to 221 Baker Street, London please",
+	      "221 Baker Street, London");
+	FOUND("ADDRESS", "I live at 1600 Pennsylvania Avenue NW", NULL);
+	FOUND("ADDRESS", "Meet at 228 Ringvej 144 tomorrow", "228 Ringvej 144");
+	FOUND("ADDRESS", "now at Avenue d'Ouchy 109", "Avenue d'Ouchy 109");
+	FOUND("ADDRESS", "unit: Apt. 902", "Apt. 902");
+	NOT_FOUND("ADDRESS", "During 1972, the company grew");
+	NOT_FOUND("ADDRESS", "I waited 3 days for the street to clear");
+}
+
+static void test_person(void **state)
+{
+	(void)state;
+	FOUND("PERSON", "Hello, my name is Maria Lopez and I need help", "Maria Lopez");
+	FOUND("PERSON", "Dear Mr. Okonkwo,", "Okonkwo");
+	FOUND("PERSON", "Thanks,\nJames Whitfield", "James Whitfield");
+	FOUND("PERSON", "Michael Brown will call you", "Michael Brown");
+	NOT_FOUND("PERSON", "Hi there, the app is broken");
+	NOT_FOUND("PERSON", "THIS IS URGENT please fix");
+	NOT_FOUND("PERSON", "i am having trouble with my order");
+	/* the ticket's known customer, even without a cue */
+	const char *t = "please ask zed about Quigley's order";
+	struct sg_scan_input in = {0};
+	in.customer_name = "Zed Quigley";
+	assert_true(t_has(t_scan_in(SG_SCAN_INPUT, t, &in), t, "PERSON", "Quigley"));
+}
+
+static void test_secret(void **state)
+{
+	(void)state;
+	FOUND("SECRET", "key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE");
+	FOUND("SECRET", "password: hunter22!x ok", "hunter22!x");
+	FOUND("SECRET", "token ghp_abcdefghijklmnopqrstuvwxyz0123456789 x",
+	      "ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+	const char *pk = "here -----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY----- done";
+	FOUND("SECRET", pk, "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----");
+	NOT_FOUND("SECRET", "I forgot my password, please reset it");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_email),
+		cmocka_unit_test(test_card),
+		cmocka_unit_test(test_card_evasions),
+		cmocka_unit_test(test_ssn),
+		cmocka_unit_test(test_iban),
+		cmocka_unit_test(test_ip),
+		cmocka_unit_test(test_phone),
+		cmocka_unit_test(test_dob),
+		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_person),
+		cmocka_unit_test(test_secret),
+	};
+	return cmocka_run_group_tests(tests, t_setup, t_teardown);
+}
