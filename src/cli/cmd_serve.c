@@ -17,6 +17,7 @@
 #include "core/limits.h"
 #include "server/api.h"
 #include "server/server.h"
+#include "store/store.h"
 #include "core/banned.h"
 
 static int run(int argc, char **argv);
@@ -33,6 +34,8 @@ const struct sg_cmd sg_cmd_serve = {
 	"  --console  the console's static files; default <data dir>/console, else\n"
 	"             src/server/console of the source tree the binary was built in\n"
 	"  --seed     replays ticket events (JSONL) into the store at start\n"
+	"  --threads  HTTP worker threads, default 16 (a ticket POST waits for its\n"
+	"             group commit, so more threads mean bigger commits)\n"
 	"  --rate     requests per second per token (default 0: no limit)\n"
 	"  SIGINT/SIGTERM stop gracefully; SIGHUP reloads the policy (a policy with\n"
 	"  errors is refused and the old one stays).\n",
@@ -110,12 +113,45 @@ static int seed(struct sg_api *api, const char *path)
 	return 0;
 }
 
+static int count_user(const struct sg_store_user *u, void *ctx)
+{
+	(void)u;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* A database without users gets an admin, so a new install can log in:
+ * the token is printed once, only its hash is stored. */
+static int first_user(const char *url)
+{
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store *s = NULL;
+	char token[SG_TOKEN_LEN];
+	int n = 0, rc;
+	if ((rc = sg_store_open(&s, url, "serve-setup", &err)) < 0 ||
+	    (rc = sg_store_user_list(s, count_user, &n, &err)) < 0 ||
+	    (n == 0 && (rc = sg_store_user_add(s, "serve", "admin", "admin", token, &err)) < 0)) {
+		sg_cli_print_error(&err);
+		sg_store_close(s);
+		return rc;
+	}
+	sg_store_close(s);
+	if (n == 0) {
+		printf("%s\n", token);
+		fflush(stdout);
+		fprintf(stderr, "sopgate serve: the database had no users: created 'admin' (role "
+			"admin); its token, printed above, is shown only once: log in with it and "
+			"add reviewers with 'sopgate user add'\n");
+	}
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const char *policy = NULL, *store = "sqlite:sopgate.db", *listen = "127.0.0.1:8080";
 	const char *console = NULL, *seedf = NULL;
 	char url[PATH_MAX + 8], host[128], cdir[PATH_MAX];
-	unsigned port = 0, threads = 2;
+	unsigned port = 0, threads = 16;
 	double rate = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -181,6 +217,8 @@ static int run(int argc, char **argv)
 	struct sg_server *srv = NULL;
 	struct sg_api_options ao = {policy, store, 0};
 	int rc = SG_EXIT_OK;
+	if (first_user(store) < 0)
+		return SG_EXIT_USAGE;
 	if (sg_api_new(&api, &ao, &err) < 0) {
 		sg_cli_print_error(&err);
 		return SG_EXIT_USAGE;

@@ -104,3 +104,23 @@ grep -q 'SIGTERM, stopping' "$W/log" || die "no graceful stop"
 echo "ok SIGTERM stops gracefully"
 "$SOPGATE" audit verify --db "$W/db" >/dev/null 2>&1 || die "audit verify: $("$SOPGATE" audit verify --db "$W/db" 2>&1)"
 echo "ok audit chain verifies"
+
+# a new database without users: serve creates an admin and prints its token once
+: >"$W/log2"; : >"$W/log3"
+"$SOPGATE" serve --policy "$W/acme/policy.yaml" --db "$W/db2" --listen 127.0.0.1:0 --console none \
+	>"$W/out2" 2>"$W/log2" &
+SERVER_PID=$!
+for _ in $(seq 1 300); do grep -q 'listening on' "$W/log2" && break; sleep 0.1; done
+BASE=http://127.0.0.1:$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$W/log2")
+tok=$(grep -x 'sgt_[0-9a-f]\{64\}' "$W/out2") || die "first start printed no admin token: $(cat "$W/out2" "$W/log2")"
+req POST /v1/policy/reload "$tok"; expect 200 "first start creates an admin and prints its token" .status reloaded
+grep -qF "$tok" "$W/db2" && die "the admin token is stored in clear"
+stop_server || die "stop"
+: >"$W/log2"; : >"$W/log3"
+"$SOPGATE" serve --policy "$W/acme/policy.yaml" --db "$W/db2" --listen 127.0.0.1:0 --console none \
+	>"$W/out3" 2>"$W/log3" &
+SERVER_PID=$!
+for _ in $(seq 1 300); do grep -q 'listening on' "$W/log3" && break; sleep 0.1; done
+stop_server || die "stop"
+[ -s "$W/out3" ] && die "second start printed a token again"
+echo "ok a second start creates no user"
