@@ -34,7 +34,7 @@ const struct sg_cmd sg_cmd_serve = {
 	"  --console  the console's static files; default <data dir>/console, else\n"
 	"             src/server/console of the source tree the binary was built in\n"
 	"  --seed     replays ticket events (JSONL) into the store at start\n"
-	"  --threads  HTTP worker threads, default 16 (a ticket POST waits for its\n"
+	"  --threads  HTTP worker threads, default 64, the most (a ticket POST waits for its\n"
 	"             group commit, so more threads mean bigger commits)\n"
 	"  --rate     requests per second per token (default 0: no limit)\n"
 	"  SIGINT/SIGTERM stop gracefully; SIGHUP reloads the policy (a policy with\n"
@@ -151,7 +151,7 @@ static int run(int argc, char **argv)
 	const char *policy = NULL, *store = "sqlite:sopgate.db", *listen = "127.0.0.1:8080";
 	const char *console = NULL, *seedf = NULL;
 	char url[PATH_MAX + 8], host[128], cdir[PATH_MAX];
-	unsigned port = 0, threads = 16;
+	unsigned port = 0, threads = 64;
 	double rate = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

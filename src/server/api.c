@@ -20,6 +20,7 @@
 #include "core/arena.h"
 #include "core/id.h"
 #include "core/json.h"
+#include "core/limits.h"
 #include "decide/engine.h"
 #include "decide/engine_int.h"
 #include "policy/policy.h"
@@ -1156,7 +1157,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		goto fail;
 	if ((rc = sg_store_open(&api->wstore, url, "serve", err)) < 0 ||
 	    (rc = sg_store_open(&api->hstore, url, "serve-review", err)) < 0 ||
-	    (rc = sg_store_batcher_start(&api->batch, api->wstore, 64, err)) < 0)
+	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
 	if (sqlite3_open_v2(api->db_path, &api->rdb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		rc = sg_error_set(err, SG_ESTORE, "%s: %s", api->db_path,
