@@ -381,7 +381,8 @@ static int by_start(const void *pa, const void *pb)
 
 static void resolve(struct sg_scan_ctx *c)
 {
-	qsort(c->hits, c->nhits, sizeof(*c->hits), by_strength);
+	if (c->nhits > 1) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(c->hits, c->nhits, sizeof(*c->hits), by_strength);
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nhits; i++) {
 		struct sg_scan_hit *h = &c->hits[i];
