@@ -72,6 +72,15 @@ req POST /v1/tickets/T-D/reject "$TOKEN_erin"; expect 200 "second rejection esca
 req POST /v1/tickets/T-D/approve "$TOKEN_bob"; expect 409 "escalated ticket cannot be approved" .error.code conflict
 req GET /v1/tickets/T-D "$TOKEN_alice"; expect 200 "escalation recorded" '.escalations[0].state + " " + .escalations[0].reason' "open draft rejected twice"
 req GET "/v1/audit?ticket=T-D" "$TOKEN_alice"; expect 200 "audit trail of a ticket" '[.records[].action] | join(",")' "decision,reject,reject,escalate"
+sqlite3 "$W/db" "PRAGMA busy_timeout=10000; UPDATE escalations SET due_at = 1 WHERE ticket_id = 'T-D'" >/dev/null ||
+	die "cannot move the escalation's due time"
+for _ in $(seq 1 100); do
+	req GET /v1/tickets/T-D "$TOKEN_alice"
+	[ "$(printf '%s' "$RESP" | jq '.escalations | length')" = 2 ] && break
+	sleep 0.1
+done
+expect 200 "an SLA breach escalates to the next level" '[.escalations[] | "\(.level):\(.state)"] | join(",")' "1:breached,2:open"
+req GET "/v1/audit?ticket=T-D" "$TOKEN_alice"; expect 200 "the breach is audited" '[.records[].action] | join(",")' "decision,reject,reject,escalate,escalate"
 req GET "/v1/audit" "$TOKEN_alice"; expect 400 "audit without a ticket" '.error.message | test("ticket")' true
 
 req POST /v1/policy/reload "$TOKEN_alice"; expect 403 "reload needs admin" .error.code forbidden
@@ -94,10 +103,11 @@ echo "ok SIGHUP reloads a good policy"
 curl -s "$BASE/metrics" >"$W/metrics" || die "metrics"
 for m in 'sopgate_decisions_total{gate="two_step",tier="low"} 2' 'sopgate_queue_depth{' \
 	 'sopgate_ticket_seconds_bucket{le="+Inf"}' 'sopgate_human_actions_total{action="reject"} 2' \
-	 'sopgate_policy_reloads_total{result="refused"} 1' 'sopgate_guardrail_hits_total'; do
+	 'sopgate_policy_reloads_total{result="refused"} 1' 'sopgate_guardrail_hits_total' \
+	 'sopgate_sla_breaches_total{level="1"} 1'; do
 	grep -qF "$m" "$W/metrics" || die "metrics: no '$m'"
 done
-echo "ok metrics (decisions, queue depth, latency, human actions, reloads, guardrails)"
+echo "ok metrics (decisions, queue depth, latency, human actions, reloads, guardrails, SLA breaches)"
 
 stop_server || die "server exit status on SIGTERM"
 grep -q 'SIGTERM, stopping' "$W/log" || die "no graceful stop"
