@@ -888,7 +888,7 @@ static int q_escalation_open(struct sg_store *s, const char *id, const char *tic
 }
 
 static int q_escalation_claim(struct sg_store *s, const char *worker, int64_t now_ms,
-			      int64_t lease_ms, unsigned max, struct sg_escalation *out,
+			      int64_t lease_ms, unsigned max, struct sg_store_escalation *out,
 			      size_t *n, struct sg_error *err)
 {
 	struct sqlite_store *q = S(s);
@@ -906,7 +906,7 @@ static int q_escalation_claim(struct sg_store *s, const char *worker, int64_t no
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n >= max)
 			continue;
-		struct sg_escalation *e = &out[(*n)++];
+		struct sg_store_escalation *e = &out[(*n)++];
 		snprintf(e->id, sizeof(e->id), "%s", col_text(st, 0));
 		snprintf(e->ticket_id, sizeof(e->ticket_id), "%s", col_text(st, 1));
 		e->level = sqlite3_column_int(st, 2);

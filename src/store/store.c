@@ -532,7 +532,7 @@ int sg_store_escalation_open(struct sg_store *s, const char *ticket_id, int leve
 
 int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
 				  int64_t now_ms, int64_t lease_ms, unsigned max,
-				  struct sg_escalation **out, size_t *n,
+				  struct sg_store_escalation **out, size_t *n,
 				  struct sg_error *err)
 {
 	*out = NULL;
@@ -543,7 +543,7 @@ int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
 	if (max == 0 || max > SG_STORE_MAX_BATCH || lease_ms <= 0)
 		return sg_error_set(err, SG_EINVALID, "escalation claim: max must be 1..%u "
 				    "and the lease positive", (unsigned)SG_STORE_MAX_BATCH);
-	struct sg_escalation *e = sg_calloc(max, sizeof(*e));
+	struct sg_store_escalation *e = sg_calloc(max, sizeof(*e));
 	if (!e)
 		return sg_error_set(err, SG_ENOMEM, "escalation claim: out of memory");
 	if ((rc = s->ops->escalation_claim(s, worker, now_ms, lease_ms, max, e, n, err)) < 0) {

@@ -192,7 +192,7 @@ int sg_store_session_del(struct sg_store *s, const char *sid_hash,
 
 /* ---- escalations (SLA timers) ------------------------------------------ */
 
-struct sg_escalation {
+struct sg_store_escalation {
 	char id[SG_ID_LEN];
 	char ticket_id[128];
 	int level;                 /* 1 first owner, 2 next level, ... */
@@ -209,7 +209,7 @@ int sg_store_escalation_open(struct sg_store *s, const char *ticket_id, int leve
  * breach; *out is an array freed with sg_free. */
 int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
 				  int64_t now_ms, int64_t lease_ms, unsigned max,
-				  struct sg_escalation **out, size_t *n,
+				  struct sg_store_escalation **out, size_t *n,
 				  struct sg_error *err);
 /* Moves a claimed (or any, with worker NULL) escalation to "breached" or
  * "resolved". -SG_ECONFLICT when the lease is held by another worker or the

@@ -86,7 +86,7 @@ struct sg_store_ops {
 			       int64_t now_ms, int64_t due_ms, struct sg_error *err);
 	int (*escalation_claim)(struct sg_store *s, const char *worker,
 				int64_t now_ms, int64_t lease_ms, unsigned max,
-				struct sg_escalation *out, size_t *n,
+				struct sg_store_escalation *out, size_t *n,
 				struct sg_error *err);
 	/* 1 when not open or leased to another worker */
 	int (*escalation_close)(struct sg_store *s, const char *id,

@@ -661,7 +661,7 @@ static void test_escalations(void **state)
 						  "refund over $500", 1000, id, &err), 0);
 	assert_int_equal(sg_store_escalation_open(s, "T-9", 1, "security", "pagerduty",
 						  "breach", 9000, id2, &err), 0);
-	struct sg_escalation *e = NULL;
+	struct sg_store_escalation *e = NULL;
 	size_t n = 0;
 	assert_int_equal(sg_store_escalation_claim_due(s, "w1", 999, 100, 8, &e, &n, &err), 0);
 	assert_int_equal(n, 0);

@@ -244,7 +244,7 @@ static int tr_escalation_open(struct sg_store *s, const char *id, const char *ti
 }
 
 static int tr_escalation_claim(struct sg_store *s, const char *worker, int64_t now_ms,
-			       int64_t lease_ms, unsigned max, struct sg_escalation *out,
+			       int64_t lease_ms, unsigned max, struct sg_store_escalation *out,
 			       size_t *n, struct sg_error *err)
 {
 	uint64_t st = t0();
