@@ -54,7 +54,7 @@ try {
   await row.click();
   await page.waitForSelector('#ticket:not(.hidden)');
   const msg = await page.textContent('#t-message');
-  if (/4111/.test(msg)) fail('the ticket view shows a raw card number');
+  if (/jane\.doe@example\.com/.test(msg)) fail('the ticket view shows a raw email address');
   else if (!msg.includes('[')) fail('the message does not look masked: ' + msg);
   else console.log('ok the ticket view shows the masked message');
   const reasons = await page.locator('#t-reasons tr').count();

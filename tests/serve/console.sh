@@ -16,7 +16,7 @@ fi
 make_policy
 add_user alice agent
 start_server --seed "$top/examples/acme/tickets.jsonl"
-T='{"id":"T-UI","event_id":"e1","body":"Please refund card 4111 1111 1111 1111, how do I reset my password?","customer":{"id":"C-8","tier":"paid"},"draft":{"text":"Hello, use the reset link on the sign-in page."}}'
+T='{"id":"T-UI","event_id":"e1","body":"My email is jane.doe@example.com, how do I reset my password?","customer":{"id":"C-8","tier":"paid"},"draft":{"text":"Hello, use the reset link on the sign-in page."}}'
 req POST /v1/tickets "$TOKEN_alice" "$T"; expect 201 "post a ticket for the console"
 gate=$(printf '%s' "$RESP" | jq -r .gate)
 [ "$gate" != two_step ] || die "the console ticket should not be two_step"
