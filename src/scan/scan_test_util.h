@@ -13,7 +13,7 @@
 static struct sg_scanner *T_scanner;
 static struct sg_scan_ctx *T_ctx;
 
-static int t_setup(void **state)
+static inline int t_setup(void **state)
 {
 	(void)state;
 	struct sg_error err = SG_ERROR_INIT;
@@ -23,7 +23,7 @@ static int t_setup(void **state)
 	return 0;
 }
 
-static int t_teardown(void **state)
+static inline int t_teardown(void **state)
 {
 	(void)state;
 	sg_scan_ctx_free(T_ctx);
@@ -31,7 +31,7 @@ static int t_teardown(void **state)
 	return 0;
 }
 
-static struct sg_scan_result *t_scan_in(enum sg_scan_mode mode, const char *text,
+static inline struct sg_scan_result *t_scan_in(enum sg_scan_mode mode, const char *text,
 					const struct sg_scan_input *in)
 {
 	struct sg_error err = SG_ERROR_INIT;
@@ -42,14 +42,14 @@ static struct sg_scan_result *t_scan_in(enum sg_scan_mode mode, const char *text
 	return r;
 }
 
-static struct sg_scan_result *t_scan(const char *text)
+static inline struct sg_scan_result *t_scan(const char *text)
 {
 	return t_scan_in(SG_SCAN_INPUT, text, NULL);
 }
 
 /* 1 when r has a finding of `type` covering exactly `what` in text (the
  * first occurrence of `what`); what == NULL: any finding of that type. */
-static int t_has(const struct sg_scan_result *r, const char *text, const char *type,
+static inline int t_has(const struct sg_scan_result *r, const char *text, const char *type,
 		 const char *what)
 {
 	if (!r)
