@@ -137,6 +137,7 @@ int sg_engine_new(struct sg_engine **out, const struct sg_policy *policy,
 	if (!e)
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	e->policy = policy;
+	pthread_mutex_init(&e->budget_lock, NULL);
 	const char *data_dir = opts->data_dir ? opts->data_dir : sg_cli_data_dir();
 
 	if (opts->records_dir) {
@@ -191,6 +192,7 @@ void sg_engine_free(struct sg_engine *e)
 	sg_classifier_free(e->intent);
 	sg_classifier_free(e->injection);
 	sg_free(e->allow_urls);
+	pthread_mutex_destroy(&e->budget_lock);
 	sg_free(e);
 }
 

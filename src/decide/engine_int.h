@@ -7,6 +7,7 @@
 #define SG_DECIDE_ENGINE_INT_H
 
 #include <limits.h>
+#include <pthread.h>
 
 #include "classify/classify.h"
 #include "core/arena.h"
@@ -28,6 +29,10 @@ struct sg_engine {
 	const char *set_of_type[SG_T__COUNT];
 	const char *triage_queue;
 	char scan_version[65];   /* guardrail_policy_version */
+	/* budgets: AI sessions started today (UTC day number), shared by runs */
+	pthread_mutex_t budget_lock;
+	long budget_day;
+	double sessions_today;
 };
 
 struct sg_binding {

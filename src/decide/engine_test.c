@@ -343,6 +343,36 @@ static void test_kill_switch(void **state)
 	assert_true(has_reason(d, "kill-switch"));
 }
 
+static int setup_perm(void **state)
+{
+	return setup_with(state, "kill_switch: {enabled: false}\n"
+				 "permissions:\n"
+				 "  - grant: tickets:respond on queue/billing\n"
+				 "  - grant: billing:refund on customers/*\n"
+				 "    requires_approval: true\n"
+				 "budgets: {max_sessions_per_day: 2, on_exceeded: summarize_only}\n");
+}
+
+static void test_permissions_and_budget(void **state)
+{
+	struct fixture *f = *state;
+	/* tier-1 has no respond grant: no auto-send, whatever else holds */
+	struct sg_decision *d = decide(f, "{\"id\":\"P1\",\"body\":\"where is my order\","
+				       "\"customer\":{\"tier\":\"free\"}}", SURE);
+	assert_string_equal(d->gate, "agent_review");
+	assert_true(has_reason(d, "permissions"));
+	assert_string_equal(d->ai_mode, "draft_reply");
+	/* a refund grant that requires approval */
+	d = decide(f, "{\"id\":\"P2\",\"body\":\"refund\",\"customer\":{\"id\":\"C-1\"},"
+		   "\"facts\":{\"refund_amount\":20}}", SURE);
+	assert_true(has_reason(d, "permissions"));
+	assert_true(d->approval_required);
+	/* two AI sessions today were allowed; the third is over budget */
+	d = decide(f, "{\"id\":\"P3\",\"body\":\"where is my order\"}", SURE);
+	assert_string_equal(d->ai_mode, "summarize_only");
+	assert_true(has_reason(d, "budgets.max_sessions_per_day"));
+}
+
 int main(void)
 {
 	sg_json_init();
@@ -354,6 +384,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loop_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_raw_pii_in_decision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_switch, setup_kill, teardown),
+		cmocka_unit_test_setup_teardown(test_permissions_and_budget, setup_perm, teardown),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

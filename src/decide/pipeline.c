@@ -252,6 +252,7 @@ struct gate_state {
 	const char *channel;      /* senior review channel */
 	double sla_seconds;
 	const char *queue;
+	int no_respond;           /* no grant to reply on the queue */
 };
 
 static void raise_gate(struct gate_state *g, enum sg_gate to)
@@ -344,6 +345,106 @@ static int auto_send_ok(struct sg_decide_run *r, const struct gate_state *g,
 	return 1;
 }
 
+/* A grant target ending in a star matches any rest ("queue/tier-1"). */
+static int target_matches(const char *pattern, const char *target)
+{
+	size_t n = strlen(pattern);
+	if (n && pattern[n - 1] == '*')
+		return !strncmp(pattern, target, n - 1);
+	return !strcmp(pattern, target);
+}
+
+static const struct sg_policy_permission *grant_for(const struct sg_policy *p,
+						     const char *resource, const char *action,
+						     const char *target)
+{
+	for (size_t i = 0; i < p->n_permissions; i++) {
+		const struct sg_policy_permission *g = &p->permissions[i];
+		if (g->resource && g->action && g->target && !strcmp(g->resource, resource) &&
+		    !strcmp(g->action, action) && target_matches(g->target, target))
+			return g;
+	}
+	return NULL;
+}
+
+/* What the AI agent may do (policy `permissions`): replying on the routed
+ * queue needs `tickets:respond on queue/<queue>`; refunds need
+ * `billing:refund`, account deletion `crm:delete`. An action without a
+ * grant is left to a human; a grant with requires_approval needs one.
+ * Without a permissions section nothing is restricted here. */
+static void permissions(struct sg_decide_run *r, struct gate_state *g, const char *queue)
+{
+	const struct sg_policy *p = r->e->policy;
+	if (!p->n_permissions)
+		return;
+	const char *target = sg_arena_printf(&r->arena, "queue/%s", queue ? queue : "");
+	if (target && !grant_for(p, "tickets", "respond", target)) {
+		reason(r, "permissions", NULL, 0,
+		       sg_arena_printf(&r->arena, "no grant tickets:respond on %s: the AI may not reply there", target));
+		raise_gate(g, SG_GATE_AGENT_REVIEW);
+		g->no_respond = 1;
+		g->fired++;
+	}
+	const char *cust = sg_arena_printf(&r->arena, "customers/%s",
+					   r->t->customer.id ? r->t->customer.id : "unknown");
+	const json_t *amt = sg_ticket_fact(r->t, "refund_amount");
+	static const struct {
+		const char *intent, *resource, *action;
+	} needs[] = {{"get_refund", "billing", "refund"}, {"delete_account", "crm", "delete"}};
+	for (size_t i = 0; cust && i < sizeof(needs) / sizeof(needs[0]); i++) {
+		int wanted = !strcmp(r->c.intent, needs[i].intent) ||
+			     (!strcmp(needs[i].action, "refund") && json_is_number(amt) &&
+			      json_number_value(amt) > 0);
+		if (!wanted)
+			continue;
+		const struct sg_policy_permission *gr =
+			grant_for(p, needs[i].resource, needs[i].action, cust);
+		if (!gr) {
+			reason(r, "permissions", NULL, 0,
+			       sg_arena_printf(&r->arena, "no grant %s:%s on %s: a human acts",
+					       needs[i].resource, needs[i].action, cust));
+			raise_gate(g, SG_GATE_AGENT_REVIEW);
+			g->fired++;
+		} else if (gr->requires_approval) {
+			reason(r, "permissions", gr->node ? gr->node->file : NULL,
+			       gr->node ? gr->node->line : 0,
+			       sg_arena_printf(&r->arena, "%s:%s on %s requires approval%s%s",
+					       needs[i].resource, needs[i].action, gr->target,
+					       gr->approval_channel ? " in " : "",
+					       gr->approval_channel ? gr->approval_channel : ""));
+			raise_gate(g, SG_GATE_AGENT_REVIEW);
+			g->fired++;
+		}
+	}
+}
+
+/* Budgets: AI sessions per UTC day, counted by the engine. Over budget the
+ * AI falls back to the policy's on_exceeded mode, and says so. */
+static int budget_ok(struct sg_decide_run *r)
+{
+	struct sg_engine *e = r->e;
+	double cap = e->policy->budgets.max_sessions_per_day;
+	if (cap <= 0)
+		return 1;
+	long day = (long)(r->now_ms / 86400000);
+	int ok;
+	pthread_mutex_lock(&e->budget_lock);
+	if (e->budget_day != day) {
+		e->budget_day = day;
+		e->sessions_today = 0;
+	}
+	ok = e->sessions_today < cap;
+	if (ok)
+		e->sessions_today += 1;
+	pthread_mutex_unlock(&e->budget_lock);
+	if (!ok)
+		reason(r, "budgets.max_sessions_per_day", NULL, 0,
+		       sg_arena_printf(&r->arena, "%.0f AI sessions today: the budget is used up, %s",
+				       cap, e->policy->budgets.on_exceeded ? e->policy->budgets.on_exceeded
+									   : "summarize_only"));
+	return ok;
+}
+
 static const char *next_action(enum sg_gate g)
 {
 	static const char *const names[] = {
@@ -374,7 +475,7 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 {
 	const struct sg_policy *p = r->e->policy;
 	struct sg_scan_input in;
-	struct gate_state g = {SG_GATE_AUTO_SEND, 0, 0, NULL, 0, NULL};
+	struct gate_state g = {SG_GATE_AUTO_SEND, 0, 0, NULL, 0, NULL, 0};
 	const char *cite = NULL;
 	size_t len;
 	int rc;
@@ -489,18 +590,41 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 				       r->c.intent_confidence, p->th.classifier_min));
 		raise_gate(&g, SG_GATE_HUMAN_ONLY);
 	}
-	/* 9. auto-send only when every condition holds */
+	/* 9. where it goes, and whether the AI may act there */
+	const struct sg_policy_intent *it = sg_policy_intent(p, r->c.intent);
+	if (triage)
+		out->routed_queue = r->e->triage_queue;
+	else if (esc && esc->queue)
+		out->routed_queue = esc->queue;
+	else if (r->sop_queue)
+		out->routed_queue = r->sop_queue;
+	else if (g.queue)
+		out->routed_queue = g.queue;
+	else if (it && it->queue)
+		out->routed_queue = it->queue;
+	else
+		out->routed_queue = r->e->triage_queue;
+	permissions(r, &g, out->routed_queue);
+	/* 10. auto-send only when every condition holds */
 	const char *why = NULL;
 	if (g.gate <= SG_GATE_AGENT_REVIEW && !triage && auto_send_ok(r, &g, tier, &why)) {
 		g.gate = SG_GATE_AUTO_SEND;
 		reason(r, "gates.auto_send", NULL, 0, why);
 	}
-	/* 10. what the AI may do */
+	/* 11. what the AI may do */
 	out->ai_mode = "draft_reply";
 	if (tier == SG_TIER_HIGH || g.gate == SG_GATE_HUMAN_ONLY || triage ||
 	    r->c.intent_confidence < p->th.summarize_below || !strcmp(out->confidence_band, "low"))
 		out->ai_mode = "summarize_only";
 	const json_t *gk = given ? json_object_get(given, "kill_switch") : NULL;
+	if (!strcmp(out->ai_mode, "draft_reply") && !budget_ok(r)) {
+		const char *m = p->budgets.on_exceeded ? p->budgets.on_exceeded : "summarize_only";
+		out->ai_mode = "summarize_only";
+		if (!strcmp(m, "human_only"))
+			raise_gate(&g, SG_GATE_HUMAN_ONLY);
+		if (g.gate == SG_GATE_AUTO_SEND)
+			g.gate = SG_GATE_AGENT_REVIEW;
+	}
 	if (p->kill_switch || json_is_true(gk)) {
 		out->ai_mode = "summarize_only";
 		reason(r, "kill-switch", NULL, 0, "the kill switch forces summarize-only");
@@ -519,20 +643,6 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 		out->guardrail_action = "blocked";
 	if (g.fired)
 		out->guardrail_triggered = out->guardrail_triggered || g.send_blocked;
-	/* 11. where it goes */
-	const struct sg_policy_intent *it = sg_policy_intent(p, r->c.intent);
-	if (triage)
-		out->routed_queue = r->e->triage_queue;
-	else if (esc && esc->queue)
-		out->routed_queue = esc->queue;
-	else if (r->sop_queue)
-		out->routed_queue = r->sop_queue;
-	else if (g.queue)
-		out->routed_queue = g.queue;
-	else if (it && it->queue)
-		out->routed_queue = it->queue;
-	else
-		out->routed_queue = r->e->triage_queue;
 	if (!out->escalated && g.gate == SG_GATE_SENIOR_REVIEW && g.channel) {
 		out->escalation.channel = g.channel;
 		out->escalation.sla_minutes = (int)(g.sla_seconds / 60);
