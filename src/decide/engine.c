@@ -138,6 +138,7 @@ int sg_engine_new(struct sg_engine **out, const struct sg_policy *policy,
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	e->policy = policy;
 	pthread_mutex_init(&e->budget_lock, NULL);
+	pthread_mutex_init(&e->records_lock, NULL);
 	const char *data_dir = opts->data_dir ? opts->data_dir : sg_cli_data_dir();
 
 	if (opts->records_dir) {
@@ -193,6 +194,11 @@ void sg_engine_free(struct sg_engine *e)
 	sg_classifier_free(e->injection);
 	sg_free(e->allow_urls);
 	pthread_mutex_destroy(&e->budget_lock);
+	for (size_t i = 0; i < e->nrecords; i++) {
+		sg_free(e->records[i].path);
+		json_decref(e->records[i].record);
+	}
+	pthread_mutex_destroy(&e->records_lock);
 	sg_free(e);
 }
 

@@ -16,6 +16,7 @@
 #include "scan/scan.h"
 
 #define SG_MAX_BINDINGS 16 /* records bound by SOP lookups in one decision */
+#define SG_RECORD_CACHE 1024 /* lookup records kept in memory per engine */
 
 struct sg_engine {
 	const struct sg_policy *policy;
@@ -29,6 +30,15 @@ struct sg_engine {
 	const char *set_of_type[SG_T__COUNT];
 	const char *triage_queue;
 	char scan_version[65];   /* guardrail_policy_version */
+	/* file connector: records read once and kept while the file's
+	 * modification time stays the same (a lookup costs a stat, not a parse) */
+	pthread_mutex_t records_lock;
+	struct sg_record_cache {
+		char *path;
+		json_t *record;
+		long long mtime_ns;
+	} records[SG_RECORD_CACHE];
+	size_t nrecords, next_evict;
 	/* budgets: AI sessions started today (UTC day number), shared by runs */
 	pthread_mutex_t budget_lock;
 	long budget_day;

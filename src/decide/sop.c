@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/alloc.h"
 #include "core/id.h"
 #include "core/json.h"
 #include "decide/engine_int.h"
@@ -43,6 +45,54 @@ static int safe_key(const char *k)
 	return 1;
 }
 
+/* A record file, parsed once per engine and kept while its modification
+ * time stays the same. Returns a new reference, or NULL. */
+static json_t *load_record(struct sg_engine *e, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	long long mtime = (long long)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	json_t *rec = NULL;
+	pthread_mutex_lock(&e->records_lock);
+	for (size_t i = 0; i < e->nrecords; i++)
+		if (!strcmp(e->records[i].path, path)) {
+			if (e->records[i].mtime_ns == mtime)
+				rec = json_incref(e->records[i].record);
+			break;
+		}
+	pthread_mutex_unlock(&e->records_lock);
+	if (rec)
+		return rec;
+	json_error_t je;
+	rec = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!rec || !json_is_object(rec)) {
+		json_decref(rec);
+		return NULL;
+	}
+	char *copy = sg_strdup(path);
+	if (!copy)
+		return rec;
+	pthread_mutex_lock(&e->records_lock);
+	size_t slot = e->nrecords;
+	for (size_t i = 0; i < e->nrecords; i++)
+		if (!strcmp(e->records[i].path, path))
+			slot = i;
+	if (slot == e->nrecords && e->nrecords == SG_RECORD_CACHE)
+		slot = e->next_evict++ % SG_RECORD_CACHE; /* full: replace in turn */
+	if (slot < e->nrecords) {
+		sg_free(e->records[slot].path);
+		json_decref(e->records[slot].record);
+	} else {
+		e->nrecords++;
+	}
+	e->records[slot].path = copy;
+	e->records[slot].record = json_incref(rec);
+	e->records[slot].mtime_ns = mtime;
+	pthread_mutex_unlock(&e->records_lock);
+	return rec;
+}
+
 static void lookup(struct sg_decide_run *r, const char *sop, const struct sg_pnode *s)
 {
 	const char *name = sg_pnode_str(s, "name", "lookup");
@@ -72,9 +122,8 @@ static void lookup(struct sg_decide_run *r, const char *sop, const struct sg_pno
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s.json", r->e->records_dir, folder, keybuf);
-	json_error_t je;
-	json_t *rec = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!rec || !json_is_object(rec) || r->nbind >= SG_MAX_BINDINGS) {
+	json_t *rec = load_record(r->e, path);
+	if (!rec || r->nbind >= SG_MAX_BINDINGS) {
 		if (rec)
 			json_decref(rec);
 		r->sop_review = 1;
