@@ -46,8 +46,10 @@ static const char *const other_words[] = {
 
 static int in_list(const char *w, size_t n, const char *const *list, size_t count)
 {
+	/* first letter before anything else: most list words differ there */
 	for (size_t i = 0; i < count; i++) {
-		if (strlen(list[i]) == n && memcmp(list[i], w, n) == 0)
+		const char *x = list[i];
+		if (n && x[0] == w[0] && strncmp(x, w, n) == 0 && x[n] == '\0')
 			return 1;
 	}
 	return 0;
