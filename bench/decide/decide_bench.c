@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	struct sg_error err = SG_ERROR_INIT;
 	struct sg_cli_engine ce;
 	sg_json_init();
-	if (sg_cli_engine_open(&ce, policy, 0, &err) < 0)
+	if (sg_cli_engine_open(&ce, policy, 0, getenv("BENCH_KB"), &err) < 0)
 		return 2;
 	/* the events, kept as text: parsing is part of each decision */
 	FILE *fp = fopen(tickets, "r");

@@ -17,21 +17,24 @@ static int run(int argc, char **argv);
 const struct sg_cmd sg_cmd_decide = {
 	"decide",
 	"decide tickets against a policy and explain why",
-	"sopgate decide --policy POLICY [--json] [FILE|-]\n"
+	"sopgate decide --policy POLICY [--kb KB.db] [--json] [FILE|-]\n"
 	"  Reads ticket events (one JSON object per line) and prints one decision\n"
 	"  per event, in order: JSON with --json, a readable explanation otherwise.\n"
 	"  A bad line prints an error naming the line and the field; the rest go on\n"
-	"  and the exit status is 1.\n",
+	"  and the exit status is 1. With --kb (a database made by `sopgate kb\n"
+	"  index`), tickets the AI may answer get a draft grounded in it.\n",
 	run,
 };
 
 static int run(int argc, char **argv)
 {
-	const char *policy = NULL, *file = NULL;
+	const char *policy = NULL, *file = NULL, *kb = NULL;
 	int json = 0, failed = 0, rc = SG_EXIT_OK;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--policy") && i + 1 < argc)
 			policy = argv[++i];
+		else if (!strcmp(argv[i], "--kb") && i + 1 < argc)
+			kb = argv[++i];
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -46,7 +49,7 @@ static int run(int argc, char **argv)
 
 	struct sg_cli_engine ce;
 	struct sg_error err = SG_ERROR_INIT;
-	if (sg_cli_engine_open(&ce, policy, 0, &err) < 0)
+	if (sg_cli_engine_open(&ce, policy, 0, kb, &err) < 0)
 		return SG_EXIT_USAGE;
 	FILE *fp = sg_cli_open_input(file, &err);
 	if (!fp) {

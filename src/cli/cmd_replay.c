@@ -20,7 +20,7 @@ static int run(int argc, char **argv);
 const struct sg_cmd sg_cmd_replay = {
 	"replay",
 	"replay ticket history against a policy (and compare two policies)",
-	"sopgate replay --policy POLICY [--compare OTHER_POLICY] [--json] FILE.jsonl\n"
+	"sopgate replay --policy POLICY [--compare OTHER_POLICY] [--kb KB.db] [--json] FILE.jsonl\n"
 	"  Decides every ticket event in FILE with no side effects and prints the\n"
 	"  share auto-sent, counts by gate, tier and escalation reason, and\n"
 	"  guardrail hits. With --compare, also every ticket whose gate, tier,\n"
@@ -148,13 +148,15 @@ static int differs(const struct sg_decision *a, const struct sg_decision *b)
 
 static int run(int argc, char **argv)
 {
-	const char *policy = NULL, *other = NULL, *file = NULL;
+	const char *policy = NULL, *other = NULL, *file = NULL, *kb = NULL;
 	int json = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--policy") && i + 1 < argc)
 			policy = argv[++i];
 		else if (!strcmp(argv[i], "--compare") && i + 1 < argc)
 			other = argv[++i];
+		else if (!strcmp(argv[i], "--kb") && i + 1 < argc)
+			kb = argv[++i];
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -171,9 +173,9 @@ static int run(int argc, char **argv)
 	struct sg_error err = SG_ERROR_INIT;
 	int rc = SG_EXIT_OK;
 	memset(&b, 0, sizeof(b));
-	if (sg_cli_engine_open(&a, policy, 0, &err) < 0)
+	if (sg_cli_engine_open(&a, policy, 0, kb, &err) < 0)
 		return SG_EXIT_USAGE;
-	if (other && sg_cli_engine_open(&b, other, 0, &err) < 0) {
+	if (other && sg_cli_engine_open(&b, other, 0, kb, &err) < 0) {
 		sg_cli_engine_close(&a);
 		return SG_EXIT_USAGE;
 	}

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "kb/kb.h"
 #include "core/json.h"
 #include "core/limits.h"
 #include "server/api.h"
@@ -27,13 +28,15 @@ const struct sg_cmd sg_cmd_serve = {
 	"run the HTTP API and the review console",
 	"sopgate serve --policy POLICY [--store sqlite:FILE] [--db FILE]\n"
 	"              [--listen HOST:PORT] [--console DIR|none] [--seed FILE.jsonl]\n"
-	"              [--threads N] [--rate N]\n"
+	"              [--threads N] [--rate N] [--kb DIR|KB.db]\n"
 	"  Serves the ticket API and the review console (docs/server.md).\n"
 	"  --store    the database, default sqlite:sopgate.db\n"
 	"  --listen   default 127.0.0.1:8080 (port 0: any free port, printed)\n"
 	"  --console  the console's static files; default <data dir>/console, else\n"
 	"             src/server/console of the source tree the binary was built in\n"
 	"  --seed     replays ticket events (JSONL) into the store at start\n"
+	"  --kb       help-center articles to draft replies from: a folder is indexed\n"
+	"             (incrementally) into <database>.kb at start\n"
 	"  --threads  HTTP worker threads, default 64, the most (a ticket POST waits for its\n"
 	"             group commit, so more threads mean bigger commits)\n"
 	"  --rate     requests per second per token (default 0: no limit)\n"
@@ -149,7 +152,8 @@ static int first_user(const char *url)
 static int run(int argc, char **argv)
 {
 	const char *policy = NULL, *store = "sqlite:sopgate.db", *listen = "127.0.0.1:8080";
-	const char *console = NULL, *seedf = NULL;
+	const char *console = NULL, *seedf = NULL, *kbdir = NULL;
+	char kbdb[PATH_MAX + 16] = "";
 	char url[PATH_MAX + 8], host[128], cdir[PATH_MAX];
 	unsigned port = 0, threads = 64;
 	double rate = 0;
@@ -157,7 +161,7 @@ static int run(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--policy") || !strcmp(a, "--store") || !strcmp(a, "--db") ||
 		    !strcmp(a, "--listen") || !strcmp(a, "--console") || !strcmp(a, "--seed") ||
-		    !strcmp(a, "--threads") || !strcmp(a, "--rate")) {
+		    !strcmp(a, "--threads") || !strcmp(a, "--rate") || !strcmp(a, "--kb")) {
 			if (i + 1 >= argc)
 				return sg_cli_usage_error(&sg_cmd_serve, "%s needs a value", a);
 			const char *v = argv[++i];
@@ -175,6 +179,8 @@ static int run(int argc, char **argv)
 				console = v;
 			} else if (!strcmp(a, "--seed")) {
 				seedf = v;
+			} else if (!strcmp(a, "--kb")) {
+				kbdir = v;
 			} else if (!strcmp(a, "--threads")) {
 				unsigned long t = strtoul(v, &end, 10);
 				if (*end || t < 1 || t > 64)
@@ -215,7 +221,28 @@ static int run(int argc, char **argv)
 	struct sg_error err = SG_ERROR_INIT;
 	struct sg_api *api = NULL;
 	struct sg_server *srv = NULL;
-	struct sg_api_options ao = {policy, store, 0};
+	/* --kb DIR: (re)index the help center next to the database, then draft
+	 * from it; --kb FILE: an index made by `sopgate kb index` */
+	if (kbdir) {
+		struct stat kst;
+		struct sg_error kerr = SG_ERROR_INIT;
+		if (stat(kbdir, &kst) == 0 && S_ISDIR(kst.st_mode)) {
+			const char *db = strncmp(store, "sqlite:", 7) ? "sopgate.db" : store + 7;
+			snprintf(kbdb, sizeof(kbdb), "%s.kb", db);
+			struct sg_kb *kb = NULL;
+			struct sg_kb_stats ks;
+			if (sg_kb_open(&kb, kbdb, &kerr) < 0 || sg_kb_index(kb, kbdir, &ks, &kerr) < 0) {
+				sg_kb_close(kb);
+				sg_cli_print_error(&kerr);
+				return SG_EXIT_USAGE;
+			}
+			sg_kb_close(kb);
+			fprintf(stderr, "sopgate serve: knowledge base %s indexed into %s\n", kbdir, kbdb);
+		} else {
+			snprintf(kbdb, sizeof(kbdb), "%s", kbdir);
+		}
+	}
+	struct sg_api_options ao = {policy, store, 0, kbdb[0] ? kbdb : NULL};
 	int rc = SG_EXIT_OK;
 	if (first_user(store) < 0)
 		return SG_EXIT_USAGE;

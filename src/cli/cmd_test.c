@@ -175,7 +175,7 @@ static int run(int argc, char **argv)
 
 	struct sg_cli_engine ce;
 	struct sg_error err = SG_ERROR_INIT;
-	if (sg_cli_engine_open(&ce, path, 1, &err) < 0)
+	if (sg_cli_engine_open(&ce, path, 1, NULL, &err) < 0)
 		return SG_EXIT_USAGE;
 	const struct sg_pnode *tests = ce.policy->tests;
 	unsigned passed = 0, failed = 0;

@@ -13,7 +13,7 @@
 #include "core/banned.h"
 
 int sg_cli_engine_open(struct sg_cli_engine *ce, const char *path, int no_classifier,
-		       struct sg_error *err)
+		       const char *kb_db, struct sg_error *err)
 {
 	struct sg_diags diags;
 	struct sg_engine_options o = SG_ENGINE_OPTIONS_INIT;
@@ -36,6 +36,7 @@ int sg_cli_engine_open(struct sg_cli_engine *ce, const char *path, int no_classi
 		return rc;
 	}
 	o.no_classifier = no_classifier;
+	o.kb_db = kb_db;
 	if ((rc = sg_engine_new(&ce->engine, ce->policy, &o, err)) < 0 ||
 	    (rc = sg_decide_run_new(&ce->run, ce->engine, err)) < 0) {
 		sg_cli_print_error(err);

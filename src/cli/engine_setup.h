@@ -19,9 +19,10 @@ struct sg_cli_engine {
 };
 
 /* Loads `path` and builds the engine; errors are printed to stderr.
- * no_classifier: build without the intent model (tests pin `given`). */
+ * no_classifier: build without the intent model (tests pin `given`).
+ * kb_db: a knowledge base to draft from (sopgate kb index), or NULL. */
 int sg_cli_engine_open(struct sg_cli_engine *ce, const char *path, int no_classifier,
-		       struct sg_error *err);
+		       const char *kb_db, struct sg_error *err);
 void sg_cli_engine_close(struct sg_cli_engine *ce);
 
 #endif

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "decide/engine_int.h"
+#include "kb/kb.h"
 #include "core/banned.h"
 
 /* The policy's rule sets and the scanner types each one covers. */
@@ -151,6 +152,8 @@ int sg_engine_new(struct sg_engine **out, const struct sg_policy *policy,
 		else
 			snprintf(e->records_dir, sizeof(e->records_dir), "records");
 	}
+	if (opts->kb_db)
+		snprintf(e->kb_db, sizeof(e->kb_db), "%s", opts->kb_db);
 	e->triage_queue = sg_pnode_str(sg_policy_section(policy, "classifier"),
 				       "triage_queue", "triage");
 	/* the injection model is optional: a build without it scans with
@@ -218,7 +221,8 @@ int sg_decide_run_new(struct sg_decide_run **out, struct sg_engine *e,
 	r->e = e;
 	sg_arena_init(&r->arena, 65536);
 	if ((rc = sg_scan_ctx_new(&r->scan, e->scanner, err)) < 0 ||
-	    (rc = sg_classify_scratch_new(&r->cls, err)) < 0) {
+	    (rc = sg_classify_scratch_new(&r->cls, err)) < 0 ||
+	    (e->kb_db[0] && (rc = sg_kb_open(&r->kb, e->kb_db, err)) < 0)) {
 		sg_decide_run_free(r);
 		return rc;
 	}
@@ -243,6 +247,7 @@ void sg_decide_run_free(struct sg_decide_run *r)
 	clear_bindings(r);
 	sg_scan_ctx_free(r->scan);
 	sg_classify_scratch_free(r->cls);
+	sg_kb_close(r->kb);
 	sg_arena_release(&r->arena);
 	sg_free(r);
 }

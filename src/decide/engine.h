@@ -32,9 +32,12 @@ struct sg_engine_options {
 	const char *intent_model;  /* path; NULL: <data_dir>/intent.model */
 	const char *records_dir;   /* file connector; NULL: <policy dir>/records */
 	int no_classifier;         /* tests that pin `given` need no model */
+	const char *kb_db;         /* knowledge base (sopgate kb index): when set,
+				    * tickets in draft_reply mode get a grounded
+				    * draft from the built-in drafter */
 };
 
-#define SG_ENGINE_OPTIONS_INIT {SG_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, 0}
+#define SG_ENGINE_OPTIONS_INIT {SG_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL}
 
 /* Builds the engine for a loaded policy (borrowed: it must outlive the
  * engine): compiles the guardrail rule sets and custom patterns into the

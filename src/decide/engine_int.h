@@ -15,6 +15,8 @@
 #include "policy/policy.h"
 #include "scan/scan.h"
 
+struct sg_kb;
+
 #define SG_MAX_BINDINGS 16 /* records bound by SOP lookups in one decision */
 #define SG_RECORD_CACHE 1024 /* lookup records kept in memory per engine */
 
@@ -30,6 +32,7 @@ struct sg_engine {
 	const char *set_of_type[SG_T__COUNT];
 	const char *triage_queue;
 	char scan_version[65];   /* guardrail_policy_version */
+	char kb_db[PATH_MAX];    /* empty: no drafting */
 	/* file connector: records read once and kept while the file's
 	 * modification time stays the same (a lookup costs a stat, not a parse) */
 	pthread_mutex_t records_lock;
@@ -54,6 +57,7 @@ struct sg_decide_run {
 	struct sg_engine *e;
 	struct sg_scan_ctx *scan;
 	struct sg_classify_scratch *cls;
+	struct sg_kb *kb;            /* this run's connection to the KB, or NULL */
 	struct sg_arena arena;
 
 	/* the decision being made: read by the resolver */
@@ -71,6 +75,9 @@ struct sg_decide_run {
 	const char *sop_queue;       /* set by an SOP assign step */
 	int sop_review;              /* an SOP step failed: a human must look */
 	int sop_step_no;             /* steps executed so far */
+	int generated;               /* the draft was written by the drafter */
+	int unsupported;             /* the knowledge-gap check found claims */
+	int draft_failed;            /* drafting failed: summarize only */
 	int64_t now_ms;
 };
 

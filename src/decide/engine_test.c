@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "decide/engine.h"
+#include "kb/kb.h"
 #include "policy/policy.h"
 
 static const char policy_text[] =
@@ -343,6 +344,49 @@ static void test_kill_switch(void **state)
 	assert_true(has_reason(d, "kill-switch"));
 }
 
+/* With a knowledge base the engine drafts: grounded, cited, masked; and
+ * ESCALATE when no approved article answers. */
+static void test_drafting_from_the_kb(void **state)
+{
+	struct fixture *f = *state;
+	struct sg_error err = SG_ERROR_INIT;
+	char db[300];
+	struct sg_kb *kb = NULL;
+	struct sg_kb_stats ks;
+	snprintf(db, sizeof(db), "%s/kb.db", f->dir);
+	assert_int_equal(sg_kb_open(&kb, db, &err), 0);
+	assert_int_equal(sg_kb_index(kb, "examples/acme/kb", &ks, &err), 0);
+	sg_kb_close(kb);
+	struct sg_engine *e;
+	struct sg_decide_run *run;
+	struct sg_engine_options o = SG_ENGINE_OPTIONS_INIT;
+	o.no_classifier = 1;
+	o.data_dir = f->dir;
+	o.kb_db = db;
+	assert_int_equal(sg_engine_new(&e, f->policy, &o, &err), 0);
+	assert_int_equal(sg_decide_run_new(&run, e, &err), 0);
+	struct sg_decide_run *keep = f->run;
+	f->run = run;
+	struct sg_decision *d = decide(
+		f, "{\"id\":\"D1\",\"body\":\"How do I reset my password? The link expired.\","
+		   "\"customer\":{\"name\":\"Jane Smith\",\"tier\":\"free\"}}", SURE);
+	assert_non_null(d->draft_text);
+	assert_true(d->ndraft_sources >= 1);
+	assert_int_equal(strncmp(d->draft_sources[0], "kb:", 3), 0);
+	assert_null(strstr(f->json.data, "Jane")); /* the greeting's name is masked */
+	assert_null(strchr(d->draft_text, '!'));
+	d = decide(f, "{\"id\":\"D2\",\"body\":\"What do you think about the weather on Jupiter?\","
+		   "\"customer\":{\"tier\":\"free\"}}", SURE);
+	assert_non_null(d->draft_text);
+	assert_string_equal(d->draft_text, "ESCALATE: insufficient context");
+	assert_string_not_equal(d->gate, "auto_send");
+	assert_true(has_reason(d, "draft.escalate"));
+	f->run = keep;
+	sg_ticket_release(&f->t);
+	sg_decide_run_free(run);
+	sg_engine_free(e);
+}
+
 static int setup_perm(void **state)
 {
 	return setup_with(state, "kill_switch: {enabled: false}\n"
@@ -385,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_raw_pii_in_decision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_switch, setup_kill, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions_and_budget, setup_perm, teardown),
+		cmocka_unit_test_setup_teardown(test_drafting_from_the_kb, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 
 #include "core/id.h"
 #include "decide/engine_int.h"
+#include "draft/draft.h"
 #include "core/banned.h"
 
 static const char *where(struct sg_decide_run *r, const char *file, unsigned line)
@@ -111,6 +112,94 @@ static int scan_draft(struct sg_decide_run *r, struct sg_scan_input *in,
 		       sg_arena_printf(&r->arena, "draft blocked by the scanner (%s)",
 				       res->ntypes ? res->types[0] : "limit"));
 	return 0;
+}
+
+/* The built-in drafter on the knowledge base: a reply grounded in approved
+ * articles, scanned like any draft and checked for claims no cited passage
+ * supports. Any failure leaves the ticket without a draft, and says so. */
+static int generate_draft(struct sg_decide_run *r, struct sg_scan_input *in,
+			  const char *text, size_t len, struct sg_error *err)
+{
+	struct sg_masked_text *m = NULL;
+	struct sg_draft dr;
+	struct sg_error derr = SG_ERROR_INIT;
+	char first[64] = "";
+	memset(&dr, 0, sizeof(dr));
+	const char *name = r->t->customer.name;
+	if (name) {
+		size_t n = strcspn(name, " \t");
+		if (n && n < sizeof(first))
+			snprintf(first, sizeof(first), "%.*s", (int)n, name);
+	}
+	struct sg_draft_request req = {0};
+	if (sg_masked_new(&m, r->scan, text, len, in, &derr) < 0)
+		goto failed;
+	req.ticket = m;
+	req.intent = r->c.intent;
+	req.first_name = first[0] ? first : NULL;
+	if (sg_draft_builtin(&dr, r->kb, &req, &derr) < 0)
+		goto failed;
+	r->d->model_name = sg_arena_strdup(&r->arena, dr.model_name ? dr.model_name : "builtin");
+	r->d->prompt_template_version = sg_arena_strdup(
+		&r->arena, dr.prompt_template_version ? dr.prompt_template_version : "builtin");
+	if (dr.escalate) {
+		r->draft_masked = sg_arena_strdup(&r->arena, dr.text);
+		r->generated = 1;
+		reason(r, "draft.escalate", NULL, 0,
+		       "no approved article answers this ticket: the drafter wrote ESCALATE: insufficient context");
+		goto done;
+	}
+	/* the draft goes through the output scan like an agent's draft */
+	struct sg_scan_result *res;
+	in->allow_urls = r->e->allow_urls;
+	in->nallow_urls = r->e->nallow;
+	int rc = sg_scan_run(r->scan, SG_SCAN_OUTPUT, dr.text, strlen(dr.text), in, &res, err);
+	if (rc < 0)
+		goto out;
+	r->draft_masked = sg_arena_strndup(&r->arena, res->masked, res->masked_len);
+	if (!r->draft_masked || collect_types(r, res, &r->out_types, &r->n_out_types) < 0) {
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->generated = 1;
+	for (size_t i = 0; i < dr.nsources && r->d->ndraft_sources < SG_DECISION_MAX_SOURCES; i++)
+		r->d->draft_sources[r->d->ndraft_sources++] = sg_arena_strdup(&r->arena, dr.sources[i]);
+	struct sg_gap_report gap;
+	memset(&gap, 0, sizeof(gap));
+	if (sg_draft_gap_check(&gap, r->kb, dr.text, (const char *const *)dr.sources, dr.nsources,
+			       &derr) == 0 && gap.n) {
+		sg_decision_add_type(r->d, "unsupported_claim");
+		r->d->guardrail_triggered = 1;
+		r->unsupported = 1;
+		reason(r, "draft.knowledge_gap", NULL, 0,
+		       sg_arena_printf(&r->arena, "%zu claim(s) not supported by a cited passage (missing: %s)",
+				       gap.n, gap.claims[0].missing ? gap.claims[0].missing : "?"));
+	}
+	sg_gap_report_release(&gap);
+done:
+	rc = 0;
+out:
+	sg_draft_release(&dr);
+	sg_masked_free(m);
+	return rc;
+failed:
+	reason(r, "draft.error", NULL, 0,
+	       sg_arena_printf(&r->arena, "drafting failed, summarize only: %s", derr.msg));
+	r->draft_failed = 1;
+	sg_draft_release(&dr);
+	sg_masked_free(m);
+	return 0;
+}
+
+/* Worth drafting: confident enough, not a high-risk intent, AI not off. */
+static int may_draft(const struct sg_decide_run *r, const json_t *given)
+{
+	const struct sg_policy *p = r->e->policy;
+	const struct sg_policy_intent *it = sg_policy_intent(p, r->c.intent);
+	const json_t *gk = given ? json_object_get(given, "kill_switch") : NULL;
+	return r->c.intent_confidence >= p->th.classifier_min &&
+	       r->c.intent_confidence >= p->th.summarize_below && !p->kill_switch &&
+	       !json_is_true(gk) && !(it && it->tier == SG_TIER_HIGH);
 }
 
 static void apply_given(struct sg_classification *c, const json_t *given,
@@ -336,7 +425,7 @@ static int auto_send_ok(struct sg_decide_run *r, const struct gate_state *g,
 		return 0;
 	if (sg_pnode_bool(as, "require_no_triggers", 1) &&
 	    (g->fired || r->d->escalated || risk_hit(r->d) ||
-	     r->n_out_types || !strcmp(r->d->guardrail_action, "blocked")))
+	     !strcmp(r->d->guardrail_action, "blocked")))
 		return 0;
 	*why = sg_arena_printf(&r->arena,
 			       "intent_confidence = %.2f > %.2f; customer.tier = %s; intent %s "
@@ -491,6 +580,7 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	r->same_intent_ai_turns = r->rejected_drafts = 0;
 	r->sop_queue = NULL;
 	r->sop_review = 0;
+	r->generated = r->unsupported = r->draft_failed = 0;
 	r->sop_step_no = 0;
 	r->now_ms = sg_now_ms();
 	r->actions = json_array();
@@ -534,8 +624,12 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	out->escalation_likelihood = r->c.escalation_likelihood;
 	out->language = sg_arena_strdup(&r->arena, r->c.language);
 	out->language_confidence = r->c.language_confidence;
-	/* 3. an existing draft goes through the output scan */
+	/* 3. an existing draft goes through the output scan; without one, and
+	 * when the AI may draft at all, the built-in drafter writes one */
 	if (t->draft_text && (rc = scan_draft(r, &in, err)) < 0)
+		return rc;
+	if (!t->draft_text && r->kb && may_draft(r, given) &&
+	    (rc = generate_draft(r, &in, text, len, err)) < 0)
 		return rc;
 	if (r->draft_masked) {
 		out->draft_text = r->draft_masked;
@@ -605,6 +699,8 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	else
 		out->routed_queue = r->e->triage_queue;
 	permissions(r, &g, out->routed_queue);
+	if (r->unsupported || (r->generated && !strncmp(r->draft_masked, "ESCALATE", 8)))
+		raise_gate(&g, SG_GATE_AGENT_REVIEW), g.fired++;
 	/* 10. auto-send only when every condition holds */
 	const char *why = NULL;
 	if (g.gate <= SG_GATE_AGENT_REVIEW && !triage && auto_send_ok(r, &g, tier, &why)) {
@@ -633,6 +729,13 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	}
 	if (g.gate == SG_GATE_AUTO_SEND && !strcmp(out->ai_mode, "summarize_only"))
 		g.gate = SG_GATE_AGENT_REVIEW;
+	if (r->draft_failed && !strcmp(out->ai_mode, "draft_reply"))
+		out->ai_mode = "summarize_only";
+	if (r->generated && strcmp(out->ai_mode, "draft_reply")) {
+		r->draft_masked = NULL; /* drafted, but the AI may only summarize */
+		out->draft_text = NULL;
+		out->ndraft_sources = 0;
+	}
 	out->ai_used = 1;
 	out->gate = sg_gate_name(g.gate);
 	out->approval_required = g.gate != SG_GATE_AUTO_SEND;

@@ -37,7 +37,7 @@
 #define API_NOTE_MAX 2000
 
 struct sg_api {
-	char policy_path[PATH_MAX], db_path[PATH_MAX];
+	char policy_path[PATH_MAX], db_path[PATH_MAX], kb_db[PATH_MAX];
 	int no_classifier;
 
 	pthread_mutex_t mu_decide;   /* the engine, its run and scan ctx */
@@ -198,7 +198,8 @@ static int review_load(struct sg_api *api, const char *ticket, struct review *rv
 static int engine_load(struct sg_api *api, struct sg_cli_engine *ce,
 		       struct sg_scan_ctx **scan, struct sg_error *err)
 {
-	int rc = sg_cli_engine_open(ce, api->policy_path, api->no_classifier, err);
+	int rc = sg_cli_engine_open(ce, api->policy_path, api->no_classifier,
+				    api->kb_db[0] ? api->kb_db : NULL, err);
 	if (rc < 0) {
 		if (!err->code)
 			sg_error_set(err, SG_EPOLICY, "'%s' has errors; see 'sopgate check %s'",
@@ -1139,6 +1140,8 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		return sg_error_set(err, SG_EINVALID, "path too long");
 	}
 	api->no_classifier = o->no_classifier;
+	if (o->kb_db)
+		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
 	pthread_mutex_init(&api->mu_decide, NULL);
 	pthread_mutex_init(&api->mu_h, NULL);
 	pthread_mutex_init(&api->mu_r, NULL);

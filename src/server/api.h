@@ -19,6 +19,7 @@ struct sg_api_options {
 	const char *policy_path;  /* required */
 	const char *store_url;    /* "sqlite:FILE" */
 	int no_classifier;        /* tests: build the engine without the model */
+	const char *kb_db;        /* knowledge base to draft from, or NULL */
 };
 
 /* Loads the policy (refused when it has errors), builds the engine, opens
