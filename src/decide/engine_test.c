@@ -237,6 +237,13 @@ static void test_triage_below_minimum(void **state)
 	assert_string_equal(d->routed_queue, "triage");
 	assert_string_equal(d->ai_mode, "summarize_only");
 	assert_true(has_reason(d, "classifier-min-confidence"));
+	/* summarize-only: the human gets a summary, PII shown as [PII] */
+	d = decide(f, "{\"id\":\"T5b\",\"body\":\"Please write to jane.doe@example.com about it?\"}",
+		   "{\"intent\":\"track_order\",\"intent_confidence\":0.55,\"sentiment_confidence\":0.9}");
+	assert_non_null(d->summary);
+	assert_non_null(strstr(d->summary, "Customer issue:"));
+	assert_non_null(strstr(d->summary, "[PII]"));
+	assert_null(strstr(d->summary, "jane.doe"));
 }
 
 static void test_never_and_escalation(void **state)

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/id.h"
 #include "decide/engine_int.h"
 #include "draft/draft.h"
@@ -189,6 +190,42 @@ failed:
 	sg_draft_release(&dr);
 	sg_masked_free(m);
 	return 0;
+}
+
+/* The summary for the human (summarize-only tickets): customer issue,
+ * actions taken, outstanding questions, with every PII value as [PII]. Each
+ * text is masked by the scanner before the summarizer sees it. */
+#define SUMMARY_TURNS 8
+static void summarize(struct sg_decide_run *r, const char *text, size_t len)
+{
+	struct sg_masked_text *m[SUMMARY_TURNS + 1] = {0};
+	struct sg_summary_msg msgs[SUMMARY_TURNS + 1];
+	struct sg_scan_input in;
+	struct sg_error err = SG_ERROR_INIT;
+	size_t n = 0, first = r->t->nhistory > SUMMARY_TURNS ? r->t->nhistory - SUMMARY_TURNS : 0;
+	memset(&in, 0, sizeof(in));
+	in.customer_name = r->t->customer.name;
+	in.customer_email = r->t->customer.email;
+	in.customer_phone = r->t->customer.phone;
+	for (size_t i = first; i < r->t->nhistory; i++) {
+		const struct sg_turn *h = &r->t->history[i];
+		if (!h->text || sg_masked_new(&m[n], r->scan, h->text, strlen(h->text), &in, &err) < 0)
+			continue;
+		msgs[n].role = h->role;
+		msgs[n].text = m[n];
+		n++;
+	}
+	if (sg_masked_new(&m[n], r->scan, text, len, &in, &err) == 0) {
+		msgs[n].role = "customer";
+		msgs[n].text = m[n];
+		n++;
+	}
+	char *s = NULL;
+	if (n && sg_draft_summarize(&s, msgs, n, &err) == 0 && s)
+		r->d->summary = sg_arena_strdup(&r->arena, s);
+	sg_free(s);
+	for (size_t i = 0; i <= SUMMARY_TURNS; i++)
+		sg_masked_free(m[i]);
 }
 
 /* Worth drafting: confident enough, not a high-risk intent, AI not off. */
@@ -737,6 +774,8 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 		out->ndraft_sources = 0;
 	}
 	out->ai_used = 1;
+	if (!strcmp(out->ai_mode, "summarize_only"))
+		summarize(r, text, len);
 	out->gate = sg_gate_name(g.gate);
 	out->approval_required = g.gate != SG_GATE_AUTO_SEND;
 	out->approval_outcome = out->approval_required ? "pending" : "not_required";
