@@ -648,18 +648,21 @@ static int parse_not(struct parser *p)
 	return r;
 }
 
-static int parse_and(struct parser *p)
+/* A left-associative chain `x WORD y WORD z` of one binary operator. */
+static int parse_chain(struct parser *p, const char *word, int op,
+		       int (*operand)(struct parser *))
 {
-	int l = parse_not(p);
+	size_t wl = strlen(word);
+	int l = operand(p);
 	while (l >= 0) {
 		skip_ws(p);
-		if (!word_is(p, "and"))
+		if (!word_is(p, word))
 			break;
-		p->pos += 3;
-		int r = parse_not(p);
+		p->pos += wl;
+		int r = operand(p);
 		if (r < 0)
 			return -1;
-		int i = new_node(p, OP_AND, p->nodes[l].start);
+		int i = new_node(p, op, p->nodes[l].start);
 		if (i < 0)
 			return -1;
 		p->nodes[i].a = (uint16_t)l;
@@ -671,30 +674,18 @@ static int parse_and(struct parser *p)
 	return l;
 }
 
+static int parse_and(struct parser *p)
+{
+	return parse_chain(p, "and", OP_AND, parse_not);
+}
+
 static int parse_or(struct parser *p)
 {
 	if (++p->depth > SG_MAX_EXPR_DEPTH) {
 		perr(p, p->pos, "nested too deeply (limit %d)", SG_MAX_EXPR_DEPTH);
 		return -1;
 	}
-	int l = parse_and(p);
-	while (l >= 0) {
-		skip_ws(p);
-		if (!word_is(p, "or"))
-			break;
-		p->pos += 2;
-		int r = parse_and(p);
-		if (r < 0)
-			return -1;
-		int i = new_node(p, OP_OR, p->nodes[l].start);
-		if (i < 0)
-			return -1;
-		p->nodes[i].a = (uint16_t)l;
-		p->nodes[i].b = (uint16_t)r;
-		p->nodes[i].nargs = 2;
-		finish(p, i);
-		l = i;
-	}
+	int l = parse_chain(p, "or", OP_OR, parse_and);
 	p->depth--;
 	return l;
 }
