@@ -259,6 +259,25 @@ int sg_store_ticket_decision(struct sg_store *s, const char *ticket_id, char **o
 	return rc < 0 ? rc : s->ops->ticket_decision(s, ticket_id, out, err);
 }
 
+/* ---- read views --------------------------------------------------------- */
+
+int sg_store_view(struct sg_store *s, enum sg_store_view v, const char *key,
+		  sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	if ((int)v < 0 || v >= SG_STORE_VIEW__COUNT)
+		return sg_error_set(err, SG_EINVALID, "unknown store view %d", (int)v);
+	if (!key)
+		return sg_error_set(err, SG_EINVALID, "store view %d: no key", (int)v);
+	return s->ops->view(s, v, key, fn, ctx, err);
+}
+
+int sg_store_queue_scan(struct sg_store *s, const struct sg_store_queue_filter *f,
+			sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	static const struct sg_store_queue_filter any = {NULL, NULL, NULL};
+	return s->ops->queue_scan(s, f ? f : &any, fn, ctx, err);
+}
+
 /* ---- human actions ----------------------------------------------------- */
 
 static int human_fn(struct sg_store *s, void *arg, struct sg_error *err)

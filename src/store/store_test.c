@@ -616,6 +616,134 @@ static void test_human_action(void **state)
 			       " AND ticket_id = 'T-4'"), 3);
 }
 
+struct collect {
+	int n;
+	char first[8][64]; /* column 0 of each row */
+	int64_t num[8];    /* column num_col of each row */
+	int num_col, null_col, nulls;
+};
+
+static int collect_row(const struct sg_store_row *r, void *ctx)
+{
+	struct collect *c = ctx;
+	if (c->n < 8) {
+		snprintf(c->first[c->n], sizeof(c->first[0]), "%s", r->text[0] ? r->text[0] : "(null)");
+		c->num[c->n] = r->num[c->num_col];
+	}
+	if (c->null_col >= 0 && !r->text[c->null_col])
+		c->nulls++;
+	c->n++;
+	return 0;
+}
+
+static void test_views(void **state)
+{
+	(void)state;
+	char path[512], dec[256], id[SG_ID_LEN];
+	tmp_db(path, sizeof(path), "views.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_ticket_write w;
+	fill(&w, "T-7", "e-1", dec, sizeof(dec));
+	snprintf(dec, sizeof(dec), "{\"approval_required\":true,\"escalation\":"
+		 "{\"sla_minutes\":30},\"guardrail_types\":[\"pii\"],\"confidence_band\":\"low\"}");
+	w.now_ms = 1000;
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+	char d1[SG_ID_LEN];
+	memcpy(d1, w.decision_id, sizeof(d1));
+	struct sg_ticket_write w2;
+	char dec2[256];
+	fill(&w2, "T-8", "e-1", dec2, sizeof(dec2)); /* approval not required */
+	w2.now_ms = 2000;
+	assert_int_equal(sg_store_ticket_write(s, &w2, &err), 0);
+	struct sg_human_action a = {"T-7", d1, "ann", "agent", "edit", 1, "fixed", "New text",
+				    "-a\n+b", 3000, 0};
+	assert_int_equal(sg_store_human_action(s, &a, &err), 0);
+	struct sg_human_action rj = {"T-7", d1, "bob", "lead", "reject", 1, NULL, NULL, NULL,
+				     4000, 0};
+	assert_int_equal(sg_store_human_action(s, &rj, &err), 0);
+	assert_int_equal(sg_store_escalation_open(s, "T-7", 1, "lead", NULL, "why", 9000, id,
+						  &err), 0);
+
+	struct collect c = {0};
+	c.null_col = -1;
+	c.num_col = 0;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_LATEST, "T-7", collect_row, &c, &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.first[0], d1);
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	c.num_col = 2;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_DECISION_APPROVALS, d1, collect_row, &c,
+				       &err), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.first[0], "ann");
+	assert_string_equal(c.first[1], "bob");
+	assert_int_equal(c.num[0], 1);
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_LATEST_DRAFT, "T-7", collect_row, &c,
+				       &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.first[0], "New text");
+	memset(&c, 0, sizeof(c));
+	c.null_col = 1; /* an escalation without channel */
+	c.num_col = 1;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_ESCALATIONS, "T-7", collect_row, &c, &err),
+			 0);
+	assert_int_equal(c.n, 1);
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	c.num_col = 2;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_AUDIT, "T-7", collect_row, &c, &err), 0);
+	assert_int_equal(c.n, 3); /* decision, edit, reject */
+	memset(&c, 0, sizeof(c));
+	c.null_col = 4; /* note of the reject */
+	c.num_col = 3;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_APPROVALS, "T-7", collect_row, &c, &err),
+			 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.nulls, 1);
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	c.num_col = 2;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_EVENTS, "T-7", collect_row, &c, &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.first[0], "e-1");
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	c.num_col = 0;
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_DRAFTS, "T-7", collect_row, &c, &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.num[0], 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sg_store_view(s, SG_STORE_VIEW_DECISIONS, "nope", collect_row, &c, &err),
+			 0);
+	assert_int_equal(c.n, 0);
+
+	/* the queue lists only T-7, with its counts and JSON fields */
+	struct sg_store_queue_filter f = {NULL, NULL, NULL};
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	c.num_col = 7;
+	assert_int_equal(sg_store_queue_scan(s, &f, collect_row, &c, &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.first[0], "T-7");
+	assert_int_equal(c.num[0], 30);
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	c.num_col = 9;
+	assert_int_equal(sg_store_queue_scan(s, &f, collect_row, &c, &err), 0);
+	assert_int_equal(c.num[0], 1); /* one rejection */
+	f.queue = "billing";
+	f.tier = "high";
+	memset(&c, 0, sizeof(c));
+	c.null_col = -1;
+	assert_int_equal(sg_store_queue_scan(s, &f, collect_row, &c, &err), 0);
+	assert_int_equal(c.n, 0);
+	sg_store_close(s);
+}
+
 static void test_sessions(void **state)
 {
 	(void)state;
@@ -762,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_user_tokens),
 		cmocka_unit_test(test_human_action),
 		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_escalations),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_alloc_failures),
