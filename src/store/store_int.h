@@ -108,6 +108,7 @@ struct sg_store {
 };
 
 extern const struct sg_store_ops sg_store_sqlite_ops;
+extern const struct sg_store_ops sg_store_postgres_ops;
 
 /* Wraps inner in the tracing backend writing to fp; on failure closes
  * inner and returns the error. */
