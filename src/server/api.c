@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "cli/engine_setup.h"
@@ -36,7 +37,8 @@
 #define API_NOTE_MAX 2000
 
 struct sg_api {
-	char policy_path[PATH_MAX], db_path[PATH_MAX], kb_db[PATH_MAX];
+	char policy_path[PATH_MAX], kb_db[PATH_MAX];
+	char worker[48], worker_review[64]; /* audit chains and lease owner */
 	int no_classifier;
 
 	pthread_mutex_t mu_decide;   /* the engine, its run and scan ctx */
@@ -919,10 +921,10 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	size_t n = 0;
 	int rc, breached = 0;
 	pthread_mutex_lock(&api->mu_h);
-	rc = sg_store_escalation_claim_due(api->hstore, "serve", sg_now_ms(), 60000, 32, &due,
+	rc = sg_store_escalation_claim_due(api->hstore, api->worker, sg_now_ms(), 60000, 32, &due,
 					   &n, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if ((rc = sg_store_escalation_close(api->hstore, due[i].id, "serve", "breached",
+		if ((rc = sg_store_escalation_close(api->hstore, due[i].id, api->worker, "breached",
 						    err)) < 0)
 			break;
 		breached++;
@@ -1090,20 +1092,28 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	if (!o->policy_path)
 		return sg_error_set(err, SG_EINVALID, "a policy is required");
 	const char *url = o->store_url ? o->store_url : "sqlite:sopgate.db";
-	if (strncmp(url, "sqlite:", 7) || !url[7])
-		return sg_error_set(err, SG_EINVALID, "store '%s': the server supports "
-				    "sqlite:FILE only", url);
 	struct sg_api *api = sg_calloc(1, sizeof(*api));
 	if (!api)
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	int rc;
 	if (snprintf(api->policy_path, sizeof(api->policy_path), "%s", o->policy_path) >=
-		    (int)sizeof(api->policy_path) ||
-	    snprintf(api->db_path, sizeof(api->db_path), "%s", url + 7) >=
-		    (int)sizeof(api->db_path)) {
+	    (int)sizeof(api->policy_path)) {
 		sg_free(api);
 		return sg_error_set(err, SG_EINVALID, "path too long");
 	}
+	if (o->worker) {
+		snprintf(api->worker, sizeof(api->worker), "%s", o->worker);
+	} else if (!strncmp(url, "sqlite:", 7)) {
+		snprintf(api->worker, sizeof(api->worker), "serve");
+	} else {
+		char host[32] = "";
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = 0;
+		for (char *h = host; *h; h++)
+			if (*h == '.') { *h = 0; break; }
+		snprintf(api->worker, sizeof(api->worker), "serve-%s-%ld", host, (long)getpid());
+	}
+	snprintf(api->worker_review, sizeof(api->worker_review), "%s-review", api->worker);
 	api->no_classifier = o->no_classifier;
 	if (o->kb_db)
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
@@ -1123,8 +1133,8 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	memcpy(api->routes, r, sizeof(r));
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
-	if ((rc = sg_store_open(&api->wstore, url, "serve", err)) < 0 ||
-	    (rc = sg_store_open(&api->hstore, url, "serve-review", err)) < 0 ||
+	if ((rc = sg_store_open(&api->wstore, url, api->worker, err)) < 0 ||
+	    (rc = sg_store_open(&api->hstore, url, api->worker_review, err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
 	if ((rc = sg_store_open_existing(&api->rstore, url, "serve-read", err)) < 0)
