@@ -692,14 +692,13 @@ static void line_diff(struct sg_buf *b, const char *a, const char *n)
 
 /* Opens a level-n escalation with its audit record, in one transaction;
  * mu_h held. */
-static int escalate(struct sg_api *api, const char *ticket, int level, const char *owner,
-		    const char *channel, const char *reason, int sla_min, const char *actor,
-		    char id[SG_ID_LEN], struct sg_error *err)
+/* Opens an escalation and its audit record inside the open transaction. */
+static int escalate_in_tx(struct sg_api *api, const char *ticket, int level, const char *owner,
+			  const char *channel, const char *reason, int sla_min,
+			  const char *actor, char id[SG_ID_LEN], struct sg_error *err)
 {
 	int rc;
 	int64_t due = sg_now_ms() + (int64_t)sla_min * 60000;
-	if ((rc = sg_store_begin(api->hstore, err)) < 0)
-		return rc;
 	if ((rc = sg_store_escalation_open(api->hstore, ticket, level, owner, channel, reason,
 					   due, id, err)) == 0) {
 		struct sg_audit_record r;
@@ -720,6 +719,17 @@ static int escalate(struct sg_api *api, const char *ticket, int level, const cha
 			sg_free(body);
 		}
 	}
+	return rc;
+}
+
+static int escalate(struct sg_api *api, const char *ticket, int level, const char *owner,
+		    const char *channel, const char *reason, int sla_min, const char *actor,
+		    char id[SG_ID_LEN], struct sg_error *err)
+{
+	int rc;
+	if ((rc = sg_store_begin(api->hstore, err)) < 0)
+		return rc;
+	rc = escalate_in_tx(api, ticket, level, owner, channel, reason, sla_min, actor, id, err);
 	if (rc == 0)
 		return sg_store_commit(api->hstore, err);
 	struct sg_error e2 = SG_ERROR_INIT;
@@ -923,24 +933,33 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	pthread_mutex_lock(&api->mu_h);
 	rc = sg_store_escalation_claim_due(api->hstore, api->worker, sg_now_ms(), 60000, 32, &due,
 					   &n, err);
+	/* The breach and the next level's escalation commit together: a
+	 * worker killed in between leaves neither, and the lease expires so
+	 * another worker fires the timer (once). */
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if ((rc = sg_store_escalation_close(api->hstore, due[i].id, api->worker, "breached",
-						    err)) < 0)
+		if ((rc = sg_store_begin(api->hstore, err)) < 0)
 			break;
+		rc = sg_store_escalation_close(api->hstore, due[i].id, api->worker, "breached", err);
+		if (rc == 0 && due[i].level < API_BREACH_MAX_LEVEL) {
+			char id[SG_ID_LEN];
+			char reason[96];
+			snprintf(reason, sizeof(reason), "SLA breach at level %d", due[i].level);
+			rc = escalate_in_tx(api, due[i].ticket_id, due[i].level + 1, "lead",
+					    due[i].channel[0] ? due[i].channel : NULL, reason,
+					    API_DEFAULT_SLA_MIN, "sla", id, err);
+		}
+		if (rc == 0)
+			rc = sg_store_commit(api->hstore, err);
+		if (rc < 0) {
+			sg_store_rollback(api->hstore, NULL);
+			break;
+		}
 		breached++;
 		if (api->m_breach) {
 			char lv[16];
 			snprintf(lv, sizeof(lv), "%d", due[i].level);
 			const char *v[] = {lv};
 			sg_metric_inc(api->m_breach, v);
-		}
-		if (due[i].level < API_BREACH_MAX_LEVEL) {
-			char id[SG_ID_LEN];
-			char reason[96];
-			snprintf(reason, sizeof(reason), "SLA breach at level %d", due[i].level);
-			rc = escalate(api, due[i].ticket_id, due[i].level + 1, "lead",
-				      due[i].channel[0] ? due[i].channel : NULL, reason,
-				      API_DEFAULT_SLA_MIN, "sla", id, err);
 		}
 	}
 	pthread_mutex_unlock(&api->mu_h);

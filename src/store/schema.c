@@ -146,6 +146,12 @@ const struct sg_migration sg_store_migrations[] = {
 	 "CREATE TABLE counters ("
 	 " name TEXT PRIMARY KEY,"
 	 " value BIGINT NOT NULL);"},
+	/* One approval per decision and step, even when two workers take the
+	 * same ticket at once: the second insert fails as a conflict instead
+	 * of recording a second approval. (Edits may follow one another.) */
+	{2, "one approval per decision and step",
+	 "CREATE UNIQUE INDEX approvals_once ON approvals (decision_id, step)"
+	 " WHERE action = 'approve';"},
 };
 
 const int sg_store_nmigrations =

@@ -97,6 +97,24 @@ n2=$(q "SELECT COUNT(*) FROM approvals WHERE ticket_id LIKE 'M-%' AND step = 2")
 [ "$n2" = 60 ] || die "$n2 second approvals stored, expected 60"
 echo "ok approvals split across workers"
 
+# the next 40 are approved by the same reviewer on two workers at the same
+# moment: one approval is stored, the other answered 409 or 403
+cpids=()
+for t in $(sed -n '61,100p' "$W/acked.s"); do
+	for port in "${PORTS[1]}" "${PORTS[3]}"; do
+		curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN_alice" \
+			"http://127.0.0.1:$port/v1/tickets/$t/approve" &
+		cpids+=($!)
+	done
+done
+wait "${cpids[@]}"
+twice=$(q "SELECT COUNT(*) FROM (SELECT ticket_id FROM approvals WHERE ticket_id LIKE 'M-%'
+	   GROUP BY ticket_id, step HAVING COUNT(*) > 1) x")
+once=$(q "SELECT COUNT(DISTINCT ticket_id) FROM approvals WHERE ticket_id LIKE 'M-%'")
+[ "$twice" = 0 ] || die "$twice tickets approved twice at the same step by racing workers"
+[ "$once" = 100 ] || die "$once tickets have approvals, expected 100"
+echo "ok racing approvals on two workers store one"
+
 for _ in $(seq 1 100); do
 	[ "$(q "SELECT COUNT(*) FROM escalations WHERE level = 2 AND state = 'open'")" = 0 ] && break
 	sleep 0.1
