@@ -35,6 +35,7 @@
 #define API_BREACH_MAX_LEVEL 3   /* a breach escalates up to this level */
 #define API_EDIT_MAX 20000       /* bytes of an edited draft */
 #define API_NOTE_MAX 2000
+#define API_READERS 4            /* connections serving the read views */
 
 struct sg_api {
 	char policy_path[PATH_MAX], kb_db[PATH_MAX];
@@ -51,8 +52,7 @@ struct sg_api {
 	pthread_mutex_t mu_h;        /* hstore: human actions, auth, SLA */
 	struct sg_store *hstore;
 
-	pthread_mutex_t mu_r;        /* rstore: the read views */
-	struct sg_store *rstore;
+	struct sg_store_pool *rpool;  /* read views, one connection per reader */
 
 	struct sg_route routes[API_NROUTES];
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
@@ -165,22 +165,22 @@ static int draft_row(const struct sg_store_row *r, void *ctx)
 	return 1;
 }
 
-/* Loads the review state; mu_r held. 1 when the ticket is unknown. */
-static int review_load(struct sg_api *api, const char *ticket, struct review *rv,
+/* Loads the review state from rs. 1 when the ticket is unknown. */
+static int review_load(struct sg_store *rs, const char *ticket, struct review *rv,
 		       struct sg_error *err)
 {
 	int rc;
 	memset(rv, 0, sizeof(*rv));
-	if ((rc = sg_store_view(api->rstore, SG_STORE_VIEW_LATEST, ticket, latest_row, rv,
+	if ((rc = sg_store_view(rs, SG_STORE_VIEW_LATEST, ticket, latest_row, rv,
 				err)) < 0) {
 		review_release(rv);
 		return rc;
 	}
 	if (!rv->decision_id[0])
 		return 1;
-	if ((rc = sg_store_view(api->rstore, SG_STORE_VIEW_DECISION_APPROVALS, rv->decision_id,
+	if ((rc = sg_store_view(rs, SG_STORE_VIEW_DECISION_APPROVALS, rv->decision_id,
 				approval_row, rv, err)) < 0 ||
-	    (rc = sg_store_view(api->rstore, SG_STORE_VIEW_LATEST_DRAFT, ticket, draft_row, rv,
+	    (rc = sg_store_view(rs, SG_STORE_VIEW_LATEST_DRAFT, ticket, draft_row, rv,
 				err)) < 0) {
 		review_release(rv);
 		return rc;
@@ -461,13 +461,13 @@ static int queue_row(const struct sg_store_row *r, void *ctx)
 }
 
 /* Builds the review queue: latest decisions needing approval and not yet
- * approved or escalated. mu_r held. */
-static int queue_list(struct sg_api *api, const struct queue_filter *f, json_t *items,
+ * approved or escalated. */
+static int queue_list(struct sg_store *rs, const struct queue_filter *f, json_t *items,
 		      struct sg_error *err)
 {
 	struct queue_ctx qc = {f, sg_now_ms(), items};
 	struct sg_store_queue_filter sf = {f->queue, f->gate, f->tier};
-	return sg_store_queue_scan(api->rstore, &sf, queue_row, &qc, err);
+	return sg_store_queue_scan(rs, &sf, queue_row, &qc, err);
 }
 
 static int h_queue(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
@@ -493,9 +493,9 @@ static int h_queue(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 					    "minutes (a number from 0), got '%.40s'", due);
 	}
 	json_t *items = json_array();
-	pthread_mutex_lock(&api->mu_r);
-	rc = queue_list(api, &f, items, err);
-	pthread_mutex_unlock(&api->mu_r);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = queue_list(rs, &f, items, err);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc == 0) {
 		json_t *o = json_pack("{s:o, s:I}", "items", items,
 				      "count", (json_int_t)json_array_size(items));
@@ -525,10 +525,10 @@ static int audit_row(const struct sg_store_row *r, void *ctx)
 	return 0;
 }
 
-static int audit_rows(struct sg_api *api, const char *ticket, json_t *arr,
+static int audit_rows(struct sg_store *rs, const char *ticket, json_t *arr,
 		      struct sg_error *err)
 {
-	return sg_store_view(api->rstore, SG_STORE_VIEW_AUDIT, ticket, audit_row, arr, err);
+	return sg_store_view(rs, SG_STORE_VIEW_AUDIT, ticket, audit_row, arr, err);
 }
 
 struct rows_ctx {
@@ -561,11 +561,11 @@ static int named_row(const struct sg_store_row *r, void *ctx)
 	return 0;
 }
 
-static int rows_into(struct sg_api *api, enum sg_store_view view, const char *ticket,
+static int rows_into(struct sg_store *rs, enum sg_store_view view, const char *ticket,
 		     const char *const *names, json_t *arr, struct sg_error *err)
 {
 	struct rows_ctx rc = {names, arr};
-	return sg_store_view(api->rstore, view, ticket, named_row, &rc, err);
+	return sg_store_view(rs, view, ticket, named_row, &rc, err);
 }
 
 static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
@@ -576,10 +576,10 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 	struct review rv;
 	json_t *o = NULL;
 	int rc;
-	pthread_mutex_lock(&api->mu_r);
-	rc = review_load(api, id, &rv, err);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = review_load(rs, id, &rv, err);
 	if (rc == 1) {
-		pthread_mutex_unlock(&api->mu_r);
+		sg_store_pool_put(api->rpool, rs);
 		return sg_error_set(err, SG_ENOTFOUND, "ticket '%.128s' not found", id);
 	}
 	if (rc == 0) {
@@ -595,12 +595,12 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 						  "@created_at", "decision_id", NULL};
 		static const char *const e_n[] = {"id", "=level", "owner", "channel", "reason",
 						  "@due_at", "state", "@created_at", NULL};
-		if ((rc = rows_into(api, SG_STORE_VIEW_EVENTS, id, ev_n, events, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_DECISIONS, id, d_n, decisions, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_DRAFTS, id, dr_n, drafts, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_APPROVALS, id, a_n, approvals, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_ESCALATIONS, id, e_n, escal, err)) < 0 ||
-		    (rc = audit_rows(api, id, audit, err)) < 0) {
+		if ((rc = rows_into(rs, SG_STORE_VIEW_EVENTS, id, ev_n, events, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_DECISIONS, id, d_n, decisions, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_DRAFTS, id, dr_n, drafts, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_APPROVALS, id, a_n, approvals, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_ESCALATIONS, id, e_n, escal, err)) < 0 ||
+		    (rc = audit_rows(rs, id, audit, err)) < 0) {
 			json_decref(events); json_decref(decisions); json_decref(drafts);
 			json_decref(approvals); json_decref(escal); json_decref(audit);
 		} else {
@@ -612,7 +612,7 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 		}
 		review_release(&rv);
 	}
-	pthread_mutex_unlock(&api->mu_r);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc < 0)
 		return rc;
 	if (!o)
@@ -633,9 +633,9 @@ static int h_audit(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 	if (!ticket || !*ticket)
 		return sg_error_set(err, SG_EINVALID, "query 'ticket': required");
 	json_t *arr = json_array();
-	pthread_mutex_lock(&api->mu_r);
-	rc = audit_rows(api, ticket, arr, err);
-	pthread_mutex_unlock(&api->mu_r);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = audit_rows(rs, ticket, arr, err);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc < 0) {
 		json_decref(arr);
 		return rc;
@@ -770,9 +770,11 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	}
 
 	pthread_mutex_lock(&api->mu_h);
-	pthread_mutex_lock(&api->mu_r);
-	rc = review_load(api, id, &rv, err);
-	pthread_mutex_unlock(&api->mu_r);
+	{
+		struct sg_store *rs = sg_store_pool_get(api->rpool);
+		rc = review_load(rs, id, &rv, err);
+		sg_store_pool_put(api->rpool, rs);
+	}
 	have_rv = rc == 0;
 	if (rc == 1) {
 		rc = sg_error_set(err, SG_ENOTFOUND, "ticket '%.128s' not found", id);
@@ -1039,9 +1041,9 @@ static void collect_queue(void *ctx, struct sg_metrics *reg)
 	struct queue_filter f = {NULL, NULL, NULL, -1};
 	struct sg_error err = SG_ERROR_INIT;
 	json_t *items = json_array();
-	pthread_mutex_lock(&api->mu_r);
-	int rc = queue_list(api, &f, items, &err);
-	pthread_mutex_unlock(&api->mu_r);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	int rc = queue_list(rs, &f, items, &err);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc == 0) {
 		json_t *counts = json_object();
 		size_t i;
@@ -1138,7 +1140,6 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
 	pthread_mutex_init(&api->mu_decide, NULL);
 	pthread_mutex_init(&api->mu_h, NULL);
-	pthread_mutex_init(&api->mu_r, NULL);
 	const struct sg_route r[API_NROUTES] = {
 		{"POST", "/v1/tickets", SG_ROLE_AGENT, 0, h_post_ticket, api},
 		{"GET", "/v1/queue", SG_ROLE_AGENT, 0, h_queue, api},
@@ -1156,7 +1157,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	    (rc = sg_store_open(&api->hstore, url, api->worker_review, err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
-	if ((rc = sg_store_open_existing(&api->rstore, url, "serve-read", err)) < 0)
+	if ((rc = sg_store_pool_open(&api->rpool, url, "serve-read", API_READERS, err)) < 0)
 		goto fail;
 	*out = api;
 	return 0;
@@ -1173,11 +1174,10 @@ void sg_api_free(struct sg_api *api)
 		sg_store_batcher_stop(api->batch);
 	sg_store_close(api->wstore);
 	sg_store_close(api->hstore);
-	sg_store_close(api->rstore);
+	sg_store_pool_close(api->rpool);
 	sg_scan_ctx_free(api->scan);
 	sg_cli_engine_close(&api->ce);
 	pthread_mutex_destroy(&api->mu_decide);
 	pthread_mutex_destroy(&api->mu_h);
-	pthread_mutex_destroy(&api->mu_r);
 	sg_free(api);
 }

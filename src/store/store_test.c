@@ -985,6 +985,49 @@ static void test_claims_racing(void **state)
 	assert_int_equal(count(path, "SELECT COUNT(*) FROM escalations WHERE state = 'breached'"), 30);
 }
 
+struct pool_waiter {
+	struct sg_store_pool *p;
+	struct sg_store *got;
+};
+
+static void *pool_wait(void *arg)
+{
+	struct pool_waiter *pw = arg;
+	pw->got = sg_store_pool_get(pw->p);
+	return NULL;
+}
+
+static void test_pool(void **state)
+{
+	(void)state;
+	char path[512], url[600];
+	tmp_db(path, sizeof(path), "pool.db");
+	sg_store_close(open_db(path, NULL)); /* create and migrate */
+	url_of(url, sizeof(url), path);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store_pool *p = NULL;
+	assert_int_equal(sg_store_pool_open(&p, url, "reader", 0, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_pool_open(&p, url, "reader", 3, &err), 0);
+	struct sg_store *a = sg_store_pool_get(p), *b = sg_store_pool_get(p),
+			*c = sg_store_pool_get(p);
+	assert_true(a != b && b != c && a != c);
+	int v = 0;
+	assert_int_equal(sg_store_schema_version(c, &v, &err), 0);
+	assert_true(v >= 2);
+	/* a fourth reader waits until one is returned, then gets that one */
+	struct pool_waiter pw = {p, NULL};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, pool_wait, &pw), 0);
+	sg_store_pool_put(p, b);
+	pthread_join(t, NULL);
+	assert_ptr_equal(pw.got, b);
+	sg_store_pool_put(p, a);
+	sg_store_pool_put(p, b);
+	sg_store_pool_put(p, c);
+	sg_store_pool_close(p);
+}
+
 static void test_trace(void **state)
 {
 	(void)state;
@@ -1071,6 +1114,7 @@ int main(void)
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_escalations),
 		cmocka_unit_test(test_claims_racing),
+		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_alloc_failures),
 	};
