@@ -37,7 +37,7 @@ cleanup_multi() {
 }
 trap cleanup_multi EXIT
 for i in 1 2 3; do
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 1200); do # slow under the sanitizers, three at once
 		PORTS[$i]=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$W/log.$i" | tail -n 1)
 		[ -n "${PORTS[$i]}" ] && break
 		kill -0 "${PIDS[$i]}" 2>/dev/null || { cat "$W/log.$i"; die "worker $i exited at start"; }
