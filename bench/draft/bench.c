@@ -149,7 +149,7 @@ static void measure(const char *label, struct sg_kb *kb, struct sg_masked_text *
 	c0 = cpu_s();
 	uint64_t el;
 	while ((el = sg_mono_ns() - t0) < (uint64_t)(secs * 1e9)) {
-		struct sg_draft_request req = {m[drafts % NT], NULL, "Jane", NULL, 0, 0};
+		struct sg_draft_request req = {m[drafts % NT], NULL, "Jane", NULL, 0, 0, 0};
 		struct sg_draft d;
 		struct sg_error err = SG_ERROR_INIT;
 		if (sg_draft_builtin(&d, kb, &req, &err)) {

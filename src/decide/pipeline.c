@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "core/id.h"
 #include "decide/engine_int.h"
+#include "draft/backend.h"
 #include "draft/draft.h"
 #include "core/banned.h"
 
@@ -115,34 +116,122 @@ static int scan_draft(struct sg_decide_run *r, struct sg_scan_input *in,
 	return 0;
 }
 
-/* The built-in drafter on the knowledge base: a reply grounded in approved
- * articles, scanned like any draft and checked for claims no cited passage
- * supports. Any failure leaves the ticket without a draft, and says so. */
+/* Budgets: AI sessions per UTC day, counted by the engine once per
+ * decision (before the first model call, or when the AI drafts). Over
+ * budget the AI falls back to the policy's on_exceeded mode, says so in
+ * the reasons and in the log. */
+static int budget_ok(struct sg_decide_run *r)
+{
+	struct sg_engine *e = r->e;
+	double cap = e->policy->budgets.max_sessions_per_day;
+	if (r->session)
+		return r->session > 0;
+	r->session = 1;
+	if (cap <= 0)
+		return 1;
+	long day = (long)(r->now_ms / 86400000);
+	int ok;
+	pthread_mutex_lock(&e->budget_lock);
+	if (e->budget_day != day) {
+		e->budget_day = day;
+		e->sessions_today = 0;
+	}
+	ok = e->sessions_today < cap;
+	if (ok)
+		e->sessions_today += 1;
+	pthread_mutex_unlock(&e->budget_lock);
+	if (!ok) {
+		const char *detail = sg_arena_printf(
+			&r->arena, "%.0f AI sessions today: the budget is used up, %s", cap,
+			e->policy->budgets.on_exceeded ? e->policy->budgets.on_exceeded : "summarize_only");
+		reason(r, "budgets.max_sessions_per_day", NULL, 0, detail);
+		sg_decide_log(r, "budgets.max_sessions_per_day: %s", detail ? detail : "used up");
+		r->session = -1;
+		r->budget_exceeded = 1;
+	}
+	return ok;
+}
+
+/* Before a model call for this ticket: the day's sessions and the
+ * session's tokens (from the backends' usage figures). */
+static int model_budget_ok(struct sg_decide_run *r, const char *task)
+{
+	struct sg_error e = SG_ERROR_INIT;
+	if (!budget_ok(r))
+		return 0;
+	const char *session = r->t->id ? r->t->id : "-";
+	if (sg_budget_check(r->e->budget, session, r->now_ms, &e) == 0)
+		return 1;
+	const char *mode = r->e->policy->budgets.on_exceeded ? r->e->policy->budgets.on_exceeded
+							      : "summarize_only";
+	const char *detail = sg_arena_printf(&r->arena, "%s; no model call for %s, %s", e.msg, task, mode);
+	reason(r, "budgets.max_tokens_per_session", NULL, 0, detail);
+	sg_decide_log(r, "budgets.max_tokens_per_session: %s", detail ? detail : e.msg);
+	r->budget_exceeded = 1;
+	return 0;
+}
+
+/* The first name for the greeting; it never goes to a model. */
+static void first_name(char *out, size_t size, const char *name)
+{
+	out[0] = 0;
+	if (name) {
+		size_t n = strcspn(name, " \t");
+		if (n && n < size)
+			snprintf(out, size, "%.*s", (int)n, name);
+	}
+}
+
+/* The draft task: the model the policy names for it (masked text only,
+ * approval checked, budget charged), else the built-in drafter. 0, or
+ * the reason for summarize-only in derr (*failed set). */
+static int draft_with(struct sg_decide_run *r, struct sg_draft *dr,
+		      const struct sg_draft_request *req, int *over_budget, struct sg_error *derr)
+{
+	const struct sg_task_model *tm = &r->e->tasks[SG_TASK_DRAFT];
+	*over_budget = 0;
+	if (!tm->backend)
+		return sg_draft_builtin(dr, r->kb, req, derr);
+	if (!model_budget_ok(r, "draft")) {
+		*over_budget = 1;
+		return -SG_ELIMIT;
+	}
+	struct sg_draft_request mreq = *req;
+	mreq.max_tokens = tm->max_tokens;
+	int rc = sg_draft_model(dr, tm->backend, tm->model_name, tm->prompt, r->kb, &mreq,
+				r->e->approvals, r->e->napprovals, r->e->budget,
+				r->t->id ? r->t->id : "-", derr);
+	if (rc < 0)
+		sg_decide_log(r, "draft model '%s' failed, summarize only: %s", tm->model_name, derr->msg);
+	return rc;
+}
+
+/* The draft on the knowledge base: a reply grounded in approved articles,
+ * by the model the policy names for the draft task or the built-in
+ * drafter, scanned like any draft and checked for claims no cited passage
+ * supports. Any failure leaves the ticket without a draft (summarize only)
+ * and says why. */
 static int generate_draft(struct sg_decide_run *r, struct sg_scan_input *in,
 			  const char *text, size_t len, struct sg_error *err)
 {
 	struct sg_masked_text *m = NULL;
 	struct sg_draft dr;
 	struct sg_error derr = SG_ERROR_INIT;
-	char first[64] = "";
+	char first[64];
+	int over_budget = 0;
 	memset(&dr, 0, sizeof(dr));
-	const char *name = r->t->customer.name;
-	if (name) {
-		size_t n = strcspn(name, " \t");
-		if (n && n < sizeof(first))
-			snprintf(first, sizeof(first), "%.*s", (int)n, name);
-	}
+	first_name(first, sizeof(first), r->t->customer.name);
 	struct sg_draft_request req = {0};
 	if (sg_masked_new(&m, r->scan, text, len, in, &derr) < 0)
 		goto failed;
 	req.ticket = m;
 	req.intent = r->c.intent;
 	req.first_name = first[0] ? first : NULL;
-	if (sg_draft_builtin(&dr, r->kb, &req, &derr) < 0)
+	if (draft_with(r, &dr, &req, &over_budget, &derr) < 0)
 		goto failed;
 	r->d->model_name = sg_arena_strdup(&r->arena, dr.model_name ? dr.model_name : "builtin");
 	r->d->prompt_template_version = sg_arena_strdup(
-		&r->arena, dr.prompt_template_version ? dr.prompt_template_version : "builtin");
+		&r->arena, dr.prompt_template_version ? dr.prompt_template_version : "builtin.v1");
 	if (dr.escalate) {
 		r->draft_masked = sg_arena_strdup(&r->arena, dr.text);
 		r->generated = 1;
@@ -184,19 +273,86 @@ out:
 	sg_masked_free(m);
 	return rc;
 failed:
-	reason(r, "draft.error", NULL, 0,
-	       sg_arena_printf(&r->arena, "drafting failed, summarize only: %s", derr.msg));
+	if (!over_budget) {
+		const struct sg_task_model *tm = &r->e->tasks[SG_TASK_DRAFT];
+		reason(r, tm->backend ? "draft.backend" : "draft.error", NULL, 0,
+		       tm->backend ? sg_arena_printf(&r->arena, "model '%s' failed, summarize only: %s",
+						     tm->model_name, derr.msg)
+				   : sg_arena_printf(&r->arena, "drafting failed, summarize only: %s", derr.msg));
+	}
 	r->draft_failed = 1;
 	sg_draft_release(&dr);
 	sg_masked_free(m);
 	return 0;
 }
 
+/* The summary by the model the policy names for the summarize task: the
+ * thread is masked as one text (the only thing sent), the answer must have
+ * the three sections, and placeholders are shown as [PII]. 0, or -1 with
+ * the reason given (the built-in summary is used then). */
+static int model_summary(struct sg_decide_run *r, const struct sg_scan_input *in,
+			 const char *text, size_t len, size_t first)
+{
+	const struct sg_task_model *tm = &r->e->tasks[SG_TASK_SUMMARIZE];
+	struct sg_buf thread = SG_BUF_INIT;
+	struct sg_masked_text *m = NULL;
+	struct sg_backend_response resp;
+	struct sg_error e = SG_ERROR_INIT;
+	char *tagged = NULL;
+	int rc = -1;
+	memset(&resp, 0, sizeof(resp));
+	if (sg_draft_model_check(r->e->approvals, r->e->napprovals, "summarize", tm->model_name, &e) < 0)
+		goto failed;
+	if (!model_budget_ok(r, "summarize"))
+		return -1;
+	for (size_t i = first; i < r->t->nhistory; i++)
+		if (r->t->history[i].text)
+			sg_buf_addf(&thread, "%s: %s\n", r->t->history[i].role, r->t->history[i].text);
+	sg_buf_adds(&thread, "customer: ");
+	sg_buf_add(&thread, text, len);
+	if (thread.oom) {
+		sg_error_set(&e, SG_ENOMEM, "out of memory");
+		goto failed;
+	}
+	if (sg_masked_new(&m, r->scan, thread.data, thread.len, in, &e) < 0)
+		goto failed;
+	struct sg_backend_request req = {tm->model_name, tm->prompt, NULL, m,
+					 tm->max_tokens ? tm->max_tokens : 512, 0.2, 0};
+	if (sg_backend_complete(tm->backend, &req, &resp, &e) < 0)
+		goto failed;
+	sg_budget_charge(r->e->budget, r->t->id ? r->t->id : "-", r->now_ms,
+			 (uint64_t)resp.input_tokens + resp.output_tokens);
+	if (!strstr(resp.text, "Customer issue:")) {
+		sg_error_set(&e, SG_EBACKEND, "the answer lacks the three sections (no 'Customer issue:')");
+		goto failed;
+	}
+	if (sg_draft_pii_tags(&tagged, resp.text, &e) < 0)
+		goto failed;
+	r->d->summary = sg_arena_strdup(&r->arena, tagged);
+	r->d->model_name = tm->model_name;
+	r->d->prompt_template_version = tm->prompt_version;
+	rc = 0;
+	goto cleanup;
+failed:
+	reason(r, "summarize.backend", NULL, 0,
+	       sg_arena_printf(&r->arena, "model '%s' failed, built-in summary instead: %s",
+			       tm->model_name, e.msg));
+	sg_decide_log(r, "summarize model '%s' failed, built-in summary instead: %s", tm->model_name, e.msg);
+cleanup:
+	sg_free(tagged);
+	sg_backend_response_release(&resp);
+	sg_masked_free(m);
+	sg_buf_release(&thread);
+	return rc;
+}
+
 /* The summary for the human (summarize-only tickets): customer issue,
  * actions taken, outstanding questions, with every PII value as [PII]. Each
- * text is masked by the scanner before the summarizer sees it. */
+ * text is masked by the scanner before the summarizer sees it. A model
+ * summarizes when the policy names one (not under the kill switch nor over
+ * budget); otherwise, or when it fails, the built-in summarizer does. */
 #define SUMMARY_TURNS 8
-static void summarize(struct sg_decide_run *r, const char *text, size_t len)
+static void summarize(struct sg_decide_run *r, const char *text, size_t len, int no_model)
 {
 	struct sg_masked_text *m[SUMMARY_TURNS + 1] = {0};
 	struct sg_summary_msg msgs[SUMMARY_TURNS + 1];
@@ -207,6 +363,11 @@ static void summarize(struct sg_decide_run *r, const char *text, size_t len)
 	in.customer_name = r->t->customer.name;
 	in.customer_email = r->t->customer.email;
 	in.customer_phone = r->t->customer.phone;
+	if (r->e->tasks[SG_TASK_SUMMARIZE].backend && !no_model && !r->budget_exceeded &&
+	    model_summary(r, &in, text, len, first) == 0)
+		return;
+	r->d->model_name = "builtin";
+	r->d->prompt_template_version = "builtin.v1";
 	for (size_t i = first; i < r->t->nhistory; i++) {
 		const struct sg_turn *h = &r->t->history[i];
 		if (!h->text || sg_masked_new(&m[n], r->scan, h->text, strlen(h->text), &in, &err) < 0)
@@ -544,33 +705,6 @@ static void permissions(struct sg_decide_run *r, struct gate_state *g, const cha
 	}
 }
 
-/* Budgets: AI sessions per UTC day, counted by the engine. Over budget the
- * AI falls back to the policy's on_exceeded mode, and says so. */
-static int budget_ok(struct sg_decide_run *r)
-{
-	struct sg_engine *e = r->e;
-	double cap = e->policy->budgets.max_sessions_per_day;
-	if (cap <= 0)
-		return 1;
-	long day = (long)(r->now_ms / 86400000);
-	int ok;
-	pthread_mutex_lock(&e->budget_lock);
-	if (e->budget_day != day) {
-		e->budget_day = day;
-		e->sessions_today = 0;
-	}
-	ok = e->sessions_today < cap;
-	if (ok)
-		e->sessions_today += 1;
-	pthread_mutex_unlock(&e->budget_lock);
-	if (!ok)
-		reason(r, "budgets.max_sessions_per_day", NULL, 0,
-		       sg_arena_printf(&r->arena, "%.0f AI sessions today: the budget is used up, %s",
-				       cap, e->policy->budgets.on_exceeded ? e->policy->budgets.on_exceeded
-									   : "summarize_only"));
-	return ok;
-}
-
 static const char *next_action(enum sg_gate g)
 {
 	static const char *const names[] = {
@@ -580,20 +714,16 @@ static const char *next_action(enum sg_gate g)
 	return g < SG_GATE__COUNT ? names[g] : "human_handles";
 }
 
+/* model_name and prompt_template_version of every decision: what wrote
+ * the draft or the summary, else the model the policy names for the task
+ * of the AI mode (an agent's own draft, no knowledge base). */
 static void prompt_fields(struct sg_decide_run *r)
 {
-	const struct sg_pnode *prompts = sg_policy_section(r->e->policy, "prompts");
-	const char *want = !strcmp(r->d->ai_mode, "draft_reply") ? "draft" : "summarize";
-	for (size_t i = 0; prompts && prompts->kind == SG_PN_MAP && i < prompts->n; i++) {
-		const struct sg_pnode *pr = prompts->items[i];
-		if (strcmp(sg_pnode_str(pr, "task", ""), want))
-			continue;
-		r->d->prompt_template_version = sg_arena_printf(
-			&r->arena, "%s@%s", prompts->keys[i], sg_pnode_str(pr, "version", "0"));
-		r->d->model_name = sg_pnode_str(pr, "model", "builtin");
+	if (r->d->model_name && r->d->prompt_template_version)
 		return;
-	}
-	r->d->model_name = "builtin";
+	enum sg_task_id t = !strcmp(r->d->ai_mode, "draft_reply") ? SG_TASK_DRAFT : SG_TASK_SUMMARIZE;
+	r->d->model_name = r->e->tasks[t].model_name;
+	r->d->prompt_template_version = r->e->tasks[t].prompt_version;
 }
 
 int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
@@ -618,6 +748,7 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	r->sop_queue = NULL;
 	r->sop_review = 0;
 	r->generated = r->unsupported = r->draft_failed = 0;
+	r->session = r->budget_exceeded = 0;
 	r->sop_step_no = 0;
 	r->now_ms = sg_now_ms();
 	r->actions = json_array();
@@ -772,10 +903,13 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 		r->draft_masked = NULL; /* drafted, but the AI may only summarize */
 		out->draft_text = NULL;
 		out->ndraft_sources = 0;
+		out->model_name = out->prompt_template_version = NULL;
 	}
+	if (r->budget_exceeded && p->budgets.on_exceeded && !strcmp(p->budgets.on_exceeded, "human_only"))
+		raise_gate(&g, SG_GATE_HUMAN_ONLY);
 	out->ai_used = 1;
 	if (!strcmp(out->ai_mode, "summarize_only"))
-		summarize(r, text, len);
+		summarize(r, text, len, p->kill_switch || json_is_true(gk));
 	out->gate = sg_gate_name(g.gate);
 	out->approval_required = g.gate != SG_GATE_AUTO_SEND;
 	out->approval_outcome = out->approval_required ? "pending" : "not_required";

@@ -533,7 +533,7 @@ static void test_pii_never_reaches_model(void **state)
 		fake_start(fl[i], OK);
 		struct sg_backend *b = backend(fl[i], 0);
 		struct sg_masked_text *m = mask(ticket, &in);
-		struct sg_draft_request req = {m, "password_reset", "Jane", NULL, 0, 0};
+		struct sg_draft_request req = {m, "password_reset", "Jane", NULL, 0, 0, 0};
 		struct sg_model_approval ok[] = {{"draft", "local-model"}};
 		struct sg_draft d;
 		struct sg_error err = SG_ERROR_INIT;
@@ -564,7 +564,7 @@ static void test_model_path_rules(void **state)
 	struct sg_backend *b = backend(OPENAI, 0);
 	struct sg_model_approval ok[] = {{"draft", "local-model"}, {"summarize", "other-model"}};
 	struct sg_masked_text *m = mask("I forgot my password", NULL);
-	struct sg_draft_request req = {m, "password_reset", NULL, NULL, 0, 0};
+	struct sg_draft_request req = {m, "password_reset", NULL, NULL, 0, 0, 0};
 	struct sg_draft d;
 	struct sg_error e1 = SG_ERROR_INIT, e2 = SG_ERROR_INIT, e3 = SG_ERROR_INIT;
 	/* an unapproved model is refused before any call */
@@ -589,7 +589,7 @@ static void test_model_path_rules(void **state)
 	sg_masked_free(m);
 	/* off-topic: ESCALATE without calling the model */
 	m = mask("Write me a poem about the moon", NULL);
-	struct sg_draft_request off = {m, NULL, NULL, NULL, 0, 0};
+	struct sg_draft_request off = {m, NULL, NULL, NULL, 0, 0, 0};
 	struct sg_error e4 = SG_ERROR_INIT;
 	assert_int_equal(sg_draft_model(&d, b, "local-model", prompt, kb, &off, ok, 2, NULL, "T-2", &e4), 0);
 	assert_string_equal(d.text, "ESCALATE: insufficient context");
@@ -599,7 +599,7 @@ static void test_model_path_rules(void **state)
 	sg_masked_free(m);
 	m = mask("I forgot my password", NULL);
 	fk.reply = "ESCALATE: insufficient context";
-	struct sg_draft_request req2 = {m, "password_reset", NULL, NULL, 0, 0};
+	struct sg_draft_request req2 = {m, "password_reset", NULL, NULL, 0, 0, 0};
 	assert_int_equal(sg_draft_model(&d, b, "local-model", prompt, kb, &req2, ok, 2, NULL, "T-3", &e4), 0);
 	assert_int_equal(d.escalate, 1);
 	assert_string_equal(d.text, "ESCALATE: insufficient context");
