@@ -895,10 +895,10 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 		if (g.gate == SG_GATE_AUTO_SEND)
 			g.gate = SG_GATE_AGENT_REVIEW;
 	}
-	if (g.gate == SG_GATE_AUTO_SEND && !strcmp(out->ai_mode, "summarize_only"))
-		g.gate = SG_GATE_AGENT_REVIEW;
 	if (r->draft_failed && !strcmp(out->ai_mode, "draft_reply"))
 		out->ai_mode = "summarize_only";
+	if (g.gate == SG_GATE_AUTO_SEND && !strcmp(out->ai_mode, "summarize_only"))
+		g.gate = SG_GATE_AGENT_REVIEW;
 	if (r->generated && strcmp(out->ai_mode, "draft_reply")) {
 		r->draft_masked = NULL; /* drafted, but the AI may only summarize */
 		out->draft_text = NULL;

@@ -243,7 +243,7 @@ static int post_json(struct sg_backend *b, const char *url, struct curl_slist *h
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	h->retry_after_ms = -1;
 	int rc = http_post(b, url, hdr, payload, h, status, err);
-	free(payload);
+	sg_free(payload); /* jansson allocates with sg_malloc (sg_json_init) */
 	*retry_after = h->retry_after_ms;
 	if (!rc && (*status < 200 || *status > 299))
 		rc = status_error(b, *status, h, err);
