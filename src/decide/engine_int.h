@@ -22,7 +22,7 @@ struct sg_budget;
 struct sg_model_approval;
 
 /* The tasks a decision may give a model (policy `prompts` task names). */
-enum sg_task_id { SG_TASK_DRAFT, SG_TASK_SUMMARIZE, SG_TASK__COUNT };
+enum sg_task_id { SG_TASK_DRAFT, SG_TASK_SUMMARIZE, SG_TASK_TAG, SG_TASK_GAP, SG_TASK__COUNT };
 
 /* The model that runs one task (models.c). */
 struct sg_task_model {

@@ -27,6 +27,7 @@
 #include "draft/fake_model_test.h"
 
 static char tmpdir[256], kbdb[400], prompts[PATH_MAX];
+static int more_prompts; /* the tagger and gap detector on the model too */
 
 /* Lines the engine logged (budgets, fallbacks). */
 static struct sg_buf logged;
@@ -78,7 +79,7 @@ static void write_policy(char *path, size_t size, enum flavor f, unsigned retrie
 		    "    api_key_env: SG_TEST_MODEL_KEY\n"
 		    "    timeout: 0.3s\n"
 		    "    max_retries: %u\n"
-		    "    tasks: [draft, summarize]\n"
+		    "    tasks: [draft, summarize, tag, knowledge_gap]\n"
 		    "    pii: masked_only\n",
 		    f == ANTHROPIC ? "anthropic" : "openai", fk.port, f == OPENAI ? "/v1" : "", retries);
 	if (f == AZURE)
@@ -90,6 +91,11 @@ static void write_policy(char *path, size_t size, enum flavor f, unsigned retrie
 		    "  reply_drafter: {file: %s/reply_drafter.v1.txt, version: \"1\", task: draft, model: remote}\n"
 		    "  summarizer: {file: %s/summarizer.v1.txt, version: \"1\", task: summarize, model: remote}\n",
 		    prompts, prompts);
+	if (more_prompts)
+		sg_buf_addf(&b,
+			    "  tagger: {file: %s/sentiment_risk_tagger.v1.txt, version: \"1\", task: tag, model: remote}\n"
+			    "  gap: {file: %s/knowledge_gap_detector.v1.txt, version: \"1\", task: knowledge_gap, model: remote}\n",
+			    prompts, prompts);
 	if (extra)
 		sg_buf_adds(&b, extra);
 	snprintf(path, size, "%s/policy.yaml", tmpdir);
@@ -372,18 +378,23 @@ static void test_pii_never_reaches_model(void **state)
 		"\"customer\":{\"id\":\"C-9\",\"name\":\"Jane Smith\",\"email\":\"jane.smith@example.com\","
 		"\"phone\":\"+1 415 555 0199\",\"tier\":\"free\"}}";
 	enum flavor fl[] = {OPENAI, AZURE, ANTHROPIC};
+	more_prompts = 1; /* every task calls the model */
 	for (size_t i = 0; i < 3; i++) {
 		struct fx *x = open_fx(fl[i], OK, 0, NULL);
 		fk.reply = grounded;
 		fk.summary_reply = "Customer issue: order status.\n\nActions taken:\n- none\n\nOutstanding questions:\n- none";
+		fk.tag_reply = "{\"frustration\": 2, \"churn_risk\": 1, \"escalation_likelihood\": 1}";
+		fk.gap_reply = "OK";
 		/* one drafted ticket and one summarize-only ticket: both tasks call the model */
 		struct sg_decision *d = decide(x, ticket, SURE);
 		assert_string_equal(d->ai_mode, "draft_reply");
 		d = decide(x, ticket, UNSURE);
 		assert_string_equal(d->ai_mode, "summarize_only");
 		assert_string_equal(d->model_name, fl[i] == AZURE ? "support-gpt" : "local-model");
-		assert_int_equal(fk.requests, 2);
+		/* tagger + draft + gap check, then tagger + summary */
+		assert_int_equal(fk.requests, 5);
 		assert_int_equal(fk.shape_errors, 0);
+		assert_true(has_reason(d, "tag.model", "from model"));
 		/* the server's record holds the requests; none carries a PII value */
 		assert_non_null(strstr(fk.received.data, "CUSTOMER MESSAGE"));
 		for (size_t k = 0; k < sizeof(pii) / sizeof(*pii); k++)
@@ -391,8 +402,49 @@ static void test_pii_never_reaches_model(void **state)
 				fail_msg("flavor %zu: PII value '%s' reached the model server", i, pii[k]);
 		/* and the masked placeholders did */
 		assert_non_null(strstr(fk.received.data, "[EMAIL_1]"));
+		assert_non_null(strstr(fk.received.data, "Compare the agent's reply"));
 		close_fx(x);
 	}
+	more_prompts = 0;
+}
+
+static void test_tagger_and_gap_models(void **state)
+{
+	(void)state;
+	more_prompts = 1;
+	struct fx *x = open_fx(OPENAI, OK, 0, NULL);
+	more_prompts = 0;
+	fk.reply = grounded;
+	fk.tag_reply = "{\"frustration\": 9, \"churn_risk\": 4, \"escalation_likelihood\": 7}";
+	fk.gap_reply = "OK";
+	char t[300];
+	snprintf(t, sizeof(t), ORDER_TICKET, "M-20");
+	struct sg_decision *d = decide(x, t, SURE);
+	assert_int_equal(fk.requests, 3); /* tagger, drafter, gap detector */
+	assert_int_equal(d->frustration, 9);
+	assert_int_equal(d->churn_risk, 4);
+	assert_int_equal(d->escalation_likelihood, 7);
+	assert_true(has_reason(d, "tag.model", "frustration 9, churn_risk 4, escalation_likelihood 7 from model 'local-model' (tagger@1)"));
+	assert_false(has_type(d, "unsupported_claim"));
+	assert_string_equal(d->gate, "auto_send");
+	/* the gap detector asks for JSON-free text; the tagger for a JSON object */
+	assert_non_null(strstr(fk.received.data, "\"response_format\":{\"type\":\"json_object\"}"));
+	assert_non_null(strstr(fk.received.data, "REPLY:"));
+	/* the detector lists a claim: review */
+	fk.gap_reply = "\"Most orders ship within 1 business day\" is not in the sources";
+	snprintf(t, sizeof(t), ORDER_TICKET, "M-21");
+	d = decide(x, t, SURE);
+	assert_true(has_type(d, "unsupported_claim"));
+	assert_true(has_reason(d, "draft.knowledge_gap", "model 'local-model' lists claims no cited article supports"));
+	assert_string_not_equal(d->gate, "auto_send");
+	/* a tagger answer that is not the strict JSON keeps the classifier's signals */
+	fk.tag_reply = "{\"frustration\": \"high\"}";
+	fk.gap_reply = "OK";
+	snprintf(t, sizeof(t), ORDER_TICKET, "M-22");
+	d = decide(x, t, SURE);
+	assert_true(has_reason(d, "tag.backend", "classifier signals kept: field 'frustration': expected an integer from 0 to 10"));
+	assert_int_equal(d->frustration, 0);
+	close_fx(x);
 }
 
 static void test_token_budget_exhausted(void **state)
@@ -457,9 +509,9 @@ static void test_unapproved_model_refused(void **state)
 	size_t len;
 	struct sg_error err = SG_ERROR_INIT;
 	assert_int_equal(sg_read_file(path, &text, &len, &err), 0);
-	char *at = strstr(text, "tasks: [draft, summarize]\n    pii");
+	char *at = strstr(text, "tasks: [draft, summarize, tag, knowledge_gap]\n    pii");
 	assert_non_null(at);
-	memcpy(at, "tasks: [summarize]       ", 25);
+	memcpy(at, "tasks: [summarize, tag, knowledge_gap]       ", 45);
 	FILE *fp = fopen(path, "w");
 	fwrite(text, 1, len, fp);
 	fclose(fp);
@@ -507,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_backend_down_summarize_only),
 		cmocka_unit_test(test_model_summary),
 		cmocka_unit_test(test_pii_never_reaches_model),
+		cmocka_unit_test(test_tagger_and_gap_models),
 		cmocka_unit_test(test_token_budget_exhausted),
 		cmocka_unit_test(test_session_budget_exhausted),
 		cmocka_unit_test(test_unapproved_model_refused),

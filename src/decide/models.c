@@ -1,7 +1,8 @@
 /*
  * models.c - the policy's `models` and `prompts` as the engine's model per
  * task: for each task (draft, summarize) the prompt that names it, the
- * model that prompt names and a backend built for it; the list of
+ * model that prompt names and a backend built for it (draft, summarize,
+ * tag, knowledge_gap); the list of
  * (task, model) approvals checked before every call; the token budget.
  */
 #include <stdarg.h>
@@ -13,7 +14,7 @@
 #include "draft/backend.h"
 #include "core/banned.h"
 
-static const char *const task_names[SG_TASK__COUNT] = {"draft", "summarize"};
+static const char *const task_names[SG_TASK__COUNT] = {"draft", "summarize", "tag", "knowledge_gap"};
 
 /* What decisions record as model_name: the backend's model id, else the
  * Azure deployment, else the entry's name ("builtin"). */

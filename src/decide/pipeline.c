@@ -171,6 +171,47 @@ static int model_budget_ok(struct sg_decide_run *r, const char *task)
 	return 0;
 }
 
+static const char *const task_names[SG_TASK__COUNT] = {"draft", "summarize", "tag", "knowledge_gap"};
+
+/* Says in the decision and the log that the model of a task failed and
+ * what was done instead. */
+static void model_failed(struct sg_decide_run *r, enum sg_task_id task, const char *fallback,
+			 const char *why)
+{
+	const char *model = r->e->tasks[task].model_name;
+	reason(r, sg_arena_printf(&r->arena, "%s.backend", task_names[task]), NULL, 0,
+	       sg_arena_printf(&r->arena, "model '%s' failed, %s: %s", model, fallback, why));
+	sg_decide_log(r, "%s model '%s' failed, %s: %s", task_names[task], model, fallback, why);
+}
+
+/* One call for a task to the model the policy names: approval checked,
+ * budget checked and charged; a failure is reported with model_failed.
+ * 0, or -1 (out is empty). */
+static int model_call(struct sg_decide_run *r, enum sg_task_id task,
+		      const struct sg_kb_hits *sources, const struct sg_masked_text *input,
+		      const char *input_label, int json, const char *fallback,
+		      struct sg_backend_response *out)
+{
+	const struct sg_task_model *tm = &r->e->tasks[task];
+	struct sg_error e = SG_ERROR_INIT;
+	memset(out, 0, sizeof(*out));
+	if (sg_draft_model_check(r->e->approvals, r->e->napprovals, task_names[task], tm->model_name,
+				 &e) < 0)
+		goto failed;
+	if (!model_budget_ok(r, task_names[task]))
+		return -1;
+	struct sg_backend_request req = {tm->model_name, tm->prompt, sources, input,
+					 tm->max_tokens ? tm->max_tokens : 512, 0.2, json, input_label};
+	if (sg_backend_complete(tm->backend, &req, out, &e) < 0)
+		goto failed;
+	sg_budget_charge(r->e->budget, r->t->id ? r->t->id : "-", r->now_ms,
+			 (uint64_t)out->input_tokens + out->output_tokens);
+	return 0;
+failed:
+	model_failed(r, task, fallback, e.msg);
+	return -1;
+}
+
 /* The first name for the greeting; it never goes to a model. */
 static void first_name(char *out, size_t size, const char *name)
 {
@@ -204,6 +245,113 @@ static int draft_with(struct sg_decide_run *r, struct sg_draft *dr,
 	if (rc < 0)
 		sg_decide_log(r, "draft model '%s' failed, summarize only: %s", tm->model_name, derr->msg);
 	return rc;
+}
+
+/* The knowledge-gap detector the policy names, after the built-in check:
+ * the masked draft and the cited articles go to the model, which answers
+ * "OK" or lists the unsupported claims (then the draft needs review). */
+static void model_gap(struct sg_decide_run *r, const struct sg_draft *dr, const struct sg_scan_input *in)
+{
+	static const char fallback[] = "built-in check only";
+	struct sg_kb_hits hits = {0};
+	struct sg_masked_text *m = NULL;
+	struct sg_backend_response resp;
+	struct sg_error e = SG_ERROR_INIT;
+	memset(&resp, 0, sizeof(resp));
+	hits.v = sg_calloc(dr->nsources, sizeof(*hits.v));
+	if (!hits.v) {
+		sg_error_set(&e, SG_ENOMEM, "out of memory");
+		goto failed;
+	}
+	for (size_t i = 0; i < dr->nsources; i++) {
+		const char *id = !strncmp(dr->sources[i], "kb:", 3) ? dr->sources[i] + 3 : dr->sources[i];
+		struct sg_kb_hit *h = &hits.v[hits.n];
+		if (sg_kb_article_text(r->kb, id, &h->text, &e) < 0)
+			goto failed;
+		hits.n++;
+		h->article_id = sg_strdup(id);
+		h->title = sg_strdup("");
+		h->url = sg_strdup("");
+		h->heading = sg_strdup("");
+		if (!h->article_id || !h->title || !h->url || !h->heading) {
+			sg_error_set(&e, SG_ENOMEM, "out of memory");
+			goto failed;
+		}
+	}
+	if (sg_masked_new(&m, r->scan, dr->text, strlen(dr->text), in, &e) < 0)
+		goto failed;
+	if (model_call(r, SG_TASK_GAP, &hits, m, "REPLY", 0, fallback, &resp) < 0)
+		goto cleanup;
+	const char *a = resp.text;
+	while (*a == ' ' || *a == '\n' || *a == '"' || *a == '\r' || *a == '\t')
+		a++;
+	if (!strncmp(a, "OK", 2) && !((a[2] >= 'a' && a[2] <= 'z') || (a[2] >= 'A' && a[2] <= 'Z')))
+		goto cleanup;
+	if (!*a) {
+		sg_error_set(&e, SG_EBACKEND, "empty answer (expected OK or the unsupported claims)");
+		goto failed;
+	}
+	sg_decision_add_type(r->d, "unsupported_claim");
+	r->d->guardrail_triggered = 1;
+	r->unsupported = 1;
+	reason(r, "draft.knowledge_gap", NULL, 0,
+	       sg_arena_printf(&r->arena, "model '%s' lists claims no cited article supports: %.*s",
+			       r->e->tasks[SG_TASK_GAP].model_name, (int)strcspn(a, "\r\n") > 200 ? 200 : (int)strcspn(a, "\r\n"), a));
+	goto cleanup;
+failed:
+	model_failed(r, SG_TASK_GAP, fallback, e.msg);
+cleanup:
+	sg_backend_response_release(&resp);
+	sg_masked_free(m);
+	sg_kb_hits_release(&hits);
+}
+
+/* The sentiment/risk tagger the policy names: frustration, churn risk and
+ * escalation likelihood 0-10 as strict JSON from the masked message, in
+ * place of the classifier's signals. Not under the kill switch, nor when a
+ * test pins the signals. */
+static void model_tags(struct sg_decide_run *r, const json_t *given, const char *text, size_t len,
+		       const struct sg_scan_input *in)
+{
+	static const char fallback[] = "classifier signals kept";
+	static const char *const keys[] = {"frustration", "churn_risk", "escalation_likelihood"};
+	struct sg_masked_text *m = NULL;
+	struct sg_backend_response resp;
+	struct sg_error e = SG_ERROR_INIT;
+	json_t *j = NULL;
+	int v[3];
+	memset(&resp, 0, sizeof(resp));
+	if (!r->e->tasks[SG_TASK_TAG].backend || r->e->policy->kill_switch ||
+	    (given && (json_is_true(json_object_get(given, "kill_switch")) ||
+		       json_object_get(given, "frustration"))))
+		return;
+	if (sg_masked_new(&m, r->scan, text, len, in, &e) < 0)
+		goto failed;
+	if (model_call(r, SG_TASK_TAG, NULL, m, NULL, 1, fallback, &resp) < 0)
+		goto cleanup;
+	j = json_loads(resp.text, 0, NULL);
+	for (int i = 0; i < 3; i++) {
+		json_t *x = json_object_get(j, keys[i]);
+		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 10) {
+			sg_error_set(&e, SG_EBACKEND, "field '%s': expected an integer from 0 to 10", keys[i]);
+			goto failed;
+		}
+		v[i] = (int)json_integer_value(x);
+	}
+	r->c.frustration = v[0];
+	r->c.churn_risk = v[1];
+	r->c.escalation_likelihood = v[2];
+	reason(r, "tag.model", NULL, 0,
+	       sg_arena_printf(&r->arena, "frustration %d, churn_risk %d, escalation_likelihood %d from model '%s' (%s)",
+			       v[0], v[1], v[2], r->e->tasks[SG_TASK_TAG].model_name,
+			       r->e->tasks[SG_TASK_TAG].prompt_version));
+	goto cleanup;
+failed:
+	model_failed(r, SG_TASK_TAG, fallback, e.msg);
+cleanup:
+	json_decref(j);
+	sg_backend_response_release(&resp);
+	sg_masked_free(m);
 }
 
 /* The draft on the knowledge base: a reply grounded in approved articles,
@@ -266,6 +414,8 @@ static int generate_draft(struct sg_decide_run *r, struct sg_scan_input *in,
 				       gap.n, gap.claims[0].missing ? gap.claims[0].missing : "?"));
 	}
 	sg_gap_report_release(&gap);
+	if (r->e->tasks[SG_TASK_GAP].backend && dr.nsources)
+		model_gap(r, &dr, in);
 done:
 	rc = 0;
 out:
@@ -294,6 +444,7 @@ static int model_summary(struct sg_decide_run *r, const struct sg_scan_input *in
 			 const char *text, size_t len, size_t first)
 {
 	const struct sg_task_model *tm = &r->e->tasks[SG_TASK_SUMMARIZE];
+	static const char fallback[] = "built-in summary instead";
 	struct sg_buf thread = SG_BUF_INIT;
 	struct sg_masked_text *m = NULL;
 	struct sg_backend_response resp;
@@ -301,10 +452,6 @@ static int model_summary(struct sg_decide_run *r, const struct sg_scan_input *in
 	char *tagged = NULL;
 	int rc = -1;
 	memset(&resp, 0, sizeof(resp));
-	if (sg_draft_model_check(r->e->approvals, r->e->napprovals, "summarize", tm->model_name, &e) < 0)
-		goto failed;
-	if (!model_budget_ok(r, "summarize"))
-		return -1;
 	for (size_t i = first; i < r->t->nhistory; i++)
 		if (r->t->history[i].text)
 			sg_buf_addf(&thread, "%s: %s\n", r->t->history[i].role, r->t->history[i].text);
@@ -316,12 +463,8 @@ static int model_summary(struct sg_decide_run *r, const struct sg_scan_input *in
 	}
 	if (sg_masked_new(&m, r->scan, thread.data, thread.len, in, &e) < 0)
 		goto failed;
-	struct sg_backend_request req = {tm->model_name, tm->prompt, NULL, m,
-					 tm->max_tokens ? tm->max_tokens : 512, 0.2, 0};
-	if (sg_backend_complete(tm->backend, &req, &resp, &e) < 0)
-		goto failed;
-	sg_budget_charge(r->e->budget, r->t->id ? r->t->id : "-", r->now_ms,
-			 (uint64_t)resp.input_tokens + resp.output_tokens);
+	if (model_call(r, SG_TASK_SUMMARIZE, NULL, m, "THREAD", 0, fallback, &resp) < 0)
+		goto cleanup;
 	if (!strstr(resp.text, "Customer issue:")) {
 		sg_error_set(&e, SG_EBACKEND, "the answer lacks the three sections (no 'Customer issue:')");
 		goto failed;
@@ -334,10 +477,7 @@ static int model_summary(struct sg_decide_run *r, const struct sg_scan_input *in
 	rc = 0;
 	goto cleanup;
 failed:
-	reason(r, "summarize.backend", NULL, 0,
-	       sg_arena_printf(&r->arena, "model '%s' failed, built-in summary instead: %s",
-			       tm->model_name, e.msg));
-	sg_decide_log(r, "summarize model '%s' failed, built-in summary instead: %s", tm->model_name, e.msg);
+	model_failed(r, SG_TASK_SUMMARIZE, fallback, e.msg);
 cleanup:
 	sg_free(tagged);
 	sg_backend_response_release(&resp);
@@ -779,9 +919,10 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	if ((rc = scan_input(r, text, len, &in, err)) < 0)
 		return rc;
 	out->masked_text = r->masked;
-	/* 2. classify */
+	/* 2. classify (and the tagger model, when the policy names one) */
 	if ((rc = classify(r, given, err)) < 0)
 		return rc;
+	model_tags(r, given, text, len, &in);
 	out->intent = r->c.intent;
 	out->intent_confidence = r->c.intent_confidence;
 	out->urgency = sg_urgency_name(r->c.urgency);

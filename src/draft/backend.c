@@ -54,7 +54,7 @@ static void user_message(struct sg_buf *b, const struct sg_backend_request *req)
 		const struct sg_kb_hit *h = &req->sources->v[i];
 		sg_buf_addf(b, "[kb:%s] %s (%s)\n%s\n\n", h->article_id, h->title, h->url, h->text);
 	}
-	sg_buf_adds(b, "\nCUSTOMER MESSAGE:\n");
+	sg_buf_addf(b, "\n%s:\n", req->input_label ? req->input_label : "CUSTOMER MESSAGE");
 	sg_buf_adds(b, req->input ? sg_masked_str(req->input, NULL) : "");
 	sg_buf_addc(b, '\n');
 }
@@ -674,7 +674,7 @@ int sg_draft_model(struct sg_draft *out, struct sg_backend *b, const char *model
 		if (budget && (rc = sg_budget_check(budget, session ? session : "-", sg_now_ms(), err)))
 			goto cleanup;
 		struct sg_backend_request r = {model, prompt, &hits, req->ticket,
-					      req->max_tokens ? req->max_tokens : 512, 0.2, 0};
+					      req->max_tokens ? req->max_tokens : 512, 0.2, 0, NULL};
 		if ((rc = sg_backend_complete(b, &r, &resp, err)))
 			goto cleanup;
 		if (budget)

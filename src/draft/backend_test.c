@@ -113,7 +113,7 @@ static int call(struct sg_backend *b, struct sg_backend_response *r, struct sg_e
 	struct sg_kb_hits hits;
 	struct sg_error e = SG_ERROR_INIT;
 	assert_int_equal(sg_kb_search(kb, "password reset", 2, 0, &hits, &e), 0);
-	struct sg_backend_request req = {"local-model", prompt, &hits, m, 256, 0.2, 0};
+	struct sg_backend_request req = {"local-model", prompt, &hits, m, 256, 0.2, 0, NULL};
 	int rc = sg_backend_complete(b, &req, r, err);
 	sg_kb_hits_release(&hits);
 	sg_masked_free(m);

@@ -35,6 +35,8 @@ struct fake {
 	int failures_left;   /* RATE_THEN_OK: 429s before success */
 	const char *reply;   /* completion text */
 	const char *summary_reply; /* answer to the summarizer prompt; NULL: reply */
+	const char *tag_reply;     /* answer to the sentiment/risk tagger prompt */
+	const char *gap_reply;     /* answer to the knowledge-gap prompt */
 	int in_tokens, out_tokens; /* usage reported; 0: the documented examples */
 	pthread_mutex_t mu;
 	int requests;
@@ -221,6 +223,10 @@ static inline enum MHD_Result handler(void *cls, struct MHD_Connection *c, const
 	const char *text = fk.reply;
 	if (fk.summary_reply && cn->body.len && fake_has(cn->body.data, cn->body.len, "Summarize this ticket"))
 		text = fk.summary_reply;
+	if (fk.tag_reply && cn->body.len && fake_has(cn->body.data, cn->body.len, "Score the customer message"))
+		text = fk.tag_reply;
+	if (fk.gap_reply && cn->body.len && fake_has(cn->body.data, cn->body.len, "Compare the agent's reply"))
+		text = fk.gap_reply;
 	int in_t = fk.in_tokens ? fk.in_tokens : anth ? 120 : 44;
 	int out_t = fk.out_tokens ? fk.out_tokens : anth ? 42 : 8;
 	if (anth)
