@@ -26,10 +26,13 @@
 #include "policy/policy.h"
 #include "scan/scan.h"
 #include "server/metrics.h"
+#include "server/webhook_map.h"
+#include "server/webhook_sig.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 8
+#define API_NROUTES 10
+#define API_SECRET_MAX 256       /* bytes of a webhook signing secret */
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
 #define API_BREACH_MAX_LEVEL 3   /* a breach escalates up to this level */
@@ -56,7 +59,17 @@ struct sg_api {
 	struct sg_route routes[API_NROUTES];
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
 		*m_human, *m_reload;
+
+	/* webhooks: secrets read from the environment at start and reload */
+	pthread_mutex_t mu_wh;
+	char zd_env_flag[128], ic_env_flag[128];  /* serve flags; "" = the policy's */
+	char zd_env[128], ic_env[128];            /* the variables in use */
+	char zd_secret[API_SECRET_MAX], ic_secret[API_SECRET_MAX];
+	double zd_max_age_s;
+	struct sg_metric *m_webhook;
 };
+
+static void webhooks_configure(struct sg_api *api);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -228,6 +241,7 @@ int sg_api_reload(struct sg_api *api, struct sg_error *err)
 	pthread_mutex_unlock(&api->mu_decide);
 	sg_scan_ctx_free(old_scan);
 	sg_cli_engine_close(&old);
+	webhooks_configure(api);
 	if (api->m_reload) {
 		const char *v[] = {"ok"};
 		sg_metric_inc(api->m_reload, v);
@@ -946,6 +960,112 @@ static int h_reload(void *ctx, const struct sg_http_req *req, struct sg_http_res
 	return rc;
 }
 
+/* ---- POST /v1/webhooks/zendesk | intercom ---------------------------------- */
+
+/* Reads the webhook secrets from the environment variables the serve flags
+ * or the policy name (flags win); called at start and after a reload. */
+static void webhooks_configure(struct sg_api *api)
+{
+	pthread_mutex_lock(&api->mu_decide); /* the policy stays while we read it */
+	const struct sg_policy *p = api->ce.policy;
+	pthread_mutex_lock(&api->mu_wh);
+	const char *zd = api->zd_env_flag[0] ? api->zd_env_flag
+			 : p ? p->webhooks.zendesk_secret_env : NULL;
+	const char *ic = api->ic_env_flag[0] ? api->ic_env_flag
+			 : p ? p->webhooks.intercom_secret_env : NULL;
+	const char *zv = zd ? getenv(zd) : NULL, *iv = ic ? getenv(ic) : NULL;
+	snprintf(api->zd_env, sizeof(api->zd_env), "%s", zd ? zd : "");
+	snprintf(api->ic_env, sizeof(api->ic_env), "%s", ic ? ic : "");
+	snprintf(api->zd_secret, sizeof(api->zd_secret), "%s", zv ? zv : "");
+	snprintf(api->ic_secret, sizeof(api->ic_secret), "%s", iv ? iv : "");
+	api->zd_max_age_s = p && p->webhooks.zendesk_max_age_s > 0
+				    ? p->webhooks.zendesk_max_age_s : SG_SIG_WINDOW_S;
+	pthread_mutex_unlock(&api->mu_wh);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
+static void webhook_count(struct sg_api *api, const char *vendor, const char *result)
+{
+	if (api->m_webhook) {
+		const char *v[] = {vendor, result};
+		sg_metric_inc(api->m_webhook, v);
+	}
+}
+
+/* Verifies the signature over the raw body, maps the payload to a ticket
+ * event and decides it as POST /v1/tickets does (idempotent on the vendor's
+ * event id). 202 for events without a customer message. */
+static int webhook(struct sg_api *api, const struct sg_http_req *req,
+		   struct sg_http_resp *resp, int intercom, struct sg_error *err)
+{
+	const char *vendor = intercom ? "intercom" : "zendesk";
+	char secret[API_SECRET_MAX], env[128], why[SG_WEBHOOK_WHY_MAX];
+	double max_age;
+	json_t *payload = NULL, *ev = NULL;
+	int rc, status = 0;
+	pthread_mutex_lock(&api->mu_wh);
+	memcpy(secret, intercom ? api->ic_secret : api->zd_secret, sizeof(secret));
+	memcpy(env, intercom ? api->ic_env : api->zd_env, sizeof(env));
+	max_age = api->zd_max_age_s;
+	pthread_mutex_unlock(&api->mu_wh);
+	if (!secret[0]) {
+		webhook_count(api, vendor, "not_configured");
+		if (env[0])
+			return sg_error_set(err, SG_ENOTFOUND, "webhook '%s' is not configured: "
+					    "the environment variable %s is not set", vendor, env);
+		return sg_error_set(err, SG_ENOTFOUND, "webhook '%s' is not configured: set "
+				    "webhooks.%s.secret_env in the policy or --%s-secret-env",
+				    vendor, vendor, vendor);
+	}
+	if (intercom)
+		rc = sg_sig_intercom_verify(secret, sg_http_header(req, SG_SIG_INTERCOM_HEADER),
+					    req->body, req->body_len, err);
+	else
+		rc = sg_sig_zendesk_verify(secret, sg_http_header(req, SG_SIG_ZENDESK_HEADER),
+					   sg_http_header(req, SG_SIG_ZENDESK_TS_HEADER), req->body,
+					   req->body_len, sg_now_ms() / 1000, (int64_t)max_age, err);
+	memset(secret, 0, sizeof(secret));
+	if (rc < 0) {
+		webhook_count(api, vendor, "refused");
+		return rc;
+	}
+	if ((rc = sg_http_json_body(&payload, req, err)) < 0) {
+		webhook_count(api, vendor, "invalid");
+		return rc;
+	}
+	rc = intercom ? sg_webhook_intercom_event(&ev, payload, why, err)
+		      : sg_webhook_zendesk_event(&ev, payload, why, err);
+	if (rc < 0) {
+		webhook_count(api, vendor, "invalid");
+	} else if (rc == 1) {
+		webhook_count(api, vendor, "ignored");
+		json_t *o = json_pack("{s:s, s:s}", "status", "ignored", "reason", why);
+		rc = o ? sg_http_resp_json(resp, 202, o)
+		       : sg_error_set(err, SG_ENOMEM, "out of memory");
+		json_decref(o);
+	} else if ((rc = ticket_json(api, ev, &status, &resp->body, err)) == 0) {
+		resp->status = status;
+		webhook_count(api, vendor, status == 201 ? "accepted" : "duplicate");
+	} else {
+		webhook_count(api, vendor, "invalid");
+	}
+	json_decref(ev);
+	json_decref(payload);
+	return rc;
+}
+
+static int h_zendesk(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		     struct sg_error *err)
+{
+	return webhook(ctx, req, resp, 0, err);
+}
+
+static int h_intercom(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		      struct sg_error *err)
+{
+	return webhook(ctx, req, resp, 1, err);
+}
+
 /* ---- SLA --------------------------------------------------------------- */
 
 int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
@@ -1085,6 +1205,7 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 	static const char *const lv[] = {"level", NULL};
 	static const char *const ac[] = {"action", NULL};
 	static const char *const rs[] = {"result", NULL};
+	static const char *const vr[] = {"vendor", "result", NULL};
 	static const double b[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25,
 				   0.5, 1, 2.5};
 	int rc;
@@ -1102,6 +1223,9 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 				     "Reviewer actions, by action.", ac, err)) < 0 ||
 	    (rc = sg_metrics_counter(&api->m_reload, reg, "sopgate_policy_reloads_total",
 				     "Policy reloads, by result.", rs, err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_webhook, reg, "sopgate_webhook_events_total",
+				     "Helpdesk webhook deliveries, by vendor and result.", vr,
+				     err)) < 0 ||
 	    (rc = sg_metrics_histogram(&api->m_latency, reg, "sopgate_ticket_seconds",
 				       "Time to decide and durably store one ticket event.", NULL,
 				       b, sizeof(b) / sizeof(b[0]), err)) < 0)
@@ -1145,6 +1269,11 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	pthread_mutex_init(&api->mu_decide, NULL);
 	pthread_mutex_init(&api->mu_h, NULL);
 	pthread_mutex_init(&api->mu_r, NULL);
+	pthread_mutex_init(&api->mu_wh, NULL);
+	snprintf(api->zd_env_flag, sizeof(api->zd_env_flag), "%s",
+		 o->zendesk_secret_env ? o->zendesk_secret_env : "");
+	snprintf(api->ic_env_flag, sizeof(api->ic_env_flag), "%s",
+		 o->intercom_secret_env ? o->intercom_secret_env : "");
 	const struct sg_route r[API_NROUTES] = {
 		{"POST", "/v1/tickets", SG_ROLE_AGENT, 0, h_post_ticket, api},
 		{"GET", "/v1/queue", SG_ROLE_AGENT, 0, h_queue, api},
@@ -1154,10 +1283,13 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/tickets/{id}/reject", SG_ROLE_AGENT, 0, h_reject, api},
 		{"GET", "/v1/audit", SG_ROLE_AGENT, 0, h_audit, api},
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
+		{"POST", "/v1/webhooks/zendesk", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_zendesk, api},
+		{"POST", "/v1/webhooks/intercom", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_intercom, api},
 	};
 	memcpy(api->routes, r, sizeof(r));
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
+	webhooks_configure(api);
 	if ((rc = sg_store_open(&api->wstore, url, "serve", err)) < 0 ||
 	    (rc = sg_store_open(&api->hstore, url, "serve-review", err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
@@ -1190,5 +1322,8 @@ void sg_api_free(struct sg_api *api)
 	pthread_mutex_destroy(&api->mu_decide);
 	pthread_mutex_destroy(&api->mu_h);
 	pthread_mutex_destroy(&api->mu_r);
+	pthread_mutex_destroy(&api->mu_wh);
+	memset(api->zd_secret, 0, sizeof(api->zd_secret));
+	memset(api->ic_secret, 0, sizeof(api->ic_secret));
 	sg_free(api);
 }
