@@ -19,6 +19,7 @@
 #include "cli/engine_setup.h"
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "core/hash.h"
 #include "core/id.h"
 #include "core/json.h"
 #include "core/limits.h"
@@ -33,7 +34,7 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 13
+#define API_NROUTES 15
 #define API_SECRET_MAX 256       /* bytes of a webhook signing secret */
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
@@ -80,6 +81,12 @@ struct sg_api {
 	int64_t shadow_since;
 	struct shadow_batch *spend;
 	struct sg_metric *m_shadow_eval, *m_shadow_diff, *m_shadow_fields, *m_shadow_drop;
+
+	/* onboarding reviewers: peer reviews are read through their own
+	 * connection, taken last (after mu_h and mu_r), never holding another */
+	pthread_mutex_t mu_x;
+	struct sg_store *xstore;
+	struct sg_metric *m_peer;
 };
 
 /* Shadow diffs evaluated but not yet written, all of one shadow version. */
@@ -95,6 +102,9 @@ struct shadow_batch {
 };
 
 static void webhooks_configure(struct sg_api *api);
+struct review;
+static int peer_load(struct sg_api *api, struct review *rv, struct sg_error *err);
+static json_t *peer_json(const struct review *rv);
 static void shadow_eval(struct sg_api *api, const struct sg_ticket *t,
 			const struct sg_shadow_view *live, const char *live_version);
 
@@ -148,6 +158,8 @@ struct review {
 	char step1_user[SG_USER_NAME_MAX];
 	json_t *decision;             /* owned */
 	char *draft;                  /* latest draft text, heap or NULL */
+	int peer;                     /* an onboarding reviewer's approval waits for a peer */
+	struct sg_store_peer_review pr;
 };
 
 static const char *review_status(const struct review *rv)
@@ -156,7 +168,7 @@ static const char *review_status(const struct review *rv)
 		return "not_required";
 	if (rv->rejects >= 2)
 		return "escalated";
-	if (!strcmp(rv->gate, "two_step"))
+	if (!strcmp(rv->gate, "two_step") || rv->peer)
 		return rv->a2 ? "approved" : rv->a1 ? "awaiting_second" : "pending";
 	return rv->a1 ? "approved" : "pending";
 }
@@ -230,7 +242,7 @@ static int review_load(struct sg_api *api, const char *ticket, struct review *rv
 		rv->draft = sg_strdup((const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return peer_load(api, rv, err);
 }
 
 /* ---- engine ------------------------------------------------------------- */
@@ -510,6 +522,12 @@ static int queue_list(struct sg_api *api, const struct queue_filter *f, json_t *
 		rv.rejects = sqlite3_column_int(st, 9);
 		rv.a1 = sqlite3_column_int(st, 10);
 		rv.a2 = sqlite3_column_int(st, 11);
+		snprintf(rv.decision_id, sizeof(rv.decision_id), "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		if (rv.a1 && peer_load(api, &rv, err) < 0) {
+			sqlite3_finalize(st);
+			return -SG_ESTORE;
+		}
 		const char *status = review_status(&rv);
 		if (strcmp(status, "pending") && strcmp(status, "awaiting_second"))
 			continue;
@@ -692,6 +710,8 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 				      rv.decision_id, "decision", rv.decision, "draft", rv.draft,
 				      "events", events, "decisions", decisions, "drafts", drafts,
 				      "approvals", approvals, "escalations", escal, "audit", audit);
+			if (o)
+				json_object_set_new(o, "peer_review", peer_json(&rv));
 		}
 		review_release(&rv);
 	}
@@ -725,6 +745,149 @@ static int h_audit(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 	}
 	json_t *o = json_pack("{s:s, s:o}", "ticket", ticket, "records", arr);
 	rc = sg_http_resp_json(resp, 200, o);
+	json_decref(o);
+	return rc;
+}
+
+/* ---- onboarding reviewers --------------------------------------------------- */
+
+/* The peer review a decision waits for, into rv (rv->decision_id set);
+ * mu_x is taken here and nothing else while it is held. */
+static int peer_load(struct sg_api *api, struct review *rv, struct sg_error *err)
+{
+	pthread_mutex_lock(&api->mu_x);
+	int rc = sg_store_peer_review(api->xstore, rv->decision_id, &rv->pr, err);
+	pthread_mutex_unlock(&api->mu_x);
+	if (rc < 0)
+		return rc;
+	rv->peer = rc == 0;
+	return 0;
+}
+
+static json_t *peer_json(const struct review *rv)
+{
+	if (!rv->peer)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o}", "first_approval_by", rv->pr.user, "reason",
+			 rv->pr.reason, "created_at", iso_json(rv->pr.created_ms));
+}
+
+struct onboarding_check {
+	int onboarding, needs_peer;
+	char reason[200];
+	const char *why;              /* metric label: first_tickets | random */
+};
+
+/* A uniform draw in [0, 1) from the system's randomness. */
+static double draw(void)
+{
+	uint32_t r = 0;
+	if (sg_random_bytes(&r, sizeof(r)) < 0)
+		return 0; /* no randomness: err on the side of review */
+	return (double)r / 4294967296.0;
+}
+
+/* The onboarding rules of the approve/edit flow (docs/server.md): an
+ * onboarding reviewer's send needs a peer's second approval for their
+ * first N sends, then for a random share; a ticket waiting for a peer
+ * takes its second approval at step 2 from a different reviewer who is
+ * not onboarding. mu_h held. */
+static int onboarding_rules(struct sg_api *api, const struct sg_user *u, struct review *rv,
+			    const char *action, int *step, struct onboarding_check *out,
+			    struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct sg_store_onboarding st;
+	int rc = sg_store_user_onboarding(api->hstore, u->name, &st, err);
+	if (rc == -SG_ENOTFOUND) { /* a user only the session knows: no rule */
+		sg_error_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	int reject = !strcmp(action, "reject");
+	if (rv->peer && rv->a1 && !reject) {
+		*step = 2;
+		if (!strcmp(rv->pr.user, u->name))
+			return sg_error_set(err, SG_EFORBIDDEN, "onboarding: the peer approval must "
+					    "come from a different user than '%s'", rv->pr.user);
+	}
+	if (!st.onboarding || reject)
+		return 0;
+	if (*step == 2)
+		return sg_error_set(err, SG_EFORBIDDEN, "onboarding: '%s' is an onboarding "
+				    "reviewer and cannot give a second approval", u->name);
+	pthread_mutex_lock(&api->mu_decide);
+	double first = api->ce.policy->onboarding.peer_review_first;
+	double share = api->ce.policy->onboarding.random_review_share;
+	pthread_mutex_unlock(&api->mu_decide);
+	out->onboarding = 1;
+	long n = st.tickets + 1; /* this send */
+	if ((double)n <= first) {
+		out->needs_peer = 1;
+		out->why = "first_tickets";
+		snprintf(out->reason, sizeof(out->reason), "onboarding: send %ld of the first "
+			 "%.0f, each needs a peer's approval", n, first);
+	} else if (draw() < share) {
+		out->needs_peer = 1;
+		out->why = "random";
+		snprintf(out->reason, sizeof(out->reason), "onboarding: drawn for peer review "
+			 "(%.0f%% of sends after the first %.0f)", share * 100, first);
+	} else {
+		snprintf(out->reason, sizeof(out->reason), "onboarding: not drawn for peer "
+			 "review (%.0f%% of sends after the first %.0f)", share * 100, first);
+	}
+	return 0;
+}
+
+static int h_me(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	struct sg_store_onboarding st = {0, 0};
+	pthread_mutex_lock(&api->mu_h);
+	int rc = sg_store_user_onboarding(api->hstore, req->user->name, &st, err);
+	pthread_mutex_unlock(&api->mu_h);
+	if (rc == -SG_ENOTFOUND) {
+		sg_error_clear(err);
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&api->mu_decide);
+	json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f}", "user", req->user->name, "role",
+			      sg_role_name(req->user->role), "onboarding", st.onboarding,
+			      "onboarding_tickets", (json_int_t)st.tickets, "peer_review_first",
+			      (json_int_t)api->ce.policy->onboarding.peer_review_first,
+			      "random_review_share", api->ce.policy->onboarding.random_review_share);
+	pthread_mutex_unlock(&api->mu_decide);
+	rc = o ? sg_http_resp_json(resp, 200, o) : sg_error_set(err, SG_ENOMEM, "out of memory");
+	json_decref(o);
+	return rc;
+}
+
+/* POST /v1/users/{name}/onboarding {"onboarding": false} graduates a
+ * reviewer (true starts onboarding again); role lead or above. */
+static int h_onboarding(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+			struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	const char *name = sg_http_param(req, "name");
+	json_t *body = NULL;
+	int on = 0;
+	int rc = sg_http_json_body(&body, req, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = sg_json_bool(body, "onboarding", "onboarding", 1, &on, err)) == 0) {
+		pthread_mutex_lock(&api->mu_h);
+		rc = sg_store_user_onboarding_set(api->hstore, req->user->name, name, on, err);
+		pthread_mutex_unlock(&api->mu_h);
+	}
+	json_decref(body);
+	if (rc < 0)
+		return rc;
+	json_t *o = json_pack("{s:s, s:b}", "user", name, "onboarding", on);
+	rc = o ? sg_http_resp_json(resp, 200, o) : sg_error_set(err, SG_ENOMEM, "out of memory");
 	json_decref(o);
 	return rc;
 }
@@ -880,6 +1043,9 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 			goto unlock;
 		}
 	}
+	struct onboarding_check ob;
+	if ((rc = onboarding_rules(api, u, &rv, action, &step, &ob, err)) < 0)
+		goto unlock;
 	if (text) {
 		size_t ml = 0;
 		pthread_mutex_lock(&api->mu_decide);
@@ -904,8 +1070,21 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	a.note = note;
 	a.draft_text = masked;
 	a.draft_diff = masked ? diff.data : NULL;
+	a.onboarding = ob.onboarding;
+	a.onboarding_reason = ob.reason[0] ? ob.reason : NULL;
+	a.needs_peer = ob.needs_peer;
 	if ((rc = sg_store_human_action(api->hstore, &a, err)) < 0)
 		goto unlock;
+	if (ob.needs_peer) {
+		rv.peer = 1;
+		snprintf(rv.pr.user, sizeof(rv.pr.user), "%s", u->name);
+		snprintf(rv.pr.reason, sizeof(rv.pr.reason), "%s", ob.reason);
+		rv.pr.created_ms = sg_now_ms();
+		if (api->m_peer) {
+			const char *v[] = {ob.why};
+			sg_metric_inc(api->m_peer, v);
+		}
+	}
 	if (!strcmp(action, "reject"))
 		rv.rejects++;
 	else if (step == 2)
@@ -932,6 +1111,9 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	}
 	if (o && *esc_id)
 		json_object_set_new(o, "escalation_id", json_string(esc_id));
+	if (o && ob.reason[0])
+		json_object_set_new(o, "onboarding", json_pack("{s:b, s:s}", "peer_review_required",
+							       ob.needs_peer, "reason", ob.reason));
 	if (api->m_human) {
 		const char *v[] = {action};
 		sg_metric_inc(api->m_human, v);
@@ -1641,6 +1823,7 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 	static const char *const rs[] = {"result", NULL};
 	static const char *const vr[] = {"vendor", "result", NULL};
 	static const char *const fl[] = {"field", NULL};
+	static const char *const rsn[] = {"reason", NULL};
 	static const double b[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25,
 				   0.5, 1, 2.5};
 	int rc;
@@ -1674,6 +1857,9 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 	    (rc = sg_metrics_counter(&api->m_shadow_drop, reg, "sopgate_shadow_dropped_total",
 				     "Shadow differences not recorded (pending list full).", NULL,
 				     err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_peer, reg, "sopgate_peer_reviews_total",
+				     "Sends of onboarding reviewers held for a peer's approval, by "
+				     "reason (first_tickets, random).", rsn, err)) < 0 ||
 	    (rc = sg_metrics_histogram(&api->m_latency, reg, "sopgate_ticket_seconds",
 				       "Time to decide and durably store one ticket event.", NULL,
 				       b, sizeof(b) / sizeof(b[0]), err)) < 0)
@@ -1719,6 +1905,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	pthread_mutex_init(&api->mu_r, NULL);
 	pthread_mutex_init(&api->mu_wh, NULL);
 	pthread_mutex_init(&api->mu_shadow, NULL);
+	pthread_mutex_init(&api->mu_x, NULL);
 	snprintf(api->zd_env_flag, sizeof(api->zd_env_flag), "%s",
 		 o->zendesk_secret_env ? o->zendesk_secret_env : "");
 	snprintf(api->ic_env_flag, sizeof(api->ic_env_flag), "%s",
@@ -1737,6 +1924,8 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"GET", "/v1/shadow", SG_ROLE_AGENT, 0, h_shadow_get, api},
 		{"POST", "/v1/shadow", SG_ROLE_ADMIN, 0, h_shadow_set, api},
 		{"DELETE", "/v1/shadow", SG_ROLE_ADMIN, 0, h_shadow_clear, api},
+		{"GET", "/v1/me", SG_ROLE_AGENT, 0, h_me, api},
+		{"POST", "/v1/users/{name}/onboarding", SG_ROLE_LEAD, 0, h_onboarding, api},
 	};
 	memcpy(api->routes, r, sizeof(r));
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
@@ -1744,6 +1933,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	webhooks_configure(api);
 	if ((rc = sg_store_open(&api->wstore, url, "serve", err)) < 0 ||
 	    (rc = sg_store_open(&api->hstore, url, "serve-review", err)) < 0 ||
+	    (rc = sg_store_open(&api->xstore, url, "serve-peer", err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
 	if (sqlite3_open_v2(api->db_path, &api->rdb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -1775,6 +1965,7 @@ void sg_api_free(struct sg_api *api)
 	sg_cli_engine_close(&api->shadow);
 	sg_store_close(api->wstore);
 	sg_store_close(api->hstore);
+	sg_store_close(api->xstore);
 	if (api->rdb)
 		sqlite3_close(api->rdb);
 	sg_scan_ctx_free(api->scan);
@@ -1784,6 +1975,7 @@ void sg_api_free(struct sg_api *api)
 	pthread_mutex_destroy(&api->mu_r);
 	pthread_mutex_destroy(&api->mu_wh);
 	pthread_mutex_destroy(&api->mu_shadow);
+	pthread_mutex_destroy(&api->mu_x);
 	memset(api->zd_secret, 0, sizeof(api->zd_secret));
 	memset(api->ic_secret, 0, sizeof(api->ic_secret));
 	sg_free(api);
