@@ -136,6 +136,7 @@ const struct sg_cmd sg_cmd_user = {
 		 "       need a peer's approval (the policy's onboarding section)\n"
 		 "list   name, role and creation time of every user (and onboarding state)\n"
 		 "graduate  ends a reviewer's onboarding; onboard starts it again\n"
-		 "--db FILE    a SQLite database (same as --store sqlite:FILE)\n",
+		 "--db FILE    a SQLite database (same as --store sqlite:FILE)\n"
+		 "--store URL  sqlite:FILE or postgres://USER@HOST/DB\n",
 	.run = run,
 };
