@@ -103,9 +103,13 @@ static int run(int argc, char **argv)
 			"once: store it now\n", name, role, onboarding ? ", onboarding" : "");
 	} else if (set_ob) {
 		int on = !strcmp(sub, "onboard");
-		if ((rc = sg_store_open_existing(&s, store, "cli", &err)) < 0 ||
-		    (rc = sg_store_user_onboarding_set(s, "cli", name, on, &err)) < 0)
+		if ((rc = sg_store_open_existing(&s, store, "cli", &err)) < 0)
 			goto cleanup;
+		if ((rc = sg_store_user_onboarding_set(s, "cli", name, on, &err)) < 0) {
+			if (rc == -SG_ENOTFOUND)
+				rc = -SG_EINVALID; /* an unknown user: exit 1, like a bad role */
+			goto cleanup;
+		}
 		fprintf(stderr, on ? "user '%s' is onboarding: the policy's peer-review plan "
 			"applies from their next send\n" : "user '%s' graduated: no more peer "
 			"review for onboarding\n", name);
@@ -118,8 +122,7 @@ cleanup:
 	sg_store_close(s);
 	if (rc < 0) {
 		sg_cli_print_error(&err);
-		return rc == -SG_ECONFLICT || rc == -SG_EINVALID || rc == -SG_ENOTFOUND
-			       ? SG_EXIT_FAIL : SG_EXIT_USAGE;
+		return rc == -SG_ECONFLICT || rc == -SG_EINVALID ? SG_EXIT_FAIL : SG_EXIT_USAGE;
 	}
 	return SG_EXIT_OK;
 }
