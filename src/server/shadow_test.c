@@ -83,7 +83,7 @@ static void test_long_lists(void **state)
 	struct sg_decision a, b;
 	struct sg_shadow_view va, vb;
 	struct sg_shadow_field f[SG_SHADOW_NFIELDS];
-	static char names[SG_DECISION_MAX_REASONS][120];
+	static char names[SG_DECISION_MAX_REASONS][160];
 	base(&a);
 	base(&b);
 	b.nreasons = 0;
