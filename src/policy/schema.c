@@ -46,6 +46,8 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"", "budgets", SG_T_MAP, 0, "budgets", "Usage caps for model calls."},
 	{"", "qa", SG_T_MAP, 0, "qa", "The QA sampling loop and its accuracy thresholds."},
 	{"", "kill_switch", SG_T_MAP, 0, "kill_switch", "Force summarize-only everywhere (classification and logging stay on)."},
+	{"", "onboarding", SG_T_MAP, 0, "onboarding", "Peer review of reviewers in onboarding (`sopgate user add --onboarding`): every send for their first tickets, then a random share."},
+	{"", "webhooks", SG_T_MAP, 0, "webhooks", "Inbound helpdesk webhooks (`POST /v1/webhooks/zendesk`, `/intercom`): where their signing secrets are."},
 	{"", "tests", SG_T_LIST, 0, "test", "Example tickets with expected outcomes, run by `sopgate test`."},
 
 	{"queue", "description", SG_T_STR, 0, NULL, "What the queue is for."},
@@ -192,6 +194,15 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"kill_switch", "enabled", SG_T_BOOL, R, NULL, "When true every ticket is summarize-only."},
 	{"kill_switch", "mode", SG_T_ENUM, 0, "summarize_only", "The forced AI mode."},
 	{"kill_switch", "reason", SG_T_STR, 0, NULL, "Why it was switched (audit)."},
+
+	{"onboarding", "peer_review_first", SG_T_INT, 0, NULL, "Tickets an onboarding reviewer sends with a peer's approval on every one (default 20)."},
+	{"onboarding", "random_review_share", SG_T_RATIO, 0, NULL, "After those, the share of their sends a peer must approve, drawn at random (default 0.20)."},
+
+	{"webhooks", "zendesk", SG_T_MAP, 0, "webhook_zendesk", "Zendesk event-subscription webhooks."},
+	{"webhooks", "intercom", SG_T_MAP, 0, "webhook_intercom", "Intercom notifications."},
+	{"webhook_zendesk", "secret_env", SG_T_STR, R, NULL, "Environment variable holding the webhook's signing secret (never the secret itself)."},
+	{"webhook_zendesk", "max_age", SG_T_DURATION, 0, NULL, "Signed timestamps further than this from the server's clock are refused (default 5m)."},
+	{"webhook_intercom", "secret_env", SG_T_STR, R, NULL, "Environment variable holding the app's client secret (never the secret itself)."},
 
 	{"test", "name", SG_T_STR, R, NULL, "Test name."},
 	{"test", "ticket", SG_T_ANY, R, NULL, "The ticket event (input contract)."},
