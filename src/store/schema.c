@@ -146,10 +146,25 @@ const struct sg_migration sg_store_migrations[] = {
 	 "CREATE TABLE counters ("
 	 " name TEXT PRIMARY KEY,"
 	 " value BIGINT NOT NULL);"},
+	{2, "onboarding reviewers and peer reviews",
+	 /* a reviewer in onboarding: the flag and the sends they made while
+	  * onboarding (the policy says how many need a peer); onboarding_left
+	  * of version 1 is not used */
+	 "ALTER TABLE users ADD COLUMN onboarding INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE users ADD COLUMN onboarding_tickets INTEGER NOT NULL DEFAULT 0;"
+	 /* a decision whose first approval came from an onboarding reviewer
+	  * and needs a peer's second approval, and why */
+	 "CREATE TABLE peer_reviews ("
+	 " decision_id TEXT PRIMARY KEY,"
+	 " ticket_id TEXT NOT NULL,"
+	 " user_name TEXT NOT NULL,"
+	 " reason TEXT NOT NULL,"
+	 " created_at BIGINT NOT NULL);"
+	 "CREATE INDEX shadow_diffs_version ON shadow_diffs (shadow_version, created_at);"},
 	/* One approval per decision and step, even when two workers take the
 	 * same ticket at once: the second insert fails as a conflict instead
 	 * of recording a second approval. (Edits may follow one another.) */
-	{2, "one approval per decision and step",
+	{3, "one approval per decision and step",
 	 "CREATE UNIQUE INDEX approvals_once ON approvals (decision_id, step)"
 	 " WHERE action = 'approve';"},
 };
