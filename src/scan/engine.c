@@ -101,6 +101,8 @@ static void save_cache(const struct sg_scanner *s, const char *path, const char 
  * need their end, and everything else (rare hits) asks PCRE2. */
 static enum sg_scan_start start_kind(const struct sg_scan_ruledef *d)
 {
+	if (!d->pattern)
+		return SG_START_PASS;
 	if (d->type > SG_T_SECRET)
 		return SG_START_RE;
 	switch (d->check) {
@@ -264,7 +266,17 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 		}
 		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
 	}
-	if (!s->nrules)
+	if (sg_scan_person_init(s))
+		goto nomem;
+	/* the rules vectorscan runs (the word pass needs no pattern) */
+	size_t nhs = 0;
+	for (size_t i = 0; i < s->nrules; i++)
+		if (s->rules[i].start != SG_START_PASS) {
+			exprs[nhs] = exprs[i];
+			flags[nhs] = flags[i];
+			ids[nhs++] = (unsigned)i;
+		}
+	if (!nhs)
 		goto done;
 
 	/* the cache key: the engine version and every rule's id, type, flags
@@ -273,10 +285,10 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 	{
 		struct sg_buf kb = SG_BUF_INIT;
 		sg_buf_adds(&kb, hs_version());
-		for (size_t i = 0; i < s->nrules; i++)
-			sg_buf_addf(&kb, "\n%s\t%s\t%u\t%u\t%s", s->rules[i].id,
-				    s->type_names[s->rules[i].type], flags[i],
-				    s->rules[i].modes, exprs[i]);
+		for (size_t i = 0; i < nhs; i++)
+			sg_buf_addf(&kb, "\n%s\t%s\t%u\t%u\t%s", s->rules[ids[i]].id,
+				    s->type_names[s->rules[ids[i]].type], flags[i],
+				    s->rules[ids[i]].modes, exprs[i]);
 		if (kb.oom) {
 			sg_buf_release(&kb);
 			goto nomem;
@@ -289,11 +301,11 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 		goto done;
 	}
 	hs_compile_error_t *cerr = NULL;
-	if (hs_compile_multi(exprs, flags, ids, (unsigned)s->nrules, HS_MODE_BLOCK,
+	if (hs_compile_multi(exprs, flags, ids, (unsigned)nhs, HS_MODE_BLOCK,
 			     NULL, &s->db, &cerr) != HS_SUCCESS) {
-		if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < s->nrules)
+		if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < nhs)
 			rc = sg_error_set(err, SG_EPOLICY, "scan rule '%s': %s",
-					  s->rules[cerr->expression].id, cerr->message);
+					  s->rules[ids[cerr->expression]].id, cerr->message);
 		else
 			rc = sg_error_set(err, SG_EPOLICY, "scan rules: %s",
 					  cerr ? cerr->message : "compile failed");
@@ -352,6 +364,8 @@ void sg_scanner_free(struct sg_scanner *s)
 	sg_free(s->type_names);
 	sg_free(s->actions);
 	sg_free(s->rules);
+	sg_free(s->words);
+	sg_free(s->whash);
 	sg_free(s);
 }
 

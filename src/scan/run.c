@@ -492,6 +492,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 		if (c->overflow == 2)
 			goto nomem;
 	}
+	if (tlen && sg_scan_person_pass(c, t, tlen))
+		goto nomem;
 	/* rules without start tracking: find each start, and merge the
 	 * reports of one match at several ends ("!!!", "https://x/y") */
 	size_t ncand = c->ncands;
