@@ -99,6 +99,22 @@ static void test_phone(void **state)
 	NOT_FOUND("PHONE", "from 1990-2005 we grew");
 	NOT_FOUND("PHONE", "Date: 1992-11-12 07:04:41");
 	NOT_FOUND("PHONE", "we sold 300 400 units");
+	/* extensions belong to the number */
+	FOUND("PHONE", "Fax: 259.735.7502x459 thanks", "259.735.7502x459");
+	FOUND("PHONE", "Desk: (898)666-3621x0135 Fax:", "(898)666-3621x0135");
+	FOUND("PHONE", "call +1-903-140-4508 ext. 769 today", "+1-903-140-4508 ext. 769");
+	FOUND("PHONE", "office 020 7946 0958, extension 12.", "020 7946 0958, extension 12");
+	/* national formats: area code and one block */
+	FOUND("PHONE", "phone: 0393 1144137 e-mail", "0393 1144137");
+	FOUND("PHONE", "Mobile: 99 577450 desk", "99 577450");
+	FOUND("PHONE", "ring 0341-8387176 after six", "0341-8387176");
+	/* near misses: an order number and a count are not phones */
+	NOT_FOUND("PHONE", "order 2024 123456 shipped");
+	NOT_FOUND("PHONE", "version 12 100200 released");
+	NOT_FOUND("PHONE", "box 12x34 cm");
+	/* evasions: full-width digits, zero-width characters between digits */
+	FOUND("PHONE", "mobile \xef\xbc\x90\xef\xbc\x93\xef\xbc\x94\xef\xbc\x91 8387176", NULL);
+	FOUND("PHONE", "call 415\xe2\x80\x8b" "555\xe2\x80\x8b" "0132 x12", NULL);
 }
 
 static void test_dob(void **state)

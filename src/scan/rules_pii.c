@@ -52,6 +52,9 @@
 	"Rambla|Paseo|Camino|Carretera|Quai|Place|Impasse|Rotonda|Vicolo|Estrada|" \
 	"Alameda|Ronda|Traverse|Sentier|Cours"
 
+/* a phone extension: "x769", " ext. 12", ", extension 4" */
+#define EXT ",? ?(?:[xX]|[eE]xt\\.?|[eE]xtension|#) ?[0-9]{1,6}"
+
 #define UNIT "(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building)\\.? ?#? ?[0-9]{1,5}[A-Za-z]?"
 
 #define MONTHS "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -125,9 +128,13 @@ const struct sg_scan_ruledef sg_scan_rules_pii[] = {
 	{"pii.ipv6", SG_T_IP_ADDRESS, CK_IPV6, IO, 1,
 	 "(?:\\b[0-9a-f]{1,4}|::)(?::[0-9a-f]{0,4}){2,7}(?:[0-9.]{7,15})?"},
 	{"pii.phone_intl", SG_T_PHONE, CK_PHONE, IO, 0,
-	 "\\+ ?[0-9]{1,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,6}"},
+	 "\\+ ?[0-9]{1,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,6}(?:" EXT ")?"},
 	{"pii.phone", SG_T_PHONE, CK_PHONE, IO, 0,
-	 "(?:\\b[0-9]{1,4}[ .\\-]?)?(?:\\([0-9]{1,4}\\) ?|\\b[0-9]{2,5}[ .\\-])[0-9]{2,4}(?:[ .\\-][0-9]{2,4}){0,3}\\b"},
+	 "(?:\\b[0-9]{1,4}[ .\\-]?)?(?:\\([0-9]{1,4}\\) ?|\\b[0-9]{2,5}[ .\\-])[0-9]{2,4}(?:[ .\\-][0-9]{2,4}){0,3}(?:" EXT ")?\\b"},
+	/* national numbers written as an area code and one block
+	 * ("0341 8387176", "99 577450") */
+	{"pii.phone_national", SG_T_PHONE, CK_PHONE, IO, 0,
+	 "\\b(?:0[0-9]{1,4}[ .\\-]?|[1-9][0-9]{1,3} )[0-9]{5,8}(?:" EXT ")?\\b"},
 	{"pii.phone_bare", SG_T_PHONE, CK_PHONE, IO, 0, "\\b[0-9]{10,11}\\b"},
 	{"pii.dob_numeric", SG_T_DATE_OF_BIRTH, CK_DATE_BIRTH, IO, 0,
 	 "\\b[0-9]{1,2}[/.\\-][0-9]{1,2}[/.\\-](?:[0-9]{4}|[0-9]{2})\\b"},
