@@ -84,7 +84,7 @@ static int in_list(const char *const *list, const char *t, size_t from, size_t t
 		w[i] = lower(t[from + i]);
 	w[n] = 0;
 	for (const char *const *s = list; *s; s++)
-		if (strcmp(w, *s) == 0)
+		if ((*s)[0] == w[0] && strcmp(w, *s) == 0)
 			return 1;
 	return 0;
 }
@@ -104,7 +104,7 @@ int sg_scan_stopword(const char *t, size_t from, size_t to)
 		w[i] = lower(t[from + i]);
 	w[n] = 0;
 	for (const char *const *s = not_names; *s; s++)
-		if (strcmp(w, *s) == 0)
+		if ((*s)[0] == w[0] && strcmp(w, *s) == 0)
 			return 1;
 	return 0;
 }

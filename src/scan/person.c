@@ -86,15 +86,16 @@ static const unsigned char word_tab[256] = {
 
 static int word_byte(unsigned char c) { return word_tab[c] != 0; }
 
-#define HASH0 2166136261u
-#define HASH_STEP(h, b) (((h) ^ (b)) * 16777619u)
-
+/* A hash of the length and the first and last two bytes, lower-cased:
+ * no work per byte, and the table compares whole words anyway. */
 static uint32_t hash_lower(const char *w, size_t n)
 {
-	uint32_t h = HASH0;
-	for (size_t i = 0; i < n; i++)
-		h = HASH_STEP(h, (unsigned char)lower(w[i]));
-	return h;
+	uint32_t x = (uint32_t)(unsigned char)lower(w[0]) |
+		     (uint32_t)(unsigned char)lower(w[n > 1]) << 8 |
+		     (uint32_t)(unsigned char)lower(w[n > 2 ? n - 2 : 0]) << 16 |
+		     (uint32_t)(unsigned char)lower(w[n - 1]) << 24;
+	uint32_t h = (x ^ (uint32_t)n * 0x9e3779b1u) * 0x85ebca6bu;
+	return h ^ (h >> 15);
 }
 
 static int same_lower(const char *a, const char *b, size_t n)
@@ -302,20 +303,10 @@ int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
 			continue;
 		}
 		size_t b = i;
-		uint32_t h = HASH0;
-		while (i < tlen) {
-			unsigned char ch = word_tab[(unsigned char)t[i]];
-			if (ch) {
-				h = HASH_STEP(h, ch);
-				i++;
-			} else if ((t[i] == '\'' || t[i] == '-') && i + 1 < tlen &&
-				   word_byte((unsigned char)t[i + 1]) && i > b) {
-				h = HASH_STEP(h, (unsigned char)t[i]);
-				i++;
-			} else {
-				break;
-			}
-		}
+		while (i < tlen && (word_tab[(unsigned char)t[i]] ||
+				    ((t[i] == '\'' || t[i] == '-') && i + 1 < tlen &&
+				     word_byte((unsigned char)t[i + 1]))))
+			i++;
 		size_t e = i;
 		w[3] = w[2];
 		w[2] = w[1];
@@ -324,7 +315,7 @@ int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
 		nw++;
 		if (e - b > 24)
 			continue;
-		const struct sg_scan_word *x = lookup(s, t + b, e - b, h);
+		const struct sg_scan_word *x = lookup(s, t + b, e - b, hash_lower(t + b, e - b));
 		if (!x)
 			continue;
 		if ((x->flags & W_NAME) && memcmp(t + b, x->word, e - b) == 0 &&

@@ -117,7 +117,7 @@ struct sg_scan_word {
 #define SG_SCAN_WORD_SLOTS 2048
 
 struct sg_scanner {
-	hs_database_t *db;
+	hs_database_t *db[2];       /* [0]: input-mode rules, [1]: output-mode rules */
 	struct sg_scan_word *words; /* SG_SCAN_WORD_SLOTS, open addressing */
 	uint32_t *whash;            /* hash of each slot's word, 0: empty */
 	int person_rule[4];         /* rule index of cue, name, pair, record; -1: off */
