@@ -136,6 +136,7 @@ static const struct sg_scan_word *lookup(const struct sg_scanner *s, const char 
 static void put(struct sg_scanner *s, const char *w, size_t n, unsigned flags, int cue)
 {
 	struct sg_scan_word *e = slot(s, w, n);
+	s->wfirst[n] |= 1u << (lower(w[0]) & 31);
 	if (!e->word) {
 		e->word = w;
 		e->len = (unsigned char)n;
@@ -313,7 +314,9 @@ int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
 		w[1] = w[0];
 		w[0] = (struct word){b, e};
 		nw++;
-		if (e - b > 24)
+		/* most words are no table word: their length and first letter
+		 * say so without hashing */
+		if (e - b > 24 || !(s->wfirst[e - b] & (1u << (word_tab[(unsigned char)t[b]] & 31))))
 			continue;
 		const struct sg_scan_word *x = lookup(s, t + b, e - b, hash_lower(t + b, e - b));
 		if (!x)
