@@ -105,6 +105,9 @@
 	X(COUNTER_ADD, "INSERT INTO counters (name, value) VALUES ($1, $2)" \
 	  " ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value") \
 	X(COUNTER_GET, "SELECT value FROM counters WHERE name = $1") \
+	X(COUNTER_TAKE, "INSERT INTO counters (name, value) VALUES ($1, 1)" \
+	  " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1" \
+	  " WHERE counters.value < $2") \
 	/* read views, in the order of enum sg_store_view */ \
 	X(V_LATEST, "SELECT d.id, d.gate, d.body FROM tickets t JOIN decisions d" \
 	  " ON d.id = t.latest_decision_id WHERE t.id = $1") \
@@ -1171,6 +1174,20 @@ static int g_counter_add(struct sg_store *s, const char *name, long delta,
 	return run(P(s), ST_COUNTER_ADD, &p, NULL, err);
 }
 
+/* ON CONFLICT DO UPDATE locks the row and checks the WHERE against its
+ * latest value, so concurrent takers never pass the limit; a skipped
+ * update reports 0 rows. */
+static int g_counter_take(struct sg_store *s, const char *name, long limit,
+			  struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, name);
+	p_int(&p, limit);
+	long changed = 0;
+	int rc = run(P(s), ST_COUNTER_TAKE, &p, &changed, err);
+	return rc < 0 ? rc : changed ? 0 : 1;
+}
+
 static int g_counter_get(struct sg_store *s, const char *name, long *out,
 			 struct sg_error *err)
 {
@@ -1267,6 +1284,7 @@ const struct sg_store_ops sg_store_postgres_ops = {
 	.shadow_insert = g_shadow_insert,
 	.counter_add = g_counter_add,
 	.counter_get = g_counter_get,
+	.counter_take = g_counter_take,
 	.shadow_fields = g_shadow_fields,
 	.shadow_scan = g_shadow_scan,
 };

@@ -108,6 +108,9 @@
 	X(COUNTER_ADD, "INSERT INTO counters (name, value) VALUES (?, ?)" \
 	  " ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value") \
 	X(COUNTER_GET, "SELECT value FROM counters WHERE name = ?") \
+	X(COUNTER_TAKE, "INSERT INTO counters (name, value) VALUES (?, 1)" \
+	  " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1" \
+	  " WHERE counters.value < ?") \
 	/* read views, in the order of enum sg_store_view */ \
 	X(V_LATEST, "SELECT d.id, d.gate, d.body FROM tickets t JOIN decisions d" \
 	  " ON d.id = t.latest_decision_id WHERE t.id = ?") \
@@ -1152,6 +1155,16 @@ static int q_counter_add(struct sg_store *s, const char *name, long delta,
 	return run_args(S(s), ST_COUNTER_ADD, NULL, err, "tl", name, (int64_t)delta);
 }
 
+/* The upsert's WHERE skips the update at the limit: no row changes. SQLite
+ * runs one writer at a time, so the check and the add are one step. */
+static int q_counter_take(struct sg_store *s, const char *name, long limit,
+			  struct sg_error *err)
+{
+	int changes = 0;
+	int rc = run_args(S(s), ST_COUNTER_TAKE, &changes, err, "tl", name, (int64_t)limit);
+	return rc < 0 ? rc : changes ? 0 : 1;
+}
+
 static int q_counter_get(struct sg_store *s, const char *name, long *out,
 			 struct sg_error *err)
 {
@@ -1255,6 +1268,7 @@ const struct sg_store_ops sg_store_sqlite_ops = {
 	.shadow_insert = q_shadow_insert,
 	.counter_add = q_counter_add,
 	.counter_get = q_counter_get,
+	.counter_take = q_counter_take,
 	.shadow_fields = q_shadow_fields,
 	.shadow_scan = q_shadow_scan,
 };

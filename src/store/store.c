@@ -1114,3 +1114,22 @@ void sg_store_batcher_stop(struct sg_store_batcher *b)
 	pthread_mutex_destroy(&b->mu);
 	sg_free(b);
 }
+
+/* ---- shared counters ------------------------------------------------ */
+
+int sg_store_counter_take(struct sg_store *s, const char *name, long limit,
+			  struct sg_error *err)
+{
+	int rc = check_name("counter name", name, err);
+	if (rc < 0)
+		return rc;
+	return limit < 1 ? 1 : s->ops->counter_take(s, name, limit, err);
+}
+
+int sg_store_counter_get(struct sg_store *s, const char *name, long *out,
+			 struct sg_error *err)
+{
+	*out = 0;
+	int rc = check_name("counter name", name, err);
+	return rc < 0 ? rc : s->ops->counter_get(s, name, out, err);
+}

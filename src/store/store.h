@@ -304,6 +304,20 @@ int sg_store_shadow_summary(struct sg_store *s, const char *shadow_version,
 int sg_store_shadow_scan(struct sg_store *s, const char *shadow_version, unsigned limit,
 			 int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
 			 void *ctx, struct sg_error *err);
+
+/* ---- shared counters -------------------------------------------------- */
+
+/* Adds 1 to the counter `name` (created at 1) unless it has reached
+ * `limit`, as one atomic statement, so processes sharing the database
+ * never count past the limit together: 0 when added, 1 when the counter is
+ * at the limit (or limit < 1), or a negative SG_E... Its own statement: not
+ * inside sg_store_begin. */
+int sg_store_counter_take(struct sg_store *s, const char *name, long limit,
+			  struct sg_error *err);
+/* The counter's value, 0 when it does not exist. */
+int sg_store_counter_get(struct sg_store *s, const char *name, long *out,
+			 struct sg_error *err);
+
 /* ---- read views (review queue, ticket page, audit of a ticket) -------- */
 
 /* One row handed to a view callback: column i is text[i] (NULL for SQL

@@ -129,6 +129,11 @@ struct sg_store_ops {
 			   struct sg_error *err);
 	int (*counter_get)(struct sg_store *s, const char *name, long *out,
 			   struct sg_error *err);
+	/* Own statement: adds 1 to the counter (created at 1) unless it has
+	 * reached limit (>= 1), in one atomic statement; 0 when added, 1 at
+	 * the limit. */
+	int (*counter_take)(struct sg_store *s, const char *name, long limit,
+			    struct sg_error *err);
 	int (*shadow_fields)(struct sg_store *s, const char *shadow_version,
 			     int (*fn)(const char *field, long n, void *ctx), void *ctx,
 			     struct sg_error *err);

@@ -337,6 +337,14 @@ static int tr_counter_add(struct sg_store *s, const char *name, long delta,
 		     name, delta);
 }
 
+static int tr_counter_take(struct sg_store *s, const char *name, long limit,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, counter_take, name, limit, err), "counter_take(%s, %ld)",
+		     name, limit);
+}
+
 static int tr_counter_get(struct sg_store *s, const char *name, long *out,
 			  struct sg_error *err)
 {
@@ -401,6 +409,7 @@ static const struct sg_store_ops trace_ops = {
 	.shadow_insert = tr_shadow_insert,
 	.counter_add = tr_counter_add,
 	.counter_get = tr_counter_get,
+	.counter_take = tr_counter_take,
 	.shadow_fields = tr_shadow_fields,
 	.shadow_scan = tr_shadow_scan,
 };
