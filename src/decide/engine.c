@@ -166,6 +166,10 @@ int sg_engine_new(struct sg_engine **out, const struct sg_policy *policy,
 		goto fail;
 	e->log = opts->log;
 	e->log_ctx = opts->log_ctx;
+	e->session_take = opts->session_take;
+	e->session_ctx = opts->session_ctx;
+	e->clock = opts->clock;
+	e->clock_ctx = opts->clock_ctx;
 	if ((rc = sg_decide_models_init(e, err)) < 0)
 		goto fail;
 	if (!opts->no_classifier) {

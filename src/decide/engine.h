@@ -39,9 +39,24 @@ struct sg_engine_options {
 	/* where lines about model fallbacks and budgets go; NULL: stderr */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
+	/* The day's AI sessions (budgets.max_sessions_per_day) counted outside
+	 * the engine, e.g. in the store that the processes of `sopgate serve`
+	 * share, so a restart or another worker continues the day's count:
+	 * session_take(ctx, day, limit, err) counts one session of the UTC
+	 * `day` ("YYYY-MM-DD") unless `limit` are counted; 0 when counted, 1
+	 * when the day's sessions are used up, negative on an error (the
+	 * engine then counts in memory and logs why). NULL: the engine counts
+	 * in memory, per process. */
+	int (*session_take)(void *ctx, const char *day, long limit, struct sg_error *err);
+	void *session_ctx;
+	/* The decision time in ms since the epoch (tests pin the day); NULL:
+	 * the wall clock. */
+	int64_t (*clock)(void *ctx);
+	void *clock_ctx;
 };
 
-#define SG_ENGINE_OPTIONS_INIT {SG_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL}
+#define SG_ENGINE_OPTIONS_INIT                                                 \
+	{SG_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* Builds the engine for a loaded policy (borrowed: it must outlive the
  * engine): compiles the guardrail rule sets and custom patterns into the

@@ -69,6 +69,10 @@ struct sg_engine {
 	struct sg_budget *budget;
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
+	int (*session_take)(void *ctx, const char *day, long limit, struct sg_error *err);
+	void *session_ctx;
+	int64_t (*clock)(void *ctx);
+	void *clock_ctx;
 };
 
 struct sg_binding {

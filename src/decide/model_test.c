@@ -24,6 +24,7 @@
 #include "decide/engine.h"
 #include "kb/kb.h"
 #include "policy/policy.h"
+#include "store/store.h"
 #include "draft/fake_model_test.h"
 
 static char tmpdir[256], kbdb[400], prompts[PATH_MAX];
@@ -35,6 +36,25 @@ static void log_line(void *ctx, const char *line)
 {
 	(void)ctx;
 	sg_buf_addf(&logged, "%s\n", line);
+}
+
+/* When set, open_fx counts the day's sessions in this store, as serve
+ * does, and decides at fx_now_ms. */
+static struct sg_store *fx_store;
+static int64_t fx_now_ms;
+static int fx_take_fails; /* the hook answers an error */
+
+static int fx_session_take(void *ctx, const char *day, long limit, struct sg_error *err)
+{
+	if (fx_take_fails)
+		return sg_error_set(err, SG_ESTORE, "store down (test)");
+	return sg_store_budget_session_take(ctx, day, limit, err);
+}
+
+static int64_t fx_clock(void *ctx)
+{
+	(void)ctx;
+	return fx_now_ms;
 }
 
 struct fx {
@@ -155,6 +175,11 @@ static struct fx *open_fx(enum flavor f, enum mode m, unsigned retries, const ch
 	o.no_classifier = 1;
 	o.kb_db = kbdb;
 	o.log = log_line;
+	if (fx_store) {
+		o.session_take = fx_session_take;
+		o.session_ctx = fx_store;
+		o.clock = fx_clock;
+	}
 	if (sg_engine_new(&x->engine, x->policy, &o, &err) < 0 ||
 	    sg_decide_run_new(&x->run, x->engine, &err) < 0)
 		fail_msg("engine: %s", err.msg);
@@ -498,6 +523,65 @@ static void test_session_budget_exhausted(void **state)
 	close_fx(x);
 }
 
+/* The day's sessions counted in a store: a new engine on the same store
+ * (a restart, or another serve process) continues the count; the next UTC
+ * day starts from zero; a failing store falls back to counting in memory. */
+static void test_session_budget_shared(void **state)
+{
+	(void)state;
+	char path[600], url[620];
+	snprintf(path, sizeof(path), "%s/budget.db", tmpdir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	struct sg_error err = SG_ERROR_INIT;
+	assert_int_equal(sg_store_open(&fx_store, url, NULL, &err), 0);
+	fx_now_ms = 1796644800000LL; /* 2026-12-07T12:00:00Z */
+	fx_take_fails = 0;
+	const char *budget = "budgets: {max_sessions_per_day: 2, on_exceeded: summarize_only}\n";
+	struct fx *x = open_fx(OPENAI, OK, 0, budget);
+	fk.reply = grounded;
+	char t[300];
+	snprintf(t, sizeof(t), ORDER_TICKET, "S-1");
+	assert_string_equal(decide(x, t, SURE)->ai_mode, "draft_reply");
+	snprintf(t, sizeof(t), ORDER_TICKET, "S-2");
+	assert_string_equal(decide(x, t, SURE)->ai_mode, "draft_reply");
+	assert_int_equal(fk.requests, 2);
+	close_fx(x);
+
+	/* restart: a new engine, the same store, the same day */
+	x = open_fx(OPENAI, OK, 0, budget);
+	fk.reply = grounded;
+	snprintf(t, sizeof(t), ORDER_TICKET, "S-3");
+	struct sg_decision *d = decide(x, t, SURE);
+	assert_string_equal(d->ai_mode, "summarize_only");
+	assert_int_equal(fk.requests, 0);
+	assert_true(has_reason(d, "budgets.max_sessions_per_day", "the budget is used up, summarize_only"));
+	assert_non_null(strstr(logged.data, "ticket S-3: budgets.max_sessions_per_day"));
+	long v = 0;
+	assert_int_equal(sg_store_counter_get(fx_store, "budget.sessions:2026-12-07", &v, &err), 0);
+	assert_int_equal(v, 2);
+
+	/* the next UTC day starts a fresh count */
+	fx_now_ms += 86400000;
+	snprintf(t, sizeof(t), ORDER_TICKET, "S-4");
+	assert_string_equal(decide(x, t, SURE)->ai_mode, "draft_reply");
+	assert_int_equal(fk.requests, 1);
+	assert_int_equal(sg_store_counter_get(fx_store, "budget.sessions:2026-12-08", &v, &err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(sg_store_counter_get(fx_store, "budget.sessions:2026-12-07", &v, &err), 0);
+	assert_int_equal(v, 2);
+
+	/* the store failing: the engine counts in memory (this engine has
+	 * counted none today) and says so */
+	fx_take_fails = 1;
+	snprintf(t, sizeof(t), ORDER_TICKET, "S-5");
+	assert_string_equal(decide(x, t, SURE)->ai_mode, "draft_reply");
+	assert_non_null(strstr(logged.data, "ticket S-5: budgets.max_sessions_per_day: the shared count is unavailable, counting in this process: store down (test)"));
+	fx_take_fails = 0;
+	close_fx(x);
+	sg_store_close(fx_store);
+	fx_store = NULL;
+}
+
 static void test_unapproved_model_refused(void **state)
 {
 	(void)state;
@@ -568,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_tagger_and_gap_models),
 		cmocka_unit_test(test_token_budget_exhausted),
 		cmocka_unit_test(test_session_budget_exhausted),
+		cmocka_unit_test(test_session_budget_shared),
 		cmocka_unit_test(test_unapproved_model_refused),
 	};
 	return cmocka_run_group_tests_name("models", tests, group_setup, group_teardown);

@@ -4,6 +4,7 @@
  * that fires adds a reason citing its policy line and the values it saw.
  */
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/id.h"
@@ -116,10 +117,36 @@ static int scan_draft(struct sg_decide_run *r, struct sg_scan_input *in,
 	return 0;
 }
 
-/* Budgets: AI sessions per UTC day, counted by the engine once per
- * decision (before the first model call, or when the AI drafts). Over
- * budget the AI falls back to the policy's on_exceeded mode, says so in
- * the reasons and in the log. */
+/* The day's sessions through the engine's session_take hook (a count
+ * shared by processes): 1 counted, 0 used up, -1 when there is no hook or
+ * it failed (the failure is logged; the caller counts in memory). */
+static int shared_session(struct sg_decide_run *r, double cap)
+{
+	struct sg_engine *e = r->e;
+	if (!e->session_take)
+		return -1;
+	long limit = (long)cap;
+	if (limit < cap)
+		limit++; /* a fractional cap allows what the in-memory count allows */
+	time_t secs = (time_t)(r->now_ms / 1000);
+	struct tm tm;
+	char day[16];
+	if (!gmtime_r(&secs, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d", &tm))
+		return -1;
+	struct sg_error err = SG_ERROR_INIT;
+	int rc = e->session_take(e->session_ctx, day, limit, &err);
+	if (rc >= 0)
+		return rc == 0;
+	sg_decide_log(r, "budgets.max_sessions_per_day: the shared count is unavailable, "
+		      "counting in this process: %s", err.msg[0] ? err.msg : "error");
+	return -1;
+}
+
+/* Budgets: AI sessions per UTC day, counted once per decision (before the
+ * first model call, or when the AI drafts) through the engine's
+ * session_take hook when it has one, else by the engine. Over budget the
+ * AI falls back to the policy's on_exceeded mode, says so in the reasons
+ * and in the log. */
 static int budget_ok(struct sg_decide_run *r)
 {
 	struct sg_engine *e = r->e;
@@ -129,8 +156,10 @@ static int budget_ok(struct sg_decide_run *r)
 	r->session = 1;
 	if (cap <= 0)
 		return 1;
+	int ok = shared_session(r, cap);
+	if (ok >= 0)
+		goto counted;
 	long day = (long)(r->now_ms / 86400000);
-	int ok;
 	pthread_mutex_lock(&e->budget_lock);
 	if (e->budget_day != day) {
 		e->budget_day = day;
@@ -140,6 +169,7 @@ static int budget_ok(struct sg_decide_run *r)
 	if (ok)
 		e->sessions_today += 1;
 	pthread_mutex_unlock(&e->budget_lock);
+counted:
 	if (!ok) {
 		const char *detail = sg_arena_printf(
 			&r->arena, "%.0f AI sessions today: the budget is used up, %s", cap,
@@ -878,7 +908,7 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	r->generated = r->unsupported = r->draft_failed = 0;
 	r->session = r->budget_exceeded = 0;
 	r->sop_step_no = 0;
-	r->now_ms = sg_now_ms();
+	r->now_ms = r->e->clock ? r->e->clock(r->e->clock_ctx) : sg_now_ms();
 	r->actions = json_array();
 	if (!r->actions)
 		return sg_error_set(err, SG_ENOMEM, "out of memory");

@@ -1133,3 +1133,14 @@ int sg_store_counter_get(struct sg_store *s, const char *name, long *out,
 	int rc = check_name("counter name", name, err);
 	return rc < 0 ? rc : s->ops->counter_get(s, name, out, err);
 }
+
+int sg_store_budget_session_take(struct sg_store *s, const char *day, long limit,
+				 struct sg_error *err)
+{
+	char name[64];
+	if (!day || strlen(day) != 10)
+		return sg_error_set(err, SG_EINVALID, "budget day '%.32s' is not YYYY-MM-DD",
+				    day ? day : "");
+	snprintf(name, sizeof(name), "%s%s", SG_STORE_BUDGET_SESSIONS, day);
+	return sg_store_counter_take(s, name, limit, err);
+}

@@ -317,6 +317,11 @@ int sg_store_counter_take(struct sg_store *s, const char *name, long limit,
 /* The counter's value, 0 when it does not exist. */
 int sg_store_counter_get(struct sg_store *s, const char *name, long *out,
 			 struct sg_error *err);
+/* The decision engine's AI sessions of one UTC day ("YYYY-MM-DD"): the
+ * counter "budget.sessions:<day>", taken as sg_store_counter_take does. */
+#define SG_STORE_BUDGET_SESSIONS "budget.sessions:"
+int sg_store_budget_session_take(struct sg_store *s, const char *day, long limit,
+				 struct sg_error *err);
 
 /* ---- read views (review queue, ticket page, audit of a ticket) -------- */
 
