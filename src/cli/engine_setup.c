@@ -15,9 +15,18 @@
 int sg_cli_engine_open(struct sg_cli_engine *ce, const char *path, int no_classifier,
 		       const char *kb_db, struct sg_error *err)
 {
+	return sg_cli_engine_open_with(ce, path, no_classifier, kb_db, NULL, err);
+}
+
+int sg_cli_engine_open_with(struct sg_cli_engine *ce, const char *path, int no_classifier,
+			    const char *kb_db, const struct sg_engine_options *base,
+			    struct sg_error *err)
+{
 	struct sg_diags diags;
 	struct sg_engine_options o = SG_ENGINE_OPTIONS_INIT;
 	int rc;
+	if (base)
+		o = *base;
 	memset(ce, 0, sizeof(*ce));
 	sg_diags_init(&diags);
 	rc = sg_policy_load(&ce->policy, path, &diags, err);

@@ -10,6 +10,7 @@
 
 struct sg_policy;
 struct sg_engine;
+struct sg_engine_options;
 struct sg_decide_run;
 
 struct sg_cli_engine {
@@ -23,6 +24,11 @@ struct sg_cli_engine {
  * kb_db: a knowledge base to draft from (sopgate kb index), or NULL. */
 int sg_cli_engine_open(struct sg_cli_engine *ce, const char *path, int no_classifier,
 		       const char *kb_db, struct sg_error *err);
+/* Same, starting from base's engine options (hooks, log; NULL: the
+ * defaults); no_classifier and kb_db come from the arguments. */
+int sg_cli_engine_open_with(struct sg_cli_engine *ce, const char *path, int no_classifier,
+			    const char *kb_db, const struct sg_engine_options *base,
+			    struct sg_error *err);
 void sg_cli_engine_close(struct sg_cli_engine *ce);
 
 #endif

@@ -52,6 +52,14 @@ struct sg_api {
 	pthread_mutex_t mu_decide;   /* the engine, its run and scan ctx */
 	struct sg_cli_engine ce;
 	struct sg_scan_ctx *scan;
+	void (*log)(void *ctx, const char *line); /* the engine's lines; NULL: stderr */
+	void *log_ctx;
+
+	/* the live engine's AI sessions per day, counted in the store so that
+	 * restarts and other processes on the database share the count; a
+	 * leaf lock (taken inside mu_decide, nothing taken under it) */
+	pthread_mutex_t mu_b;
+	struct sg_store *bstore;
 
 	struct sg_store *wstore;     /* owned by the group committer */
 	struct sg_store_batcher *batch;
@@ -244,11 +252,27 @@ static int review_load(struct sg_api *api, struct sg_store *rs, const char *tick
 
 /* ---- engine ------------------------------------------------------------- */
 
+/* The engine's session_take hook: the day's sessions in the store. */
+static int session_take(void *ctx, const char *day, long limit, struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	pthread_mutex_lock(&api->mu_b);
+	int rc = api->bstore ? sg_store_budget_session_take(api->bstore, day, limit, err)
+			     : sg_error_set(err, SG_ESTORE, "the store is not open");
+	pthread_mutex_unlock(&api->mu_b);
+	return rc;
+}
+
 static int engine_load(struct sg_api *api, struct sg_cli_engine *ce,
 		       struct sg_scan_ctx **scan, struct sg_error *err)
 {
-	int rc = sg_cli_engine_open(ce, api->policy_path, api->no_classifier,
-				    api->kb_db[0] ? api->kb_db : NULL, err);
+	struct sg_engine_options o = SG_ENGINE_OPTIONS_INIT;
+	o.session_take = session_take;
+	o.session_ctx = api;
+	o.log = api->log;
+	o.log_ctx = api->log_ctx;
+	int rc = sg_cli_engine_open_with(ce, api->policy_path, api->no_classifier,
+					 api->kb_db[0] ? api->kb_db : NULL, &o, err);
 	if (rc < 0) {
 		if (!err->code)
 			sg_error_set(err, SG_EPOLICY, "'%s' has errors; see 'sopgate check %s'",
@@ -1896,9 +1920,12 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	snprintf(api->worker_review, sizeof(api->worker_review), "%s-review", api->worker);
 	snprintf(api->worker_peer, sizeof(api->worker_peer), "%s-peer", api->worker);
 	api->no_classifier = o->no_classifier;
+	api->log = o->log;
+	api->log_ctx = o->log_ctx;
 	if (o->kb_db)
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
 	pthread_mutex_init(&api->mu_decide, NULL);
+	pthread_mutex_init(&api->mu_b, NULL);
 	pthread_mutex_init(&api->mu_h, NULL);
 	pthread_mutex_init(&api->mu_wh, NULL);
 	pthread_mutex_init(&api->mu_shadow, NULL);
@@ -1925,12 +1952,15 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/users/{name}/onboarding", SG_ROLE_LEAD, 0, h_onboarding, api},
 	};
 	memcpy(api->routes, r, sizeof(r));
+	char worker_budget[64];
+	snprintf(worker_budget, sizeof(worker_budget), "%s-budget", api->worker);
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
 	webhooks_configure(api);
 	if ((rc = sg_store_open(&api->wstore, url, api->worker, err)) < 0 ||
 	    (rc = sg_store_open(&api->hstore, url, api->worker_review, err)) < 0 ||
 	    (rc = sg_store_open(&api->xstore, url, api->worker_peer, err)) < 0 ||
+	    (rc = sg_store_open(&api->bstore, url, worker_budget, err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
 	if ((rc = sg_store_pool_open(&api->rpool, url, "serve-read", API_READERS, err)) < 0)
@@ -1960,9 +1990,11 @@ void sg_api_free(struct sg_api *api)
 	sg_store_close(api->hstore);
 	sg_store_pool_close(api->rpool);
 	sg_store_close(api->xstore);
+	sg_store_close(api->bstore);
 	sg_scan_ctx_free(api->scan);
 	sg_cli_engine_close(&api->ce);
 	pthread_mutex_destroy(&api->mu_decide);
+	pthread_mutex_destroy(&api->mu_b);
 	pthread_mutex_destroy(&api->mu_h);
 	pthread_mutex_destroy(&api->mu_wh);
 	pthread_mutex_destroy(&api->mu_shadow);

@@ -28,6 +28,10 @@ struct sg_api_options {
 	 * NULL: "serve" on SQLite, "serve-HOST-PID" on PostgreSQL, so
 	 * several processes on one database never share a chain */
 	const char *worker;
+	/* where the engine's lines about model fallbacks and budgets go (the
+	 * server's log); NULL: standard error */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
 };
 
 /* Loads the policy (refused when it has errors), builds the engine, opens
