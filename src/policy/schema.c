@@ -180,7 +180,8 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"permission", "approval_channel", SG_T_REF, 0, "channel", "Where approvals are requested."},
 
 	{"budgets", "max_tokens_per_session", SG_T_INT, 0, NULL, "Model tokens per ticket session."},
-	{"budgets", "max_sessions_per_day", SG_T_INT, 0, NULL, "AI sessions per day."},
+	{"budgets", "max_sessions_per_day", SG_T_INT, 0, NULL,
+	 "AI sessions per UTC day (under `sopgate serve`, counted in the store and shared by its processes)."},
 	{"budgets", "max_cost_per_day", SG_T_MONEY, 0, NULL, "Model spend per day."},
 	{"budgets", "on_exceeded", SG_T_ENUM, 0, "summarize_only|human_only", "What happens when a budget is used up."},
 
