@@ -1462,6 +1462,8 @@ static int shadow_set(struct sg_api *api, const char *path, const char *actor,
 		snprintf(api->shadow_last, sizeof(api->shadow_last), "%s", prev);
 	snprintf(api->shadow_version, sizeof(api->shadow_version), "%s",
 		 path ? ce.policy->version : "");
+	char newv[65];
+	snprintf(newv, sizeof(newv), "%s", api->shadow_version);
 	snprintf(api->shadow_path, sizeof(api->shadow_path), "%s", path ? path : "");
 	snprintf(api->shadow_by, sizeof(api->shadow_by), "%s", actor);
 	api->shadow_since = sg_now_ms();
@@ -1472,7 +1474,7 @@ static int shadow_set(struct sg_api *api, const char *path, const char *actor,
 	shadow_write(api, b, &werr); /* the previous shadow's last diffs */
 	pthread_mutex_lock(&api->mu_decide);
 	json_t *body = json_pack("{s:s?, s:s?, s:s?, s:s}", "path", path,
-				 "shadow_version", path ? api->shadow_version : NULL,
+				 "shadow_version", path ? newv : NULL,
 				 "previous_version", prev[0] ? prev : NULL,
 				 "live_version", api->ce.policy ? api->ce.policy->version : "");
 	pthread_mutex_unlock(&api->mu_decide);
