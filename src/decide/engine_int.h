@@ -46,6 +46,10 @@ struct sg_engine {
 	pthread_mutex_t budget_lock;
 	long budget_day;
 	double sessions_today;
+	/* categories (intents) whose auto-send the QA loop paused */
+	pthread_mutex_t qa_lock;
+	char **qa_paused;
+	size_t nqa_paused;
 };
 
 struct sg_binding {
