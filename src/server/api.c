@@ -26,6 +26,7 @@
 #include "policy/policy.h"
 #include "scan/scan.h"
 #include "server/metrics.h"
+#include "server/qa_api.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -53,10 +54,14 @@ struct sg_api {
 	pthread_mutex_t mu_r;        /* read-only queries */
 	sqlite3 *rdb;
 
-	struct sg_route routes[API_NROUTES];
+	struct sg_route routes[API_NROUTES + SG_QA_API_NROUTES];
+	size_t nroutes;
+	struct sg_qa_api *qa;        /* the QA loop's routes (qa_api.c) */
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
 		*m_human, *m_reload;
 };
+
+static void qa_pauses_changed(void *ctx);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -220,6 +225,12 @@ int sg_api_reload(struct sg_api *api, struct sg_error *err)
 	int rc = engine_load(api, &ce, &scan, err);
 	if (rc < 0)
 		return rc;
+	/* the new engine keeps the QA loop's pauses */
+	if (api->qa && (rc = sg_qa_api_pauses_to_engine(api->qa, ce.engine, err)) < 0) {
+		sg_scan_ctx_free(scan);
+		sg_cli_engine_close(&ce);
+		return rc;
+	}
 	pthread_mutex_lock(&api->mu_decide);
 	old = api->ce;
 	old_scan = api->scan;
@@ -978,6 +989,8 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	}
 	pthread_mutex_unlock(&api->mu_h);
 	sg_free(due);
+	/* pauses opened or lifted by another process sharing the store */
+	qa_pauses_changed(api);
 	return rc < 0 ? rc : breached;
 }
 
@@ -1111,11 +1124,37 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 	return 0;
 }
 
+/* ---- the QA loop (qa_api.c) ------------------------------------------ */
+
+static void qa_config(void *ctx, struct sg_qa_config *out)
+{
+	struct sg_api *api = ctx;
+	pthread_mutex_lock(&api->mu_decide);
+	sg_qa_config_from_policy(out, api->ce.policy);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
+/* The engine learns the categories the QA loop paused; mu_decide held. */
+static int qa_refresh_locked(struct sg_api *api, struct sg_error *err)
+{
+	return api->qa ? sg_qa_api_pauses_to_engine(api->qa, api->ce.engine, err) : 0;
+}
+
+static void qa_pauses_changed(void *ctx)
+{
+	struct sg_api *api = ctx;
+	struct sg_error err = SG_ERROR_INIT;
+	pthread_mutex_lock(&api->mu_decide);
+	if (qa_refresh_locked(api, &err) < 0)
+		fprintf(stderr, "sopgate: qa pauses: %s\n", err.msg);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 const struct sg_route *sg_api_routes(struct sg_api *api, size_t *n)
 {
-	*n = API_NROUTES;
+	*n = api->nroutes;
 	return api->routes;
 }
 
@@ -1156,6 +1195,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
 	};
 	memcpy(api->routes, r, sizeof(r));
+	api->nroutes = API_NROUTES;
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
 	if ((rc = sg_store_open(&api->wstore, url, "serve", err)) < 0 ||
@@ -1168,6 +1208,11 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		goto fail;
 	}
 	sqlite3_busy_timeout(api->rdb, 10000);
+	struct sg_qa_api_options qo = {url, qa_config, qa_pauses_changed, api};
+	if ((rc = sg_qa_api_new(&api->qa, &qo, err)) < 0 ||
+	    (rc = sg_qa_api_pauses_to_engine(api->qa, api->ce.engine, err)) < 0)
+		goto fail;
+	api->nroutes += sg_qa_api_routes(api->qa, api->routes + api->nroutes);
 	*out = api;
 	return 0;
 fail:
@@ -1181,6 +1226,7 @@ void sg_api_free(struct sg_api *api)
 		return;
 	if (api->batch)
 		sg_store_batcher_stop(api->batch);
+	sg_qa_api_free(api->qa);
 	sg_store_close(api->wstore);
 	sg_store_close(api->hstore);
 	if (api->rdb)
