@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "audit/audit.h"
 #include "core/alloc.h"
@@ -34,15 +35,38 @@ struct fx {
 	int64_t from, prev_from;
 };
 
+/* A fresh database on the test's PostgreSQL server; its URL into out. */
+static void pg_fresh(const char *base, char *out, size_t n)
+{
+	static int seq;
+	char db[64], sql[160];
+	snprintf(db, sizeof(db), "sgt_qa_%d_%d", (int)getpid(), ++seq);
+	PGconn *c = PQconnectdb(base);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
+	PGresult *r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+	const char *slash = strrchr(base, '/');
+	snprintf(out, n, "%.*s/%s", (int)(slash - base), base, db);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct sg_error err = SG_ERROR_INIT;
-	const char *tmp = getenv("SG_TEST_TMP");
+	const char *tmp = getenv("SG_TEST_TMP"), *pg = getenv("SOPGATE_TEST_STORE");
 	snprintf(f->path, sizeof(f->path), "%s/qa-test-%d-%p.db", tmp ? tmp : "/tmp", (int)getpid(),
 		 (void *)f);
-	snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	assert_int_equal(sg_store_open(&f->s, f->url, "test", &err), 0);
+	if (pg && *pg)
+		pg_fresh(pg, f->url, sizeof(f->url));
+	else
+		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+	int rc = sg_store_open(&f->s, f->url, "test", &err);
+	if (rc)
+		fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(rc, 0);
 	/* the fixture lives in the current week (escalations are stamped now) */
 	sg_qa_week_of(f->week, &f->from, sg_now_ms());
 	sg_qa_week_of(f->prev, &f->prev_from, f->from - 1);

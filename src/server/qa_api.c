@@ -463,7 +463,7 @@ int sg_qa_api_new(struct sg_qa_api **out, const struct sg_qa_api_options *o,
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	q->o = *o;
 	pthread_mutex_init(&q->mu, NULL);
-	int rc = sg_store_open(&q->s, o->store_url, "serve-qa", err);
+	int rc = sg_store_open(&q->s, o->store_url, o->writer ? o->writer : "serve-qa", err);
 	if (rc < 0) {
 		sg_qa_api_free(q);
 		return rc;

@@ -17,7 +17,8 @@
 struct sg_qa_api;
 
 struct sg_qa_api_options {
-	const char *store_url;     /* "sqlite:FILE" */
+	const char *store_url;     /* "sqlite:FILE" or "postgres://..." */
+	const char *writer;        /* this connection's audit chain */
 	/* the QA settings of the policy in force (it may be reloaded) */
 	void (*config)(void *ctx, struct sg_qa_config *out);
 	/* called after a pause opened or was lifted */
