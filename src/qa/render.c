@@ -104,7 +104,7 @@ static void svg_bars(struct sg_buf *b, const char *title, const char *const *lab
 		     const double *v, size_t n, int as_rate, const double *lines, size_t nlines)
 {
 	int row = 22, top = 32, left = 190, right = 70;
-	int h = top + (int)(n ? n : 1) * row + 24;
+	int h = top + (int)(n ? n : 1) * row + 34;
 	double max = as_rate ? 1 : 0;
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(v[i]) && v[i] > max)
@@ -139,7 +139,7 @@ static void svg_bars(struct sg_buf *b, const char *title, const char *const *lab
 			    "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
 			    "text-anchor=\"middle\">%.0f %%</text>",
 			    x, top - 2, x, top + (int)n * row, k ? "#16a34a" : "#dc2626", x,
-			    top + (int)n * row + 14, lines[k] * 100);
+			    top + (int)n * row + 12 + 10 * (int)k, lines[k] * 100);
 	}
 	sg_buf_adds(b, "</svg>\n");
 }
@@ -149,7 +149,7 @@ static void svg_bars(struct sg_buf *b, const char *title, const char *const *lab
 static void svg_lines(struct sg_buf *b, const char *title, const char *const *x, size_t np,
 		      const char *const *names, const double *v, size_t ns, int as_rate)
 {
-	int h = 300, left = 50, right = 150, top = 34, bottom = 40;
+	int h = 300, left = 50, right = 170, top = 34, bottom = 40;
 	double max = as_rate ? 1 : 0;
 	for (size_t i = 0; i < np * ns; i++)
 		if (!isnan(v[i]) && v[i] > max)
@@ -260,7 +260,7 @@ int sg_qa_chart_svg(struct sg_buf *b, const json_t *card, const char *name,
 		static const char *const fields[] = {"deflection", "qa_accuracy", "approval_rate",
 						     "fcr"};
 		static const char *const names[] = {"deflection", "QA accuracy", "approval rate",
-						    "first-contact resolution"};
+						    "first contact"};
 		size_t np = trend_x(card, x);
 		for (size_t s = 0; s < 4; s++)
 			for (i = 0; i < np; i++)
