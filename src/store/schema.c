@@ -172,7 +172,9 @@ const struct sg_migration sg_store_migrations[] = {
 	 " action TEXT NOT NULL,"
 	 " PRIMARY KEY (decision_id, type));"
 	 "CREATE INDEX qa_fact_guardrails_time ON qa_fact_guardrails (created_at);"
-	 "CREATE INDEX decisions_time ON decisions (created_at);"
+	 /* (created_at, id): the facts scan finds new decisions without
+	  * reading their JSON bodies */
+	 "CREATE INDEX decisions_time ON decisions (created_at, id);"
 	 "CREATE INDEX approvals_time ON approvals (created_at);"
 	 "CREATE INDEX drafts_time ON drafts (created_at);"
 	 "CREATE INDEX escalations_time ON escalations (created_at);"

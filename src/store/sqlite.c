@@ -142,8 +142,9 @@
 	  " ON CONFLICT (ticket_id) DO UPDATE SET score = excluded.score, received_at = excluded.received_at") \
 	X(QA_CANDIDATES, "SELECT ticket_id, decision_id, intent, 'ai', created_at FROM qa_facts" \
 	  " WHERE created_at >= ?1 AND created_at < ?2 AND ai_draft_sent = 1" \
-	  " UNION ALL SELECT a.ticket_id, a.decision_id, d.intent, 'human', a.created_at" \
-	  " FROM approvals a JOIN decisions d ON d.id = a.decision_id" \
+	  " UNION ALL SELECT a.ticket_id, a.decision_id, COALESCE(f.intent, (SELECT d.intent" \
+	  " FROM decisions d WHERE d.id = a.decision_id)), 'human', a.created_at" \
+	  " FROM approvals a LEFT JOIN qa_facts f ON f.decision_id = a.decision_id" \
 	  " WHERE a.created_at >= ?1 AND a.created_at < ?2 AND a.step = 1" \
 	  " AND a.action IN ('approve', 'edit') ORDER BY 5, 1") \
 	X(QA_SAMPLE_PUT, "INSERT INTO qa_samples (id, period, ticket_id, decision_id, category, kind," \
@@ -182,9 +183,12 @@
 	  " WHERE id = ? AND state = 'open'") \
 	X(QA_INC_LIST, "SELECT id, ticket_id, sample_id, category, state, opened_at, due_at, closed_at," \
 	  " closed_by FROM qa_incidents WHERE (? = 0 OR state = 'open') ORDER BY opened_at DESC, id") \
-	X(QA_ST_APPROVALS, "SELECT d.risk_tier, a.action, COUNT(*) FROM approvals a" \
-	  " JOIN decisions d ON d.id = a.decision_id WHERE a.created_at >= ?1 AND a.created_at < ?2" \
-	  " AND a.step = 1 GROUP BY d.risk_tier, a.action ORDER BY 1, 2") \
+	/* the tier from the small facts row; the decision only when it has none */ \
+	X(QA_ST_APPROVALS, "SELECT COALESCE(f.risk_tier, (SELECT d.risk_tier FROM decisions d" \
+	  " WHERE d.id = a.decision_id)) AS tier, a.action, COUNT(*) FROM approvals a" \
+	  " LEFT JOIN qa_facts f ON f.decision_id = a.decision_id" \
+	  " WHERE a.created_at >= ?1 AND a.created_at < ?2" \
+	  " AND a.step = 1 GROUP BY 1, a.action ORDER BY 1, 2") \
 	X(QA_ST_ESCALATIONS, "SELECT COALESCE(escalation_reason, ''), 'decision', COUNT(*) FROM qa_facts" \
 	  " WHERE created_at >= ?1 AND created_at < ?2 AND escalated = 1" \
 	  " GROUP BY COALESCE(escalation_reason, '')" \
