@@ -271,7 +271,16 @@ static int run(int argc, char **argv)
 
 	if (!strcmp(sub, "sample")) {
 		struct sg_qa_sample_result r;
-		uint64_t seed = o.seed ? strtoull(o.seed, NULL, 0) : 0;
+		uint64_t seed = 0;
+		if (o.seed) {
+			char *end;
+			seed = strtoull(o.seed, &end, 0);
+			if (*end || !o.seed[0] || o.seed[0] == '-') {
+				rc = sg_error_set(&err, SG_EINVALID, "--seed '%s': expected a "
+						  "non-negative integer", o.seed);
+				goto cleanup;
+			}
+		}
 		if ((rc = week_of(&o, 1, week, &from, &err)) < 0 ||
 		    (rc = sg_qa_sample(s, &cfg, week, from, seed, "cli", &r, &err)) < 0)
 			goto cleanup;

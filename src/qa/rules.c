@@ -249,7 +249,11 @@ int sg_qa_rules_apply(struct sg_store *s, const struct sg_qa_config *cfg, const 
 		if ((rc = sg_store_qa_accuracy(s, names[k], acc_add, &weeks[k], err)) < 0)
 			goto cleanup;
 	}
-	(void)period;
+	if (strcmp(period, names[0])) {
+		rc = sg_error_set(err, SG_EINVALID, "week '%s' does not start at the given time",
+				  period);
+		goto cleanup;
+	}
 	for (size_t i = 0; i < weeks[0].n; i++) {
 		const struct acc *a = &weeks[0].a[i];
 		if (a->scored < cfg->min_scored)
