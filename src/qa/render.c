@@ -112,6 +112,11 @@ static void svg_bars(struct sg_buf *b, const char *title, const char *const *lab
 	if (max <= 0)
 		max = 1;
 	svg_open(b, h, title);
+	if (!n) {
+		sg_buf_addf(b, "<text x=\"%d\" y=\"%d\" fill=\"#6b7280\">no data this week</text>"
+			    "</svg>\n", left, top + 15);
+		return;
+	}
 	double span = W - left - right;
 	for (size_t i = 0; i < n; i++) {
 		int y = top + (int)i * row;
