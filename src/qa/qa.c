@@ -437,7 +437,9 @@ int sg_qa_sample(struct sg_store *s, const struct sg_qa_config *cfg, const char 
 		rc = sg_error_set(err, SG_ENOMEM, "qa sample: out of memory");
 	if (rc < 0)
 		goto cleanup;
-	pick = sg_malloc(p.n ? p.n : 1);
+	if (!p.n)
+		goto cleanup; /* nothing handled that week: nothing to write */
+	pick = sg_malloc(p.n);
 	long population[2] = {0, 0};
 	long np = pick ? sg_qa_select(p.c, p.n, cfg, out->seed, pick, population) : -SG_ENOMEM;
 	if (np < 0) {
@@ -448,6 +450,16 @@ int sg_qa_sample(struct sg_store *s, const struct sg_qa_config *cfg, const char 
 	if ((rc = sg_store_begin(s, err)) < 0)
 		goto cleanup;
 	in_tx = 1;
+	/* again inside the transaction: another process may have sampled the
+	 * week meanwhile (on SQLite the write lock serializes the two) */
+	have = 0;
+	if ((rc = sg_store_qa_sample_list(s, period, count_one, &have, err)) < 0)
+		goto cleanup;
+	if (have) {
+		out->existed = 1;
+		out->ai_sampled = out->human_sampled = 0;
+		goto cleanup;
+	}
 	int64_t now = sg_now_ms();
 	for (size_t i = 0; i < p.n; i++) {
 		const struct sg_qa_candidate *c = &p.c[i];
@@ -512,4 +524,13 @@ cleanup:
 	sg_free(p.c);
 	sg_arena_release(&p.arena);
 	return rc < 0 ? rc : 0;
+}
+
+int sg_qa_auto_sample(struct sg_store *s, const struct sg_qa_config *cfg, int64_t now_ms,
+		      const char *actor, char period[SG_QA_PERIOD_LEN],
+		      struct sg_qa_sample_result *out, struct sg_error *err)
+{
+	int64_t from;
+	sg_qa_week_of(period, &from, now_ms - SG_QA_WEEK_MS);
+	return sg_qa_sample(s, cfg, period, from, 0, actor, out, err);
 }

@@ -96,6 +96,13 @@ int sg_qa_sample(struct sg_store *s, const struct sg_qa_config *cfg, const char 
 		 int64_t from_ms, uint64_t seed, const char *actor,
 		 struct sg_qa_sample_result *out, struct sg_error *err);
 
+/* Samples the last complete week before now_ms unless it was sampled
+ * already (out->existed); period receives its name. `sopgate serve` calls
+ * it every hour, so each week is sampled once it ends. */
+int sg_qa_auto_sample(struct sg_store *s, const struct sg_qa_config *cfg, int64_t now_ms,
+		      const char *actor, char period[SG_QA_PERIOD_LEN],
+		      struct sg_qa_sample_result *out, struct sg_error *err);
+
 /* ---- scoring and rules ---------------------------------------------- */
 
 extern const char *const sg_qa_dimension_names[SG_QA_DIMENSIONS];

@@ -601,6 +601,33 @@ static void test_rules(void **state)
 	assert_int_equal(again.npaused, 0);
 }
 
+/* The server's hourly call samples the week that ended, once. */
+static void test_auto_sample(void **state)
+{
+	struct fx *f = *state;
+	struct sg_error err = SG_ERROR_INIT;
+	struct ids d;
+	struct sg_qa_config cfg;
+	struct sg_qa_sample_result r;
+	char period[SG_QA_PERIOD_LEN];
+	sg_qa_config_default(&cfg);
+	fixture(f, &d);
+	/* "now" is in this week: the week before (P1 auto-sent, P2 approved) */
+	assert_int_equal(sg_qa_auto_sample(f->s, &cfg, f->from + HOUR_MS, "qa-auto", period, &r,
+					   &err), 0);
+	assert_string_equal(period, f->prev);
+	assert_false(r.existed);
+	assert_int_equal(r.ai_sampled, 1);
+	assert_int_equal(r.human_sampled, 1);
+	assert_int_equal(sg_qa_auto_sample(f->s, &cfg, f->from + 2 * HOUR_MS, "qa-auto", period,
+					   &r, &err), 0);
+	assert_true(r.existed);
+	struct audit_seen a;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(sg_store_audit_scan(f->s, NULL, 0, audit_count, &a, &err), 0);
+	assert_int_equal(a.sample, 1);
+}
+
 static void test_expand_two_weeks(void **state)
 {
 	struct fx *f = *state;
@@ -684,6 +711,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scorecard_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expand_two_weeks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_sample, setup, teardown),
 		cmocka_unit_test(test_score_input_errors),
 		cmocka_unit_test(test_edit_distance),
 	};

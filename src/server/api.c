@@ -1692,8 +1692,14 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	}
 	pthread_mutex_unlock(&api->mu_h);
 	sg_free(due);
-	/* pauses opened or lifted by another process sharing the store */
+	/* pauses opened or lifted by another process sharing the store, and
+	 * the week that ended sampled once */
 	qa_pauses_changed(api);
+	if (api->qa) {
+		struct sg_error qerr = SG_ERROR_INIT;
+		if (sg_qa_api_tick(api->qa, sg_now_ms(), &qerr) < 0)
+			fprintf(stderr, "sopgate serve: QA sample: %s\n", qerr.msg);
+	}
 	return rc < 0 ? rc : breached;
 }
 

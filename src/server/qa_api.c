@@ -22,7 +22,10 @@ struct sg_qa_api {
 	struct sg_qa_api_options o;
 	pthread_mutex_t mu;        /* the store connection */
 	struct sg_store *s;
+	int64_t next_auto_ms;      /* next check for a week to sample */
 };
+
+#define QA_AUTO_EVERY_MS (3600LL * 1000)
 
 static void config(struct sg_qa_api *q, struct sg_qa_config *c)
 {
@@ -479,6 +482,28 @@ void sg_qa_api_free(struct sg_qa_api *q)
 	sg_store_close(q->s);
 	pthread_mutex_destroy(&q->mu);
 	sg_free(q);
+}
+
+int sg_qa_api_tick(struct sg_qa_api *q, int64_t now_ms, struct sg_error *err)
+{
+	if (now_ms < q->next_auto_ms)
+		return 0;
+	q->next_auto_ms = now_ms + QA_AUTO_EVERY_MS;
+	struct sg_qa_config c;
+	struct sg_qa_sample_result r;
+	char week[SG_QA_PERIOD_LEN];
+	config(q, &c);
+	pthread_mutex_lock(&q->mu);
+	int rc = sg_qa_auto_sample(q->s, &c, now_ms, "qa-auto", week, &r, err);
+	pthread_mutex_unlock(&q->mu);
+	if (rc < 0)
+		return rc;
+	if (r.existed)
+		return 0;
+	fprintf(stderr, "sopgate serve: QA sample of %s drawn: %ld of %ld AI-handled, %ld of %ld "
+		"human-reviewed tickets\n", week, r.ai_sampled, r.ai_population, r.human_sampled,
+		r.human_population);
+	return 1;
 }
 
 int sg_qa_api_pauses_to_engine(struct sg_qa_api *q, struct sg_engine *e, struct sg_error *err)

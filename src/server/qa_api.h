@@ -33,6 +33,10 @@ int sg_qa_api_new(struct sg_qa_api **out, const struct sg_qa_api_options *o,
 void sg_qa_api_free(struct sg_qa_api *q); /* NULL is fine */
 /* Writes the routes into out (room for SG_QA_API_NROUTES); returns how many. */
 size_t sg_qa_api_routes(struct sg_qa_api *q, struct sg_route *out);
+/* Background work, called every second by the server: once an hour it
+ * samples the week that ended if no one has (sg_qa_auto_sample). Returns
+ * 1 when it drew a sample, 0, or a negative SG_E... */
+int sg_qa_api_tick(struct sg_qa_api *q, int64_t now_ms, struct sg_error *err);
 /* Hands the categories paused now to the engine. */
 int sg_qa_api_pauses_to_engine(struct sg_qa_api *q, struct sg_engine *e, struct sg_error *err);
 
