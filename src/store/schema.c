@@ -161,9 +161,15 @@ const struct sg_migration sg_store_migrations[] = {
 	 " reason TEXT NOT NULL,"
 	 " created_at BIGINT NOT NULL);"
 	 "CREATE INDEX shadow_diffs_version ON shadow_diffs (shadow_version, created_at);"},
-	{3, "qa loop",
+	/* One approval per decision and step, even when two workers take the
+	 * same ticket at once: the second insert fails as a conflict instead
+	 * of recording a second approval. (Edits may follow one another.) */
+	{3, "one approval per decision and step",
+	 "CREATE UNIQUE INDEX approvals_once ON approvals (decision_id, step)"
+	 " WHERE action = 'approve';"},
+	{4, "qa loop",
 	 /* what the scorecard needs from each decision, extracted once from
-	  * its JSON body by the qa module (qa/facts.c) */
+	  * its JSON body by the qa module (qa/qa.c) */
 	 "CREATE TABLE qa_facts ("
 	 " decision_id TEXT PRIMARY KEY,"
 	 " ticket_id TEXT NOT NULL,"
