@@ -28,6 +28,7 @@
 #include "policy/policy.h"
 #include "scan/scan.h"
 #include "server/metrics.h"
+#include "server/qa_api.h"
 #include "server/shadow.h"
 #include "server/webhook_map.h"
 #include "server/webhook_sig.h"
@@ -61,7 +62,10 @@ struct sg_api {
 
 	struct sg_store_pool *rpool;  /* read views, one connection per reader */
 
-	struct sg_route routes[API_NROUTES];
+	struct sg_route routes[API_NROUTES + SG_QA_API_NROUTES];
+	size_t nroutes;
+	struct sg_qa_api *qa;        /* the QA loop's routes (qa_api.c) */
+	char worker_qa[64];
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
 		*m_human, *m_reload;
 
@@ -92,6 +96,7 @@ struct sg_api {
 	struct sg_metric *m_peer;
 };
 
+static void qa_pauses_changed(void *ctx);
 /* Shadow diffs evaluated but not yet written, all of one shadow version. */
 struct shadow_row {
 	struct sg_store_shadow_diff d;
@@ -269,6 +274,12 @@ int sg_api_reload(struct sg_api *api, struct sg_error *err)
 	int rc = engine_load(api, &ce, &scan, err);
 	if (rc < 0)
 		return rc;
+	/* the new engine keeps the QA loop's pauses */
+	if (api->qa && (rc = sg_qa_api_pauses_to_engine(api->qa, ce.engine, err)) < 0) {
+		sg_scan_ctx_free(scan);
+		sg_cli_engine_close(&ce);
+		return rc;
+	}
 	pthread_mutex_lock(&api->mu_decide);
 	old = api->ce;
 	old_scan = api->scan;
@@ -1705,6 +1716,14 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	}
 	pthread_mutex_unlock(&api->mu_h);
 	sg_free(due);
+	/* pauses opened or lifted by another process sharing the store, and
+	 * the week that ended sampled once */
+	qa_pauses_changed(api);
+	if (api->qa) {
+		struct sg_error qerr = SG_ERROR_INIT;
+		if (sg_qa_api_tick(api->qa, sg_now_ms(), &qerr) < 0)
+			fprintf(stderr, "sopgate serve: QA sample: %s\n", qerr.msg);
+	}
 	return rc < 0 ? rc : breached;
 }
 
@@ -1860,11 +1879,34 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 	return 0;
 }
 
+/* ---- the QA loop (qa_api.c) ------------------------------------------ */
+
+static void qa_config(void *ctx, struct sg_qa_config *out)
+{
+	struct sg_api *api = ctx;
+	pthread_mutex_lock(&api->mu_decide);
+	sg_qa_config_from_policy(out, api->ce.policy);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
+/* The engine learns the categories the QA loop paused now. */
+static void qa_pauses_changed(void *ctx)
+{
+	struct sg_api *api = ctx;
+	struct sg_error err = SG_ERROR_INIT;
+	if (!api->qa)
+		return;
+	pthread_mutex_lock(&api->mu_decide);
+	if (sg_qa_api_pauses_to_engine(api->qa, api->ce.engine, &err) < 0)
+		fprintf(stderr, "sopgate: qa pauses: %s\n", err.msg);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 const struct sg_route *sg_api_routes(struct sg_api *api, size_t *n)
 {
-	*n = API_NROUTES;
+	*n = api->nroutes;
 	return api->routes;
 }
 
@@ -1897,6 +1939,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	}
 	snprintf(api->worker_review, sizeof(api->worker_review), "%s-review", api->worker);
 	snprintf(api->worker_peer, sizeof(api->worker_peer), "%s-peer", api->worker);
+	snprintf(api->worker_qa, sizeof(api->worker_qa), "%s-qa", api->worker);
 	api->no_classifier = o->no_classifier;
 	if (o->kb_db)
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
@@ -1927,6 +1970,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/users/{name}/onboarding", SG_ROLE_LEAD, 0, h_onboarding, api},
 	};
 	memcpy(api->routes, r, sizeof(r));
+	api->nroutes = API_NROUTES;
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
 	webhooks_configure(api);
@@ -1937,6 +1981,11 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		goto fail;
 	if ((rc = sg_store_pool_open(&api->rpool, url, "serve-read", API_READERS, err)) < 0)
 		goto fail;
+	struct sg_qa_api_options qo = {url, api->worker_qa, qa_config, qa_pauses_changed, api};
+	if ((rc = sg_qa_api_new(&api->qa, &qo, err)) < 0 ||
+	    (rc = sg_qa_api_pauses_to_engine(api->qa, api->ce.engine, err)) < 0)
+		goto fail;
+	api->nroutes += sg_qa_api_routes(api->qa, api->routes + api->nroutes);
 	if (o->shadow_path && (rc = shadow_set(api, o->shadow_path, "serve", err)) < 0)
 		goto fail;
 	*out = api;
@@ -1952,6 +2001,7 @@ void sg_api_free(struct sg_api *api)
 		return;
 	if (api->batch)
 		sg_store_batcher_stop(api->batch);
+	sg_qa_api_free(api->qa);
 	if (api->hstore) {
 		struct sg_error e = SG_ERROR_INIT;
 		shadow_flush(api, &e);

@@ -13,7 +13,7 @@ const state = { csrf: null, user: null, ticket: null };
 const $ = (id) => document.getElementById(id);
 
 function show(section) {
-  for (const s of ['login', 'queue', 'ticket', 'shadow']) $(s).classList.toggle('hidden', s !== section);
+  for (const s of document.querySelectorAll('main > section')) s.classList.toggle('hidden', s.id !== section);
   $('nav').classList.toggle('hidden', section === 'login');
 }
 
