@@ -12,6 +12,12 @@
 
 static const struct sg_connector_ops *const types[] = {
 	&sg_conn_webhook_ops,
+	&sg_conn_hubspot_ops,
+	&sg_conn_zendesk_ops,
+	&sg_conn_intercom_ops,
+	&sg_conn_pagerduty_ops,
+	&sg_conn_slack_ops,
+	&sg_conn_smtp_ops,
 };
 
 const struct sg_connector_ops *sg_connector_ops_find(const char *type)

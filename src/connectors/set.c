@@ -263,6 +263,14 @@ int sg_connectors_record_actions(const struct sg_policy *p, json_t *decision,
 				      sec->keys[i], "decision", decision);
 		if (!a || json_array_append_new(actions, a) < 0)
 			return sg_error_set(err, SG_ENOMEM, "out of memory");
+		/* Zendesk: tags through their own endpoint, which adds instead
+		 * of replacing */
+		if (!strcmp(sg_pnode_str(sec->items[i], "type", ""), "zendesk")) {
+			a = json_pack("{s:s, s:s, s:s, s:O}", "kind", "record", "connector",
+				      sec->keys[i], "part", "tags", "decision", decision);
+			if (!a || json_array_append_new(actions, a) < 0)
+				return sg_error_set(err, SG_ENOMEM, "out of memory");
+		}
 	}
 	return 0;
 }
