@@ -163,6 +163,8 @@ int sg_outbox_new(struct sg_outbox **out, const char *store_url,
 		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
 		goto cleanup;
 	}
+	/* once per process, before any thread uses libcurl (reference counted) */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!(ob->multi = curl_multi_init())) {
 		rc = sg_error_set(err, SG_ENOMEM, "libcurl: cannot make a multi handle");
 		goto cleanup;
