@@ -153,11 +153,12 @@ int sg_outbox_new(struct sg_outbox **out, const char *store_url,
 	snprintf(writer, sizeof(writer), "outbox-%s", ob->owner);
 	ob->njobs = cs->concurrency;
 	/* a lease shorter than a request could hand an action still in flight
-	 * to another worker: keep it above every connector's timeout */
+	 * to another worker: keep it above every connector's timeout (a
+	 * transfer never outlives it), with room to record the outcome */
 	ob->lease_ms = cs->lease_ms;
 	for (size_t i = 0; i < cs->n; i++)
-		if (ob->lease_ms < 2 * cs->v[i].cfg.timeout_ms + 10000)
-			ob->lease_ms = 2 * cs->v[i].cfg.timeout_ms + 10000;
+		if (ob->lease_ms < cs->v[i].cfg.timeout_ms + 5000)
+			ob->lease_ms = cs->v[i].cfg.timeout_ms + 5000;
 	if (!(ob->jobs = sg_calloc((size_t)ob->njobs, sizeof(*ob->jobs))) ||
 	    !(ob->out = sg_calloc((size_t)ob->njobs, sizeof(*ob->out)))) {
 		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
