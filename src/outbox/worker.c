@@ -531,6 +531,7 @@ static void *thread_main(void *arg)
 			/* a full claim means more may be due: look again at once */
 			next_claim = n > 0 ? now : now + ob->cs->poll_ms;
 		}
+		update_gauges(ob, 0); /* at most every 2 s */
 		if (ob->inflight == 0 && !do_claim) {
 			struct timespec ts = {0, 20 * 1000 * 1000};
 			nanosleep(&ts, NULL);
