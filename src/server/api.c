@@ -26,6 +26,7 @@
 #include "decide/engine.h"
 #include "decide/engine_int.h"
 #include "policy/policy.h"
+#include "connectors/connector.h"
 #include "scan/scan.h"
 #include "server/metrics.h"
 #include "server/qa_api.h"
@@ -35,7 +36,7 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 15
+#define API_NROUTES 16
 #define API_SECRET_MAX 256       /* bytes of a webhook signing secret */
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
@@ -320,6 +321,66 @@ static json_t *masked_event(const struct sg_ticket *t, const struct sg_decision 
 	return e;
 }
 
+/* What a person notified about the ticket needs (Slack escalation format:
+ * customer name, tier, tenure, LTV; the issue; the agent's finding; the
+ * recommendation). Masked text only, besides the customer's name. */
+static json_t *action_context(const struct sg_ticket *t, const struct sg_decision *d)
+{
+	json_t *c = json_object(), *cust = json_object();
+	if (!c || !cust) {
+		json_decref(c);
+		json_decref(cust);
+		return NULL;
+	}
+	json_object_set_new(c, "ticket_id", json_string(t->id));
+	if (t->customer.id)
+		json_object_set_new(cust, "id", json_string(t->customer.id));
+	if (t->customer.name)
+		json_object_set_new(cust, "name", json_string(t->customer.name));
+	if (t->customer.tier)
+		json_object_set_new(cust, "tier", json_string(t->customer.tier));
+	if (t->customer.tenure_months > 0)
+		json_object_set_new(cust, "tenure_months", json_real(t->customer.tenure_months));
+	if (t->customer.ltv > 0)
+		json_object_set_new(cust, "ltv", json_real(t->customer.ltv));
+	json_object_set_new(c, "customer", cust);
+	/* the issue: the summary's first line, else the start of the text */
+	char issue[300] = "";
+	const char *sum = d->summary;
+	if (sum && !strncmp(sum, "Customer issue: ", 16))
+		snprintf(issue, sizeof(issue), "%.*s", (int)strcspn(sum + 16, "\n"), sum + 16);
+	else if (d->masked_text)
+		snprintf(issue, sizeof(issue), "%.*s", (int)strcspn(d->masked_text, "\n"),
+			 d->masked_text);
+	json_object_set_new(c, "issue", json_string(issue));
+	/* the agent's finding: the draft when there is one, else the reasons */
+	struct sg_buf f = SG_BUF_INIT;
+	if (d->draft_text) {
+		sg_buf_adds(&f, d->draft_text);
+	} else {
+		for (size_t i = 0; i < d->nreasons && i < 3; i++)
+			sg_buf_addf(&f, "%s%s", i ? "; " : "", d->reasons[i].detail ?
+				    d->reasons[i].detail : d->reasons[i].rule);
+	}
+	json_object_set_new(c, "finding", json_string(f.oom ? "" : f.data));
+	sg_buf_release(&f);
+	char rec[300];
+	double refund = json_number_value(json_object_get(t->facts, "refund_amount"));
+	if (refund > 0)
+		snprintf(rec, sizeof(rec), "Refund of $%.2f requested: a human decides (gate %s)",
+			 refund, d->gate);
+	else
+		snprintf(rec, sizeof(rec), "%s (gate %s)", d->next_action ? d->next_action : "review",
+			 d->gate);
+	json_object_set_new(c, "recommendation", json_string(rec));
+	json_object_set_new(c, "intent", json_string(d->intent ? d->intent : ""));
+	json_object_set_new(c, "risk_tier", json_string(d->risk_tier ? d->risk_tier : ""));
+	json_object_set_new(c, "gate", json_string(d->gate ? d->gate : ""));
+	if (d->urgency)
+		json_object_set_new(c, "urgency", json_string(d->urgency));
+	return c;
+}
+
 static char *adup(struct sg_arena *a, const char *s)
 {
 	if (!s)
@@ -360,6 +421,21 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 	if (rc == 0) {
 		sg_decision_to_json(&d, &dj);
 		actions = sg_decide_actions(api->ce.run);
+		/* people notified get the context to act on */
+		for (size_t i = 0; actions && i < json_array_size(actions); i++) {
+			json_t *a = json_array_get(actions, i);
+			const char *k = json_string_value(json_object_get(a, "kind"));
+			if (k && (!strcmp(k, "notify") || !strcmp(k, "escalate")))
+				json_object_set_new(a, "context", action_context(&t, &d));
+		}
+		/* connectors with `record: true` get the decision itself */
+		if (!dj.oom && actions) {
+			json_t *dec = json_loadb(dj.data, dj.len, 0, NULL);
+			if (!dec || sg_connectors_record_actions(api->ce.policy, dec, actions, err) < 0)
+				rc = sg_error_set(err, SG_ENOMEM, "out of memory queueing the decision "
+						  "for the connectors");
+			json_decref(dec);
+		}
 		ev = masked_event(&t, &d);
 		w.gate = adup(&arena, d.gate);
 		w.risk_tier = adup(&arena, d.risk_tier);
@@ -723,6 +799,61 @@ static int h_audit(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 		return rc;
 	}
 	json_t *o = json_pack("{s:s, s:o}", "ticket", ticket, "records", arr);
+	rc = sg_http_resp_json(resp, 200, o);
+	json_decref(o);
+	return rc;
+}
+
+/* ---- GET /v1/outbox ----------------------------------------------------- */
+
+static int outbox_row(const struct sg_outbox_row *r, void *ctx)
+{
+	char next[25], created[25];
+	sg_time_iso(r->next_attempt_ms, next);
+	sg_time_iso(r->created_ms, created);
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:s, s:s, s:s?}", "id", r->id,
+			      "state", r->state, "ticket_id", r->ticket_id, "kind", r->kind,
+			      "target", r->target, "attempts", r->attempts, "next_attempt_at", next,
+			      "created_at", created, "last_error", r->last_error);
+	return o && json_array_append_new(ctx, o) == 0 ? 0 : 1;
+}
+
+/* Outbound actions for leads and admins: the counts by state and the
+ * actions in one state (default dead: the dead letters to act on). */
+static int h_outbox(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		    struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	const char *state = NULL, *lim = NULL;
+	unsigned long limit = 100;
+	int rc;
+	if ((rc = sg_http_query(&state, req, "state", err)) < 0 ||
+	    (rc = sg_http_query(&lim, req, "limit", err)) < 0)
+		return rc;
+	if (!state || !*state)
+		state = "dead";
+	if (lim && *lim) {
+		char *end;
+		limit = strtoul(lim, &end, 10);
+		if (*end || limit < 1 || limit > 1000)
+			return sg_error_set(err, SG_EINVALID, "query 'limit': expected 1..1000, "
+					    "got '%.40s'", lim);
+	}
+	json_t *items = json_array(), *counts = json_object();
+	long n;
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = sg_store_outbox_list(rs, state, NULL, limit, outbox_row, items, err);
+	static const char *const states[] = {"pending", "sent", "dead"};
+	for (size_t i = 0; rc == 0 && i < 3; i++)
+		if ((rc = sg_store_outbox_count(rs, states[i], &n, err)) == 0)
+			json_object_set_new(counts, states[i], json_integer(n));
+	sg_store_pool_put(api->rpool, rs);
+	if (rc < 0) {
+		json_decref(items);
+		json_decref(counts);
+		return rc;
+	}
+	json_t *o = json_pack("{s:s, s:o, s:o}", "state", state, "counts", counts, "items", items);
 	rc = sg_http_resp_json(resp, 200, o);
 	json_decref(o);
 	return rc;
@@ -1961,6 +2092,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/tickets/{id}/reject", SG_ROLE_AGENT, 0, h_reject, api},
 		{"GET", "/v1/audit", SG_ROLE_AGENT, 0, h_audit, api},
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
+		{"GET", "/v1/outbox", SG_ROLE_LEAD, 0, h_outbox, api},
 		{"POST", "/v1/webhooks/zendesk", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_zendesk, api},
 		{"POST", "/v1/webhooks/intercom", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_intercom, api},
 		{"GET", "/v1/shadow", SG_ROLE_AGENT, 0, h_shadow_get, api},
