@@ -15,6 +15,7 @@ set -eu
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
 
 bindir=${PG_BINDIR:-}
 if [ -z "$bindir" ]; then
