@@ -19,6 +19,7 @@
 #include "core/banned.h"
 
 #define R SG_SK_REQUIRED
+#define LOOKUP_KINDS "crm.account|crm.order|tms.shipment|billing.transaction"
 #define GATES "auto_send|agent_review|agent_edit|two_step|senior_review|human_only"
 
 /* in, key, type, flags, sub (child schema | enum values | ref kind), doc */
@@ -42,6 +43,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"", "models", SG_T_DICT, 0, "model", "Approved models and what each is approved for; any other model is refused."},
 	{"", "prompts", SG_T_DICT, 0, "prompt", "Versioned prompt templates."},
 	{"", "sops", SG_T_DICT, 0, "sop", "SOP workflows: a trigger and the steps to run."},
+	{"", "lookups", SG_T_DICT, 0, "lookup", "Where SOP `lookup` steps read records over HTTP, by record kind (`crm.account`, `tms.shipment`...); kinds not listed read the file connector (`records/`)."},
 	{"", "permissions", SG_T_LIST, 0, "permission", "What the AI agent may do on which resources, and what needs approval."},
 	{"", "budgets", SG_T_MAP, 0, "budgets", "Usage caps for model calls."},
 	{"", "qa", SG_T_MAP, 0, "qa", "The QA sampling loop and its accuracy thresholds."},
@@ -148,10 +150,20 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"sop", "description", SG_T_STR, 0, NULL, "Free text."},
 	{"sop", "sla", SG_T_DURATION, 0, NULL, "Time allowed for the whole workflow."},
 	{"sop", "steps", SG_T_LIST, R, "step", "Steps, run in order."},
+	{"lookup", "kind", SG_T_ENUM, R, "salesforce|http", "`salesforce`: a SOQL query through the REST query endpoint; `http`: a GET of `url` answered with a JSON object."},
+	{"lookup", "url", SG_T_STR, R, NULL, "salesforce: the instance URL (`https://acme.my.salesforce.com`); http: the URL, `{key}` replaced by the URL-encoded key."},
+	{"lookup", "query", SG_T_STR, 0, NULL, "salesforce (required): SOQL, `{key}` replaced by the key as a quoted SOQL string literal."},
+	{"lookup", "api_version", SG_T_STR, 0, NULL, "salesforce: REST API version (default `v60.0`)."},
+	{"lookup", "token_env", SG_T_STR, 0, NULL, "Environment variable holding the bearer token (`Authorization: Bearer`); unset when the lookup runs: the lookup fails."},
+	{"lookup", "record", SG_T_STR, 0, NULL, "http: JSON path of the record inside the answer (`$.data`; default the whole answer)."},
+	{"lookup", "fields", SG_T_STRMAP, 0, NULL, "Record fields by name: JSON path in the record (`Tier__c`, `$.carrier.name`, `items[0].sku`). Default: every field of the record."},
+	{"lookup", "timeout", SG_T_DURATION, 0, NULL, "Time allowed for the whole request (default 5s)."},
+
 	{"step", "name", SG_T_STR, 0, NULL, "Step name, cited in `sop_steps`."},
-	{"step", "lookup", SG_T_ENUM, 0, "crm.account|crm.order|tms.shipment|billing.transaction", "Lookup step: the record kind read from the connector."},
+	{"step", "lookup", SG_T_ENUM, 0, LOOKUP_KINDS, "Lookup step: the record kind read from the connector."},
 	{"step", "key", SG_T_EXPR, 0, NULL, "Lookup key (expression, e.g. `customer.id`)."},
 	{"step", "as", SG_T_STR, 0, NULL, "Name the looked-up record is bound to in later expressions."},
+	{"step", "on_error", SG_T_ENUM, 0, "review|continue|stop", "Lookup step: when the record cannot be read. `review` (default): flag the ticket for manual review and continue; `continue`: cite the failure and continue; `stop`: flag for review and skip the workflow's remaining steps."},
 	{"step", "if", SG_T_EXPR, 0, NULL, "Branch step: condition."},
 	{"step", "then", SG_T_LIST, 0, "step", "Steps when the condition holds."},
 	{"step", "else", SG_T_LIST, 0, "step", "Steps otherwise."},
@@ -227,6 +239,7 @@ static const char *const type_names[] = {
 	[SG_T_STRLIST] = "list of strings", [SG_T_REFLIST] = "list of names of",
 	[SG_T_ENUMLIST] = "list of", [SG_T_MAP] = "map", [SG_T_DICT] = "map of named entries",
 	[SG_T_LIST] = "list of maps", [SG_T_ANY] = "any value",
+	[SG_T_STRMAP] = "map of strings",
 };
 
 const char *sg_stype_name(enum sg_stype t) { return type_names[t]; }
@@ -457,6 +470,12 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		}
 		for (size_t i = 0; i < v->n; i++) {
 			pathf(sub, sizeof sub, "%s.%s", where, v->keys[i]);
+			if (!strcmp(k->sub, "lookup") && !enum_has(LOOKUP_KINDS, v->keys[i])) {
+				enum_list(vals, sizeof vals, LOOKUP_KINDS);
+				sg_pdiag(l, SG_DIAG_ERROR, v->key_nodes[i],
+					 "'%s': unknown record kind '%s' (expected one of: %s)", where,
+					 v->keys[i], vals);
+			}
 			sg_schema_validate(l, v->items[i], k->sub, sub, depth + 1);
 		}
 		return;
@@ -502,6 +521,19 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 			}
 		}
 		return;
+	case SG_T_STRMAP:
+		if (v->kind != SG_PN_MAP) {
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a map of strings, found %s",
+				 where, kind_name(v->kind));
+			return;
+		}
+		for (size_t i = 0; i < v->n; i++)
+			if (v->items[i]->kind != SG_PN_STR) {
+				pathf(sub, sizeof sub, "%s.%s", where, v->keys[i]);
+				sg_pdiag(l, SG_DIAG_ERROR, v->items[i], "'%s': expected a string, found %s",
+					 sub, kind_name(v->items[i]->kind));
+			}
+		return;
 	case SG_T_ANY:
 		return;
 	default:
@@ -535,6 +567,9 @@ static void cross_checks(struct sg_loader *l, struct sg_pnode *n, const char *in
 				 where);
 			return;
 		}
+		if (mget(n, "on_error") && !mget(n, "lookup"))
+			sg_pdiag(l, SG_DIAG_ERROR, mget(n, "on_error"),
+				 "'%s.on_error': only lookup steps take on_error", where);
 		static const struct { const char *kind, *val, *need; } needs[] = {
 			{"lookup", NULL, "key"}, {"lookup", NULL, "as"}, {"if", NULL, "then"},
 			{"action", "create_issue", "project"}, {"action", "create_issue", "summary"},
@@ -552,6 +587,15 @@ static void cross_checks(struct sg_loader *l, struct sg_pnode *n, const char *in
 					 needs[i].kind, needs[i].val ? " " : "",
 					 needs[i].val ? needs[i].val : "", needs[i].need);
 		}
+	} else if (!strcmp(in, "lookup")) {
+		const struct sg_pnode *kind = mget(n, "kind");
+		int sf = kind && kind->text && !strcmp(kind->text, "salesforce");
+		if (sf && !mget(n, "query"))
+			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': a salesforce lookup needs 'query'", where);
+		if (!sf && mget(n, "query"))
+			sg_pdiag(l, SG_DIAG_ERROR, mget(n, "query"), "'%s.query': only salesforce lookups take a query", where);
+		if (sf && mget(n, "record"))
+			sg_pdiag(l, SG_DIAG_ERROR, mget(n, "record"), "'%s.record': salesforce lookups read the first record; 'record' is for http lookups", where);
 	} else if (!strcmp(in, "gate_rule") && !mget(n, "when") && !mget(n, "rule_sets")) {
 		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': a gate rule needs 'when' or 'rule_sets'", where);
 	} else if (!strcmp(in, "never") && !mget(n, "when") && !mget(n, "intents")) {
