@@ -69,14 +69,9 @@ static void tms_handler(struct fake_http *f, const struct fake_req *rq, struct f
 
 static struct fake_http fk;
 
-/* A lookups.<kind> entry parsed from a small policy. */
 static struct sg_policy *policy;
-static const struct sg_pnode *entry(const char *kind)
-{
-	return sg_pnode_get(sg_pnode_get(policy->root, "lookups"), kind);
-}
 
-static void load_policy(const char *lookups)
+static void load_policy(struct sg_policy **out, const char *lookups)
 {
 	char dir[] = "/tmp/sg-lookup-test.XXXXXX";
 	assert_non_null(mkdtemp(dir));
@@ -95,7 +90,7 @@ static void load_policy(const char *lookups)
 	struct sg_diags d;
 	struct sg_error err = SG_ERROR_INIT;
 	sg_diags_init(&d);
-	int rc = sg_policy_load(&policy, path, &d, &err);
+	int rc = sg_policy_load(out, path, &d, &err);
 	if (rc) {
 		struct sg_buf b = SG_BUF_INIT;
 		sg_diags_format(&d, &b, 0);
@@ -114,23 +109,28 @@ static int setup(void **state)
 	assert_int_equal(fake_http_start(&fk, sf_handler, NULL), 0);
 	char text[2048];
 	snprintf(text, sizeof(text),
-		 "lookups:\n"
-		 "  crm.account:\n"
-		 "    kind: salesforce\n"
-		 "    url: http://127.0.0.1:%u/\n"
+		 "connectors:\n"
+		 "  salesforce:\n"
+		 "    type: salesforce\n"
+		 "    base_url: http://127.0.0.1:%u/\n"
 		 "    token_env: SG_TEST_SF_TOKEN\n"
-		 "    query: \"SELECT Id, Name, Tier__c, Owner.Email FROM Account WHERE AccountNumber = {key}\"\n"
-		 "    fields: {name: Name, tier: Tier__c, owner_email: Owner.Email, revenue: AnnualRevenue}\n"
 		 "    timeout: 0.5s\n"
-		 "  tms.shipment:\n"
-		 "    kind: http\n"
-		 "    url: \"http://127.0.0.1:%u/api/shipments/{key}?expand=carrier\"\n"
-		 "    record: $.data\n"
-		 "    fields: {id: $.id, status: status, carrier: carrier.name, first_sku: \"pieces[0].sku\","
-		 " value: declared_value, missing: no.such.field}\n"
-		 "    timeout: 0.5s\n",
+		 "    lookups:\n"
+		 "      crm.account:\n"
+		 "        query: \"SELECT Id, Name, Tier__c, Owner.Email FROM Account WHERE AccountNumber = {key}\"\n"
+		 "        fields: {name: Name, tier: Tier__c, owner_email: Owner.Email, revenue: AnnualRevenue}\n"
+		 "  tms:\n"
+		 "    type: http\n"
+		 "    base_url: http://127.0.0.1:%u\n"
+		 "    timeout: 0.5s\n"
+		 "    lookups:\n"
+		 "      tms.shipment:\n"
+		 "        path: \"/api/shipments/{key}?expand=carrier\"\n"
+		 "        record: $.data\n"
+		 "        fields: {id: $.id, status: status, carrier: carrier.name, first_sku: \"pieces[0].sku\","
+		 " value: declared_value, missing: no.such.field}\n",
 		 fk.port, fk.port);
-	load_policy(text);
+	load_policy(&policy, text);
 	setenv("SG_TEST_SF_TOKEN", "00Dxx!sf-test-token", 1);
 	return 0;
 }
@@ -157,7 +157,7 @@ static void salesforce_exact_request(void **state)
 	struct sg_error err = SG_ERROR_INIT;
 	char v[512];
 	reset(OK, sf_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("crm.account"), "C-2001", &err), 0);
+	assert_int_equal(sg_lookup_run(&rec, policy, "crm.account", "C-2001", &err), 0);
 	assert_int_equal(fk.nreq, 1);
 	const struct fake_req *rq = &fk.reqs[0];
 	assert_string_equal(rq->method, "GET");
@@ -184,7 +184,7 @@ static void salesforce_quotes_the_key(void **state)
 	struct sg_error err = SG_ERROR_INIT;
 	char v[512];
 	reset(OK, sf_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("crm.account"), "x' OR Name != '", &err), 0);
+	assert_int_equal(sg_lookup_run(&rec, policy, "crm.account", "x' OR Name != '", &err), 0);
 	json_decref(rec);
 	assert_non_null(fake_req_query(&fk.reqs[0], "q", v, sizeof(v)));
 	assert_non_null(strstr(v, "AccountNumber = 'x\\' OR Name != \\''"));
@@ -200,7 +200,7 @@ static void salesforce_4xx(void **state)
 	json_t *rec = NULL;
 	struct sg_error err = SG_ERROR_INIT;
 	reset(BAD_QUERY, sf_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("crm.account"), "C-2001", &err), -SG_EINVALID);
+	assert_int_equal(sg_lookup_run(&rec, policy, "crm.account", "C-2001", &err), -SG_EINVALID);
 	assert_null(rec);
 	assert_string_equal(err.msg, "salesforce: HTTP 400: MALFORMED_QUERY: unexpected token: FORM");
 	assert_int_equal(fk.nreq, 1); /* no retry */
@@ -212,7 +212,7 @@ static void salesforce_no_record(void **state)
 	json_t *rec = NULL;
 	struct sg_error err = SG_ERROR_INIT;
 	reset(EMPTY, sf_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("crm.account"), "C-404", &err), -SG_ENOTFOUND);
+	assert_int_equal(sg_lookup_run(&rec, policy, "crm.account", "C-404", &err), -SG_ENOTFOUND);
 	assert_string_equal(err.msg, "salesforce: no record matched");
 }
 
@@ -223,7 +223,7 @@ static void salesforce_token_unset(void **state)
 	struct sg_error err = SG_ERROR_INIT;
 	reset(OK, sf_handler);
 	unsetenv("SG_TEST_SF_TOKEN");
-	assert_int_equal(sg_lookup_http(&rec, entry("crm.account"), "C-2001", &err), -SG_EUNAUTHORIZED);
+	assert_int_equal(sg_lookup_run(&rec, policy, "crm.account", "C-2001", &err), -SG_EUNAUTHORIZED);
 	setenv("SG_TEST_SF_TOKEN", "00Dxx!sf-test-token", 1);
 	assert_string_equal(err.msg, "salesforce: environment variable SG_TEST_SF_TOKEN (token_env) is not set");
 	assert_int_equal(fk.nreq, 0); /* nothing sent without credentials */
@@ -235,7 +235,7 @@ static void salesforce_timeout(void **state)
 	json_t *rec = NULL;
 	struct sg_error err = SG_ERROR_INIT;
 	reset(HANG, sf_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("crm.account"), "C-2001", &err), -SG_ETIMEOUT);
+	assert_int_equal(sg_lookup_run(&rec, policy, "crm.account", "C-2001", &err), -SG_ETIMEOUT);
 	assert_string_equal(err.msg, "salesforce: no answer within 500 ms");
 }
 
@@ -246,7 +246,7 @@ static void tms_success(void **state)
 	struct sg_error err = SG_ERROR_INIT;
 	char v[256];
 	reset(OK, tms_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("tms.shipment"), "SH 88/231", &err), 0);
+	assert_int_equal(sg_lookup_run(&rec, policy, "tms.shipment", "SH 88/231", &err), 0);
 	assert_int_equal(fk.nreq, 1);
 	assert_string_equal(fk.reqs[0].method, "GET");
 	/* the key is URL-encoded into the path; MHD hands the path decoded */
@@ -267,15 +267,15 @@ static void tms_4xx_and_garbage(void **state)
 	json_t *rec = NULL;
 	struct sg_error err = SG_ERROR_INIT;
 	reset(NOT_FOUND, tms_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("tms.shipment"), "SH-1", &err), -SG_ENOTFOUND);
+	assert_int_equal(sg_lookup_run(&rec, policy, "tms.shipment", "SH-1", &err), -SG_ENOTFOUND);
 	assert_string_equal(err.msg, "http lookup: HTTP 404: no such shipment");
 	sg_error_clear(&err);
 	reset(NOT_JSON, tms_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("tms.shipment"), "SH-1", &err), -SG_EBACKEND);
+	assert_int_equal(sg_lookup_run(&rec, policy, "tms.shipment", "SH-1", &err), -SG_EBACKEND);
 	assert_non_null(strstr(err.msg, "answer is not JSON"));
 	sg_error_clear(&err);
 	reset(EMPTY, tms_handler); /* a JSON object without $.data */
-	assert_int_equal(sg_lookup_http(&rec, entry("tms.shipment"), "SH-1", &err), -SG_ENOTFOUND);
+	assert_int_equal(sg_lookup_run(&rec, policy, "tms.shipment", "SH-1", &err), -SG_ENOTFOUND);
 	assert_string_equal(err.msg, "http lookup: '$.data' is absent");
 }
 
@@ -285,7 +285,7 @@ static void tms_timeout(void **state)
 	json_t *rec = NULL;
 	struct sg_error err = SG_ERROR_INIT;
 	reset(HANG, tms_handler);
-	assert_int_equal(sg_lookup_http(&rec, entry("tms.shipment"), "SH-1", &err), -SG_ETIMEOUT);
+	assert_int_equal(sg_lookup_run(&rec, policy, "tms.shipment", "SH-1", &err), -SG_ETIMEOUT);
 	assert_null(rec);
 }
 
@@ -293,25 +293,22 @@ static void connection_refused(void **state)
 {
 	(void)state;
 	struct fake_http other;
+	struct sg_policy *p = NULL;
+	char text[512];
 	assert_int_equal(fake_http_start(&other, sf_handler, NULL), 0);
-	unsigned port = other.port;
+	snprintf(text, sizeof(text),
+		 "connectors:\n  tms: {type: http, base_url: \"http://127.0.0.1:%u\", "
+		 "lookups: {tms.shipment: {path: \"/s/{key}\"}}}\n", other.port);
 	fake_http_stop(&other); /* nothing listens there now */
-	struct sg_pnode conf = {0}, kind = {0}, url = {0};
-	struct sg_pnode *items[2] = {&kind, &url};
-	const char *keys[2] = {"kind", "url"};
-	char urlbuf[128];
-	snprintf(urlbuf, sizeof(urlbuf), "http://127.0.0.1:%u/x/{key}", port);
-	kind.kind = url.kind = SG_PN_STR;
-	kind.text = "http";
-	url.text = urlbuf;
-	conf.kind = SG_PN_MAP;
-	conf.n = 2;
-	conf.items = items;
-	conf.keys = keys;
+	load_policy(&p, text);
 	json_t *rec = NULL;
 	struct sg_error err = SG_ERROR_INIT;
-	assert_int_equal(sg_lookup_http(&rec, &conf, "k", &err), -SG_EBACKEND);
+	assert_int_equal(sg_lookup_run(&rec, p, "tms.shipment", "k", &err), -SG_EBACKEND);
 	assert_non_null(strstr(err.msg, "http lookup: "));
+	sg_error_clear(&err);
+	assert_int_equal(sg_lookup_run(&rec, p, "crm.account", "k", &err), -SG_ENOTFOUND);
+	assert_string_equal(err.msg, "no connector lists lookups of 'crm.account'");
+	sg_policy_free(p);
 }
 
 static void json_paths(void **state)

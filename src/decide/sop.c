@@ -151,7 +151,8 @@ static int lookup(struct sg_decide_run *r, const char *sop, const struct sg_pnod
 	const char *what = sg_pnode_str(s, "lookup", "");
 	const char *as = sg_pnode_str(s, "as", what);
 	const struct sg_pnode *key = sg_pnode_get(s, "key");
-	const struct sg_pnode *remote = sg_pnode_get(sg_pnode_get(r->e->policy->root, "lookups"), what);
+	const char *via = NULL;
+	const struct sg_pnode *remote = sg_lookup_connector(r->e->policy, what, &via);
 	const char *folder = NULL;
 	char keybuf[128] = "", path[PATH_MAX + 256];
 	struct sg_value v;
@@ -177,7 +178,7 @@ static int lookup(struct sg_decide_run *r, const char *sop, const struct sg_pnod
 						     what, keysrc, keybuf, SG_MAX_BINDINGS));
 	if (remote) {
 		struct sg_error e = SG_ERROR_INIT;
-		if (sg_lookup_http(&rec, remote, keybuf, &e) < 0)
+		if (sg_lookup_run(&rec, r->e->policy, what, keybuf, &e) < 0)
 			return lookup_failed(r, sop, name, s,
 					     sg_arena_printf(&r->arena, "%s %s = %s: %s", what, keysrc,
 							     keybuf, e.msg));
@@ -194,8 +195,7 @@ static int lookup(struct sg_decide_run *r, const char *sop, const struct sg_pnod
 	/* cite the fields so the audit shows what the step saw */
 	step(r, sop, name, "lookup",
 	     cite_record(r, sg_arena_printf(&r->arena, "%s %s = %s%s", what, keysrc, keybuf,
-					    remote ? sg_arena_printf(&r->arena, " (%s)",
-								     sg_pnode_str(remote, "kind", ""))
+					    remote ? sg_arena_printf(&r->arena, " (%s)", via)
 						   : ""),
 			 as, rec, remote != NULL),
 	     "ok");

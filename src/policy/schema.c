@@ -20,6 +20,7 @@
 
 #define R SG_SK_REQUIRED
 #define LOOKUP_KINDS "crm.account|crm.order|tms.shipment|billing.transaction"
+#define CONNECTOR_TYPES "hubspot|zendesk|intercom|pagerduty|slack|smtp|webhook|salesforce|jira|http"
 #define GATES "auto_send|agent_review|agent_edit|two_step|senior_review|human_only"
 
 /* in, key, type, flags, sub (child schema | enum values | ref kind), doc */
@@ -43,12 +44,13 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"", "models", SG_T_DICT, 0, "model", "Approved models and what each is approved for; any other model is refused."},
 	{"", "prompts", SG_T_DICT, 0, "prompt", "Versioned prompt templates."},
 	{"", "sops", SG_T_DICT, 0, "sop", "SOP workflows: a trigger and the steps to run."},
-	{"", "lookups", SG_T_DICT, 0, "lookup", "Where SOP `lookup` steps read records over HTTP, by record kind (`crm.account`, `tms.shipment`...); kinds not listed read the file connector (`records/`)."},
 	{"", "permissions", SG_T_LIST, 0, "permission", "What the AI agent may do on which resources, and what needs approval."},
 	{"", "budgets", SG_T_MAP, 0, "budgets", "Usage caps for model calls."},
 	{"", "qa", SG_T_MAP, 0, "qa", "The QA sampling loop and its accuracy thresholds."},
 	{"", "kill_switch", SG_T_MAP, 0, "kill_switch", "Force summarize-only everywhere (classification and logging stay on)."},
 	{"", "tests", SG_T_LIST, 0, "test", "Example tickets with expected outcomes, run by `sopgate test`."},
+	{"", "connectors", SG_T_DICT, 0, "connector", "Outbound connectors (CRM, helpdesk, Slack, PagerDuty, e-mail, webhooks): where outbox actions are delivered. Secrets come from environment variables named here, never from the file."},
+	{"", "outbox", SG_T_MAP, 0, "outbox", "Delivery of outbox actions: attempts before the dead letter, backoff, leases, concurrency."},
 
 	{"queue", "description", SG_T_STR, 0, NULL, "What the queue is for."},
 	{"queue", "owner", SG_T_REF, 0, "owner", "Owner responsible for the queue."},
@@ -56,6 +58,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"channel", "kind", SG_T_ENUM, R, "slack|pagerduty|email|webhook|jira|log", "Transport used to notify."},
 	{"channel", "target", SG_T_STR, R, NULL, "Where: `#refunds`, a PagerDuty service, an address or URL."},
 	{"channel", "description", SG_T_STR, 0, NULL, "Free text."},
+	{"channel", "connector", SG_T_REF, 0, "connector", "Connector that delivers to this channel (default: the only connector whose type fits `kind`)."},
 
 	{"owner", "role", SG_T_STR, R, NULL, "The role paged (Support Lead, Security on-call...)."},
 	{"owner", "channel", SG_T_REF, 0, "channel", "Default channel for this owner."},
@@ -150,15 +153,6 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"sop", "description", SG_T_STR, 0, NULL, "Free text."},
 	{"sop", "sla", SG_T_DURATION, 0, NULL, "Time allowed for the whole workflow."},
 	{"sop", "steps", SG_T_LIST, R, "step", "Steps, run in order."},
-	{"lookup", "kind", SG_T_ENUM, R, "salesforce|http", "`salesforce`: a SOQL query through the REST query endpoint; `http`: a GET of `url` answered with a JSON object."},
-	{"lookup", "url", SG_T_STR, R, NULL, "salesforce: the instance URL (`https://acme.my.salesforce.com`); http: the URL, `{key}` replaced by the URL-encoded key."},
-	{"lookup", "query", SG_T_STR, 0, NULL, "salesforce (required): SOQL, `{key}` replaced by the key as a quoted SOQL string literal."},
-	{"lookup", "api_version", SG_T_STR, 0, NULL, "salesforce: REST API version (default `v60.0`)."},
-	{"lookup", "token_env", SG_T_STR, 0, NULL, "Environment variable holding the bearer token (`Authorization: Bearer`); unset when the lookup runs: the lookup fails."},
-	{"lookup", "record", SG_T_STR, 0, NULL, "http: JSON path of the record inside the answer (`$.data`; default the whole answer)."},
-	{"lookup", "fields", SG_T_STRMAP, 0, NULL, "Record fields by name: JSON path in the record (`Tier__c`, `$.carrier.name`, `items[0].sku`). Default: every field of the record."},
-	{"lookup", "timeout", SG_T_DURATION, 0, NULL, "Time allowed for the whole request (default 5s)."},
-
 	{"step", "name", SG_T_STR, 0, NULL, "Step name, cited in `sop_steps`."},
 	{"step", "lookup", SG_T_ENUM, 0, LOOKUP_KINDS, "Lookup step: the record kind read from the connector."},
 	{"step", "key", SG_T_EXPR, 0, NULL, "Lookup key (expression, e.g. `customer.id`)."},
@@ -198,6 +192,40 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"kill_switch", "enabled", SG_T_BOOL, R, NULL, "When true every ticket is summarize-only."},
 	{"kill_switch", "mode", SG_T_ENUM, 0, "summarize_only", "The forced AI mode."},
 	{"kill_switch", "reason", SG_T_STR, 0, NULL, "Why it was switched (audit)."},
+
+	{"connector", "type", SG_T_ENUM, R, CONNECTOR_TYPES, "Which API the connector speaks."},
+	{"connector", "base_url", SG_T_STR, 0, NULL, "Base URL of the API (`https://acme.zendesk.com`; `smtp://mail.example:587` for smtp). Defaults to the vendor's public endpoint where it has one."},
+	{"connector", "token_env", SG_T_STR, 0, NULL, "Environment variable holding the API token (HubSpot/Intercom/Slack bearer token, Zendesk API token, PagerDuty routing key, SMTP password)."},
+	{"connector", "user_env", SG_T_STR, 0, NULL, "Environment variable holding the user name (Zendesk agent e-mail, SMTP user)."},
+	{"connector", "secret_env", SG_T_STR, 0, NULL, "Environment variable holding a signing secret (webhook HMAC-SHA256 key)."},
+	{"connector", "timeout", SG_T_DURATION, 0, NULL, "Whole-request timeout (default 10s); a timeout is retried."},
+	{"connector", "connect_timeout", SG_T_DURATION, 0, NULL, "Connection timeout (default 5s)."},
+	{"connector", "max_attempts", SG_T_INT, 0, NULL, "Attempts before an action becomes a dead letter (default: `outbox.max_attempts`)."},
+	{"connector", "record", SG_T_BOOL, 0, NULL, "Deliver every decision to this connector (HubSpot ticket patch, Zendesk update, Intercom reply or note); default false."},
+	{"connector", "actions", SG_T_ENUMLIST, 0, "create_issue|notify|escalate|reply|set_field", "SOP and escalation actions that name no channel and go to this connector."},
+	{"connector", "properties", SG_T_ANY, 0, NULL, "hubspot: map of decision field to ticket property (default: each logging field to `sopgate_<field>`)."},
+	{"connector", "id_property", SG_T_STR, 0, NULL, "hubspot: unique ticket property holding the helpdesk ticket id (`?idProperty=`); default: the id is HubSpot's own."},
+	{"connector", "custom_fields", SG_T_ANY, 0, NULL, "zendesk: map of decision field to custom field id."},
+	{"connector", "tags", SG_T_STRLIST, 0, NULL, "zendesk: tags added to every update (besides `sopgate` and the intent)."},
+	{"connector", "author_id", SG_T_INT, 0, NULL, "zendesk: comment author (user id); intercom uses `admin_id`."},
+	{"connector", "admin_id", SG_T_STR, 0, NULL, "intercom: the admin the reply or note is written as."},
+	{"connector", "api_version", SG_T_STR, 0, NULL, "intercom: `Intercom-Version` header (default 2.11); salesforce: REST API version (default v60.0)."},
+	{"connector", "severity", SG_T_ENUM, 0, "critical|error|warning|info", "pagerduty: severity of triggered alerts (default error; critical for P0)."},
+	{"connector", "console_url", SG_T_STR, 0, NULL, "Link to the sopgate console, used in Slack messages, PagerDuty `client_url` and e-mails."},
+	{"connector", "from", SG_T_STR, 0, NULL, "smtp: sender address."},
+	{"connector", "signature_header", SG_T_STR, 0, NULL, "webhook: header carrying `sha256=<hex HMAC>` (default X-Sopgate-Signature)."},
+	{"connector", "lookups", SG_T_DICT, 0, "conn_lookup", "salesforce, http: the record kinds this connector answers for SOP `lookup:` steps (`crm.account`, `crm.order`, `tms.shipment`, `billing.transaction`); kinds no connector lists read the file connector (`records/`)."},
+	{"conn_lookup", "query", SG_T_STR, 0, NULL, "salesforce (required): SOQL, `{key}` replaced by the key as a quoted SOQL string literal."},
+	{"conn_lookup", "path", SG_T_STR, 0, NULL, "http: path after `base_url`, `{key}` replaced by the URL-encoded key (default `/{key}`)."},
+	{"conn_lookup", "record", SG_T_STR, 0, NULL, "http: JSON path of the record inside the answer (`$.data`; default the whole answer)."},
+	{"conn_lookup", "fields", SG_T_STRMAP, 0, NULL, "Record fields by name, each a JSON path in the record (`Tier__c`, `Owner.Email`, `carrier.name`, `items[0].sku`); default every field."},
+
+	{"outbox", "max_attempts", SG_T_INT, 0, NULL, "Delivery attempts before an action becomes a dead letter (default 8)."},
+	{"outbox", "backoff", SG_T_DURATION, 0, NULL, "First retry delay; doubled each attempt, with jitter (default 2s)."},
+	{"outbox", "max_backoff", SG_T_DURATION, 0, NULL, "Longest retry delay, also the cap on a vendor's Retry-After (default 15m)."},
+	{"outbox", "lease", SG_T_DURATION, 0, NULL, "How long a worker holds a claimed action before another may take it (default 2m)."},
+	{"outbox", "concurrency", SG_T_INT, 0, NULL, "Deliveries in flight at once per server (default 8)."},
+	{"outbox", "poll", SG_T_DURATION, 0, NULL, "How often the worker looks for due actions when idle (default 1s)."},
 
 	{"test", "name", SG_T_STR, R, NULL, "Test name."},
 	{"test", "ticket", SG_T_ANY, R, NULL, "The ticket event (input contract)."},
@@ -470,7 +498,7 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		}
 		for (size_t i = 0; i < v->n; i++) {
 			pathf(sub, sizeof sub, "%s.%s", where, v->keys[i]);
-			if (!strcmp(k->sub, "lookup") && !enum_has(LOOKUP_KINDS, v->keys[i])) {
+			if (!strcmp(k->sub, "conn_lookup") && !enum_has(LOOKUP_KINDS, v->keys[i])) {
 				enum_list(vals, sizeof vals, LOOKUP_KINDS);
 				sg_pdiag(l, SG_DIAG_ERROR, v->key_nodes[i],
 					 "'%s': unknown record kind '%s' (expected one of: %s)", where,
@@ -587,15 +615,21 @@ static void cross_checks(struct sg_loader *l, struct sg_pnode *n, const char *in
 					 needs[i].kind, needs[i].val ? " " : "",
 					 needs[i].val ? needs[i].val : "", needs[i].need);
 		}
-	} else if (!strcmp(in, "lookup")) {
-		const struct sg_pnode *kind = mget(n, "kind");
-		int sf = kind && kind->text && !strcmp(kind->text, "salesforce");
-		if (sf && !mget(n, "query"))
-			sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': a salesforce lookup needs 'query'", where);
-		if (!sf && mget(n, "query"))
-			sg_pdiag(l, SG_DIAG_ERROR, mget(n, "query"), "'%s.query': only salesforce lookups take a query", where);
-		if (sf && mget(n, "record"))
-			sg_pdiag(l, SG_DIAG_ERROR, mget(n, "record"), "'%s.record': salesforce lookups read the first record; 'record' is for http lookups", where);
+	} else if (!strcmp(in, "connector") && mget(n, "lookups")) {
+		const struct sg_pnode *type = mget(n, "type"), *lk = mget(n, "lookups");
+		const char *t = type && type->text ? type->text : "";
+		int sf = !strcmp(t, "salesforce");
+		if (!sf && strcmp(t, "http"))
+			sg_pdiag(l, SG_DIAG_ERROR, lk, "'%s.lookups': only salesforce and http connectors answer lookups", where);
+		for (size_t i = 0; lk->kind == SG_PN_MAP && i < lk->n; i++) {
+			const struct sg_pnode *e = lk->items[i];
+			if (sf && !mget(e, "query"))
+				sg_pdiag(l, SG_DIAG_ERROR, e, "'%s.lookups.%s': a salesforce lookup needs 'query'", where, lk->keys[i]);
+			if (!sf && mget(e, "query"))
+				sg_pdiag(l, SG_DIAG_ERROR, mget(e, "query"), "'%s.lookups.%s.query': only salesforce lookups take a query", where, lk->keys[i]);
+			if (sf && (mget(e, "path") || mget(e, "record")))
+				sg_pdiag(l, SG_DIAG_ERROR, e, "'%s.lookups.%s': 'path' and 'record' are for http lookups", where, lk->keys[i]);
+		}
 	} else if (!strcmp(in, "gate_rule") && !mget(n, "when") && !mget(n, "rule_sets")) {
 		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': a gate rule needs 'when' or 'rule_sets'", where);
 	} else if (!strcmp(in, "never") && !mget(n, "when") && !mget(n, "intents")) {
