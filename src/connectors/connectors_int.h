@@ -10,6 +10,7 @@
 extern const struct sg_connector_ops sg_conn_webhook_ops;
 extern const struct sg_connector_ops sg_conn_salesforce_ops;
 extern const struct sg_connector_ops sg_conn_http_ops;
+extern const struct sg_connector_ops sg_conn_jira_ops;
 
 /* payload["key"] as a string, or def. */
 const char *sg_conn_str(const json_t *obj, const char *key, const char *def);

@@ -14,6 +14,7 @@ static const struct sg_connector_ops *const types[] = {
 	&sg_conn_webhook_ops,
 	&sg_conn_salesforce_ops,
 	&sg_conn_http_ops,
+	&sg_conn_jira_ops,
 };
 
 const struct sg_connector_ops *sg_connector_ops_find(const char *type)

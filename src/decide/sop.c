@@ -202,6 +202,65 @@ static int lookup(struct sg_decide_run *r, const char *sop, const struct sg_pnod
 	return 0;
 }
 
+/* A fact safe to copy into an outside system: numbers, booleans and
+ * identifier-like strings holding a letter (never a bare digit run, which
+ * could be a card or account number, nor free text that could carry PII). */
+static int safe_fact(json_t *v)
+{
+	if (json_is_number(v) || json_is_boolean(v))
+		return 1;
+	const char *s = json_string_value(v);
+	int letter = 0;
+	if (!s || !*s || strlen(s) > 64)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+			letter = 1;
+		else if (!(*p >= '0' && *p <= '9') && *p != '-' && *p != '_' && *p != '.')
+			return 0;
+	}
+	return letter;
+}
+
+/* The case as an issue tracker should see it: the ticket, customer, the
+ * classification, safe facts and every SOP step cited so far. Masked
+ * text only: no raw body, name or e-mail. */
+static json_t *case_context(struct sg_decide_run *r, const char *sop, const char *step_name)
+{
+	json_t *c = json_object(), *facts = json_object(), *steps = json_array();
+	const char *k;
+	json_t *v;
+	json_object_set_new(c, "ticket_id", json_string(r->t->id));
+	json_object_set_new(c, "sop", json_string(sop));
+	json_object_set_new(c, "step", json_string(step_name));
+	if (r->t->customer.id)
+		json_object_set_new(c, "customer_id", json_string(r->t->customer.id));
+	if (r->t->customer.tier)
+		json_object_set_new(c, "customer_tier", json_string(r->t->customer.tier));
+	if (r->c.intent)
+		json_object_set_new(c, "intent", json_string(r->c.intent));
+	json_object_set_new(c, "urgency", json_string(sg_urgency_name(r->c.urgency)));
+	json_object_foreach(r->t->facts, k, v)
+		if (safe_fact(v))
+			json_object_set(facts, k, v);
+	json_object_set_new(c, "facts", facts);
+	for (size_t i = 0; i < r->d->nsteps; i++)
+		json_array_append_new(steps, json_pack("{s:i, s:s, s:s, s:s}", "index",
+						       r->d->steps[i].index, "name",
+						       r->d->steps[i].name ? r->d->steps[i].name : "",
+						       "detail", r->d->steps[i].detail ? r->d->steps[i].detail : "",
+						       "status", r->d->steps[i].status ? r->d->steps[i].status : ""));
+	json_object_set_new(c, "steps", steps);
+	if (r->masked) {
+		size_t n = strlen(r->masked);
+		if (n > 1000) /* cut on a character boundary */
+			for (n = 1000; n && ((unsigned char)r->masked[n] & 0xC0) == 0x80; n--)
+				;
+		json_object_set_new(c, "text", json_stringn(r->masked, n));
+	}
+	return c;
+}
+
 static void action(struct sg_decide_run *r, const char *sop, const struct sg_pnode *s)
 {
 	const char *name = sg_pnode_str(s, "name", "action");
@@ -215,9 +274,17 @@ static void action(struct sg_decide_run *r, const char *sop, const struct sg_pno
 	if (!strcmp(kind, "create_issue")) {
 		const char *summary = sg_decide_template(r, sg_pnode_str(s, "summary", ""));
 		const char *project = sg_pnode_str(s, "project", "");
+		const char *prio = sg_pnode_str(s, "priority", NULL);
+		static const char *const by_urgency[] = {"Highest", "High", "Medium", "Low"};
+		if (!prio)
+			prio = by_urgency[r->c.urgency >= 0 && r->c.urgency <= 3 ? r->c.urgency : 2];
 		json_object_set_new(a, "project", json_string(project));
 		json_object_set_new(a, "summary", json_string(summary));
-		detail = sg_arena_printf(&r->arena, "create issue in %s: %s", project, summary);
+		json_object_set_new(a, "priority", json_string(prio));
+		json_object_set_new(a, "issue_type", json_string(sg_pnode_str(s, "issue_type", "Task")));
+		json_object_set_new(a, "context", case_context(r, sop, name));
+		detail = sg_arena_printf(&r->arena, "create issue in %s (priority %s): %s", project,
+					 prio, summary);
 	} else if (!strcmp(kind, "notify") || !strcmp(kind, "escalate")) {
 		const char *to = sg_pnode_str(s, "to", "");
 		const char *channel = sg_pnode_str(s, "channel", "");

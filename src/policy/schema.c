@@ -164,6 +164,8 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"step", "action", SG_T_ENUM, 0, "create_issue|notify|assign|reply|set_field|escalate", "Action step."},
 	{"step", "project", SG_T_STR, 0, NULL, "create_issue: tracker project key."},
 	{"step", "summary", SG_T_STR, 0, NULL, "create_issue: issue title (may use {field.path})."},
+	{"step", "priority", SG_T_STR, 0, NULL, "create_issue: tracker priority name (`Highest`, `High`, `Medium`, `Low`); default from the ticket's urgency (P0 Highest ... P3 Low)."},
+	{"step", "issue_type", SG_T_STR, 0, NULL, "create_issue: issue type name (default `Task`)."},
 	{"step", "to", SG_T_REF, 0, "owner", "notify/escalate: owner notified."},
 	{"step", "channel", SG_T_REF, 0, "channel", "notify, create_issue: channel (or tracker) used."},
 	{"step", "within", SG_T_DURATION, 0, NULL, "notify: deadline."},
