@@ -216,6 +216,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"connector", "console_url", SG_T_STR, 0, NULL, "Link to the sopgate console, used in Slack messages, PagerDuty `client_url` and e-mails."},
 	{"connector", "from", SG_T_STR, 0, NULL, "smtp: sender address."},
 	{"connector", "signature_header", SG_T_STR, 0, NULL, "webhook: header carrying `sha256=<hex HMAC>` (default X-Sopgate-Signature)."},
+	{"connector", "users", SG_T_STRMAP, 0, NULL, "slack: Slack user id (`U0AAAAAAA`) to sopgate user name, for the buttons of escalation messages; the role is the sopgate user's. Clicks from users not listed are refused."},
 	{"connector", "lookups", SG_T_DICT, 0, "conn_lookup", "salesforce, http: the record kinds this connector answers for SOP `lookup:` steps (`crm.account`, `crm.order`, `tms.shipment`, `billing.transaction`); kinds no connector lists read the file connector (`records/`)."},
 	{"conn_lookup", "query", SG_T_STR, 0, NULL, "salesforce (required): SOQL, `{key}` replaced by the key as a quoted SOQL string literal."},
 	{"conn_lookup", "path", SG_T_STR, 0, NULL, "http: path after `base_url`, `{key}` replaced by the URL-encoded key (default `/{key}`)."},
