@@ -207,7 +207,7 @@ const struct sg_cmd sg_cmd_audit = {
 		 "export   writes the records as JSONL (one per line) to stdout or -o\n"
 		 "anchor   records the head of every chain in the global anchor chain\n"
 		 "--db FILE    a SQLite database (same as --store sqlite:FILE)\n"
-		 "--store URL  sqlite:FILE\n"
+		 "--store URL  sqlite:FILE or postgres://USER@HOST/DB\n"
 		 "--since TIME records created at or after TIME (ISO 8601, UTC)\n",
 	.run = run,
 };

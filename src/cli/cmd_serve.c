@@ -26,11 +26,15 @@ static int run(int argc, char **argv);
 const struct sg_cmd sg_cmd_serve = {
 	"serve",
 	"run the HTTP API and the review console",
-	"sopgate serve --policy POLICY [--store sqlite:FILE] [--db FILE]\n"
+	"sopgate serve --policy POLICY [--store sqlite:FILE|postgres://...] [--db FILE]\n"
 	"              [--listen HOST:PORT] [--console DIR|none] [--seed FILE.jsonl]\n"
-	"              [--threads N] [--rate N] [--kb DIR|KB.db]\n"
+	"              [--threads N] [--rate N] [--kb DIR|KB.db] [--worker NAME]\n"
 	"  Serves the ticket API and the review console (docs/server.md).\n"
-	"  --store    the database, default sqlite:sopgate.db\n"
+	"  --store    the database, default sqlite:sopgate.db; postgres://USER@HOST/DB\n"
+	"             lets several serve processes share one PostgreSQL (docs/deploy.md)\n"
+	"  --worker   this process's name in the audit chains and leases (letters,\n"
+	"             digits, '-', '_'); default 'serve' on SQLite, serve-HOST-PID on\n"
+	"             PostgreSQL; each of several processes needs its own\n"
 	"  --listen   default 127.0.0.1:8080 (port 0: any free port, printed)\n"
 	"  --console  the console's static files; default <data dir>/console, else\n"
 	"             src/server/console of the source tree the binary was built in\n"
@@ -131,9 +135,14 @@ static int first_user(const char *url)
 	struct sg_store *s = NULL;
 	char token[SG_TOKEN_LEN];
 	int n = 0, rc;
-	if ((rc = sg_store_open(&s, url, "serve-setup", &err)) < 0 ||
-	    (rc = sg_store_user_list(s, count_user, &n, &err)) < 0 ||
-	    (n == 0 && (rc = sg_store_user_add(s, "serve", "admin", "admin", token, &err)) < 0)) {
+	if ((rc = sg_store_open(&s, url, "serve-setup", &err)) == 0 &&
+	    (rc = sg_store_user_list(s, count_user, &n, &err)) == 0 && n == 0 &&
+	    (rc = sg_store_user_add(s, "serve", "admin", "admin", token, &err)) == -SG_ECONFLICT) {
+		/* another worker starting at the same time created it */
+		rc = 0;
+		n = 1;
+	}
+	if (rc < 0) {
 		sg_cli_print_error(&err);
 		sg_store_close(s);
 		return rc;
@@ -152,7 +161,7 @@ static int first_user(const char *url)
 static int run(int argc, char **argv)
 {
 	const char *policy = NULL, *store = "sqlite:sopgate.db", *listen = "127.0.0.1:8080";
-	const char *console = NULL, *seedf = NULL, *kbdir = NULL;
+	const char *console = NULL, *seedf = NULL, *kbdir = NULL, *worker = NULL;
 	char kbdb[PATH_MAX + 16] = "";
 	char url[PATH_MAX + 8], host[128], cdir[PATH_MAX];
 	unsigned port = 0, threads = 64;
@@ -161,7 +170,8 @@ static int run(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--policy") || !strcmp(a, "--store") || !strcmp(a, "--db") ||
 		    !strcmp(a, "--listen") || !strcmp(a, "--console") || !strcmp(a, "--seed") ||
-		    !strcmp(a, "--threads") || !strcmp(a, "--rate") || !strcmp(a, "--kb")) {
+		    !strcmp(a, "--threads") || !strcmp(a, "--rate") || !strcmp(a, "--kb") ||
+		    !strcmp(a, "--worker")) {
 			if (i + 1 >= argc)
 				return sg_cli_usage_error(&sg_cmd_serve, "%s needs a value", a);
 			const char *v = argv[++i];
@@ -181,6 +191,13 @@ static int run(int argc, char **argv)
 				seedf = v;
 			} else if (!strcmp(a, "--kb")) {
 				kbdir = v;
+			} else if (!strcmp(a, "--worker")) {
+				worker = v;
+				size_t wl = strlen(v);
+				if (wl == 0 || wl > 40 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+						       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != wl)
+					return sg_cli_usage_error(&sg_cmd_serve, "--worker '%s': expected "
+								  "1 to 40 letters, digits, '-' or '_'", v);
 			} else if (!strcmp(a, "--threads")) {
 				unsigned long t = strtoul(v, &end, 10);
 				if (*end || t < 1 || t > 64)
@@ -242,7 +259,7 @@ static int run(int argc, char **argv)
 			snprintf(kbdb, sizeof(kbdb), "%s", kbdir);
 		}
 	}
-	struct sg_api_options ao = {policy, store, 0, kbdb[0] ? kbdb : NULL};
+	struct sg_api_options ao = {policy, store, 0, kbdb[0] ? kbdb : NULL, worker};
 	int rc = SG_EXIT_OK;
 	if (first_user(store) < 0)
 		return SG_EXIT_USAGE;

@@ -102,6 +102,7 @@ const struct sg_cmd sg_cmd_user = {
 		 "add    creates the user and prints a new token on stdout, once; only\n"
 		 "       its SHA-256 is stored\n"
 		 "list   name, role and creation time of every user\n"
-		 "--db FILE    a SQLite database (same as --store sqlite:FILE)\n",
+		 "--db FILE    a SQLite database (same as --store sqlite:FILE)\n"
+		 "--store URL  sqlite:FILE or postgres://USER@HOST/DB\n",
 	.run = run,
 };

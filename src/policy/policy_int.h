@@ -39,4 +39,7 @@ void sg_schema_validate(struct sg_loader *l, struct sg_pnode *n, const char *in,
 int sg_loader_known_root(void *ud, const char *root, size_t n);
 uint32_t sg_loader_intern(void *ud, const char *path);
 
+/* Builds p's typed tables from its checked tree (tables.c). */
+int sg_policy_build_tables(struct sg_policy *p);
+
 #endif

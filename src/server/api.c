@@ -8,11 +8,11 @@
 
 #include <limits.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "cli/engine_setup.h"
@@ -38,7 +38,8 @@
 #define API_NOTE_MAX 2000
 
 struct sg_api {
-	char policy_path[PATH_MAX], db_path[PATH_MAX], kb_db[PATH_MAX];
+	char policy_path[PATH_MAX], kb_db[PATH_MAX];
+	char worker[48], worker_review[64]; /* audit chains and lease owner */
 	int no_classifier;
 
 	pthread_mutex_t mu_decide;   /* the engine, its run and scan ctx */
@@ -51,8 +52,8 @@ struct sg_api {
 	pthread_mutex_t mu_h;        /* hstore: human actions, auth, SLA */
 	struct sg_store *hstore;
 
-	pthread_mutex_t mu_r;        /* read-only queries */
-	sqlite3 *rdb;
+	pthread_mutex_t mu_r;        /* rstore: the read views */
+	struct sg_store *rstore;
 
 	struct sg_route routes[API_NROUTES];
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
@@ -68,24 +69,19 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int db_fail(struct sg_api *api, struct sg_error *err, const char *what)
+/* A JSON column: parsed, or as a string when it is not JSON. */
+static json_t *col_json(const struct sg_store_row *r, int i)
 {
-	return sg_error_set(err, SG_ESTORE, "%s: %s", what, sqlite3_errmsg(api->rdb));
-}
-
-static json_t *col_json(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
+	const char *s = r->text[i];
 	if (!s)
 		return json_null();
 	json_t *v = json_loads(s, JSON_DECODE_ANY, NULL);
 	return v ? v : json_string(s);
 }
 
-static json_t *col_str(sqlite3_stmt *st, int i)
+static json_t *col_str(const struct sg_store_row *r, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(st, i);
-	return s ? json_string(s) : json_null();
+	return r->text[i] ? json_string(r->text[i]) : json_null();
 }
 
 static json_t *iso_json(int64_t ms)
@@ -129,68 +125,67 @@ static void review_release(struct review *rv)
 	memset(rv, 0, sizeof(*rv));
 }
 
+static int latest_row(const struct sg_store_row *r, void *ctx)
+{
+	struct review *rv = ctx;
+	snprintf(rv->decision_id, sizeof(rv->decision_id), "%s", r->text[0] ? r->text[0] : "");
+	snprintf(rv->gate, sizeof(rv->gate), "%s", r->text[1] ? r->text[1] : "");
+	rv->decision = col_json(r, 2);
+	rv->approval_required = json_is_true(json_object_get(rv->decision, "approval_required"));
+	json_t *dr = json_object_get(rv->decision, "draft");
+	const char *txt = json_string_value(json_object_get(dr, "text"));
+	if (txt)
+		rv->draft = sg_strdup(txt);
+	return 1; /* one row */
+}
+
+static int approval_row(const struct sg_store_row *r, void *ctx)
+{
+	struct review *rv = ctx;
+	const char *user = r->text[0] ? r->text[0] : "";
+	const char *act = r->text[1] ? r->text[1] : "";
+	if (!strcmp(act, "reject")) {
+		rv->rejects++;
+	} else if (r->num[2] == 2) {
+		rv->a2++;
+	} else {
+		if (!rv->a1)
+			snprintf(rv->step1_user, sizeof(rv->step1_user), "%s", user);
+		rv->a1++;
+	}
+	return 0;
+}
+
+static int draft_row(const struct sg_store_row *r, void *ctx)
+{
+	struct review *rv = ctx;
+	if (r->text[0]) {
+		sg_free(rv->draft);
+		rv->draft = sg_strdup(r->text[0]);
+	}
+	return 1;
+}
+
 /* Loads the review state; mu_r held. 1 when the ticket is unknown. */
 static int review_load(struct sg_api *api, const char *ticket, struct review *rv,
 		       struct sg_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = 1;
+	int rc;
 	memset(rv, 0, sizeof(*rv));
-	if (sqlite3_prepare_v2(api->rdb,
-			       "SELECT d.id, d.gate, d.body FROM tickets t JOIN decisions d"
-			       " ON d.id = t.latest_decision_id WHERE t.id = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(api, err, "ticket lookup");
-	sqlite3_bind_text(st, 1, ticket, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(rv->decision_id, sizeof(rv->decision_id), "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		snprintf(rv->gate, sizeof(rv->gate), "%s",
-			 (const char *)sqlite3_column_text(st, 1));
-		rv->decision = col_json(st, 2);
-		rv->approval_required =
-			json_is_true(json_object_get(rv->decision, "approval_required"));
-		json_t *dr = json_object_get(rv->decision, "draft");
-		const char *txt = json_string_value(json_object_get(dr, "text"));
-		if (txt)
-			rv->draft = sg_strdup(txt);
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	if (rc)
+	if ((rc = sg_store_view(api->rstore, SG_STORE_VIEW_LATEST, ticket, latest_row, rv,
+				err)) < 0) {
+		review_release(rv);
 		return rc;
-	if (sqlite3_prepare_v2(api->rdb,
-			       "SELECT user_name, action, step FROM approvals WHERE decision_id = ?"
-			       " ORDER BY created_at",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(api, err, "approvals lookup");
-	sqlite3_bind_text(st, 1, rv->decision_id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *user = (const char *)sqlite3_column_text(st, 0);
-		const char *act = (const char *)sqlite3_column_text(st, 1);
-		int step = sqlite3_column_int(st, 2);
-		if (!strcmp(act, "reject")) {
-			rv->rejects++;
-		} else if (step == 2) {
-			rv->a2++;
-		} else {
-			if (!rv->a1)
-				snprintf(rv->step1_user, sizeof(rv->step1_user), "%s", user);
-			rv->a1++;
-		}
 	}
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(api->rdb,
-			       "SELECT text FROM drafts WHERE ticket_id = ? ORDER BY version DESC"
-			       " LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(api, err, "draft lookup");
-	sqlite3_bind_text(st, 1, ticket, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-		sg_free(rv->draft);
-		rv->draft = sg_strdup((const char *)sqlite3_column_text(st, 0));
+	if (!rv->decision_id[0])
+		return 1;
+	if ((rc = sg_store_view(api->rstore, SG_STORE_VIEW_DECISION_APPROVALS, rv->decision_id,
+				approval_row, rv, err)) < 0 ||
+	    (rc = sg_store_view(api->rstore, SG_STORE_VIEW_LATEST_DRAFT, ticket, draft_row, rv,
+				err)) < 0) {
+		review_release(rv);
+		return rc;
 	}
-	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -420,77 +415,60 @@ struct queue_filter {
 	double due_within_min; /* < 0: no filter */
 };
 
+struct queue_ctx {
+	const struct queue_filter *f;
+	int64_t now;
+	json_t *items;
+};
+
+static int queue_row(const struct sg_store_row *r, void *ctx)
+{
+	struct queue_ctx *qc = ctx;
+	const struct queue_filter *f = qc->f;
+	if (json_array_size(qc->items) >= API_QUEUE_MAX)
+		return 1;
+	struct review rv;
+	memset(&rv, 0, sizeof(rv));
+	rv.approval_required = 1;
+	snprintf(rv.gate, sizeof(rv.gate), "%s", r->text[2] ? r->text[2] : "");
+	rv.rejects = (int)r->num[9];
+	rv.a1 = (int)r->num[10];
+	rv.a2 = (int)r->num[11];
+	const char *status = review_status(&rv);
+	if (strcmp(status, "pending") && strcmp(status, "awaiting_second"))
+		return 0;
+	int64_t created = r->num[6];
+	int64_t sla_min = r->text[7] ? r->num[7] : 0;
+	int64_t due = sla_min > 0 ? created + sla_min * 60000 : 0;
+	if (f->due_within_min >= 0 &&
+	    (!due || (double)(due - qc->now) > f->due_within_min * 60000.0))
+		return 0;
+	json_t *it = json_object();
+	json_object_set_new(it, "ticket_id", col_str(r, 0));
+	json_object_set_new(it, "decision_id", col_str(r, 1));
+	json_object_set_new(it, "gate", col_str(r, 2));
+	json_object_set_new(it, "risk_tier", col_str(r, 3));
+	json_object_set_new(it, "queue", col_str(r, 4));
+	json_object_set_new(it, "intent", col_str(r, 5));
+	json_object_set_new(it, "confidence_band", col_str(r, 12));
+	json_object_set_new(it, "created_at", iso_json(created));
+	json_object_set_new(it, "sla_due_at", due ? iso_json(due) : json_null());
+	json_object_set_new(it, "sla_breached", json_boolean(due && due < qc->now));
+	json_object_set_new(it, "guardrail_types", col_json(r, 8));
+	json_object_set_new(it, "status", json_string(status));
+	json_object_set_new(it, "rejections", json_integer(rv.rejects));
+	json_array_append_new(qc->items, it);
+	return 0;
+}
+
 /* Builds the review queue: latest decisions needing approval and not yet
  * approved or escalated. mu_r held. */
 static int queue_list(struct sg_api *api, const struct queue_filter *f, json_t *items,
 		      struct sg_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t now = sg_now_ms();
-	if (sqlite3_prepare_v2(
-		    api->rdb,
-		    "SELECT d.ticket_id, d.id, d.gate, d.risk_tier, d.queue, d.intent, d.created_at,"
-		    " json_extract(d.body, '$.escalation.sla_minutes'),"
-		    " json_extract(d.body, '$.guardrail_types'),"
-		    " (SELECT count(*) FROM approvals a WHERE a.decision_id = d.id"
-		    "  AND a.action = 'reject'),"
-		    " (SELECT count(*) FROM approvals a WHERE a.decision_id = d.id"
-		    "  AND a.action <> 'reject' AND a.step = 1),"
-		    " (SELECT count(*) FROM approvals a WHERE a.decision_id = d.id"
-		    "  AND a.action <> 'reject' AND a.step = 2),"
-		    " json_extract(d.body, '$.confidence_band')"
-		    " FROM tickets t JOIN decisions d ON d.id = t.latest_decision_id"
-		    " WHERE json_extract(d.body, '$.approval_required') = 1"
-		    " AND (?1 IS NULL OR d.queue = ?1) AND (?2 IS NULL OR d.gate = ?2)"
-		    " AND (?3 IS NULL OR d.risk_tier = ?3)"
-		    " ORDER BY d.created_at, d.ticket_id",
-		    -1, &st, NULL) != SQLITE_OK)
-		return db_fail(api, err, "queue");
-	if (f->queue)
-		sqlite3_bind_text(st, 1, f->queue, -1, SQLITE_STATIC);
-	if (f->gate)
-		sqlite3_bind_text(st, 2, f->gate, -1, SQLITE_STATIC);
-	if (f->tier)
-		sqlite3_bind_text(st, 3, f->tier, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && json_array_size(items) < API_QUEUE_MAX) {
-		struct review rv;
-		memset(&rv, 0, sizeof(rv));
-		rv.approval_required = 1;
-		snprintf(rv.gate, sizeof(rv.gate), "%s", (const char *)sqlite3_column_text(st, 2));
-		rv.rejects = sqlite3_column_int(st, 9);
-		rv.a1 = sqlite3_column_int(st, 10);
-		rv.a2 = sqlite3_column_int(st, 11);
-		const char *status = review_status(&rv);
-		if (strcmp(status, "pending") && strcmp(status, "awaiting_second"))
-			continue;
-		int64_t created = sqlite3_column_int64(st, 6);
-		int64_t sla_min = sqlite3_column_type(st, 7) == SQLITE_NULL
-					  ? 0 : sqlite3_column_int64(st, 7);
-		int64_t due = sla_min > 0 ? created + sla_min * 60000 : 0;
-		if (f->due_within_min >= 0 &&
-		    (!due || (double)(due - now) > f->due_within_min * 60000.0))
-			continue;
-		json_t *it = json_object();
-		json_object_set_new(it, "ticket_id", col_str(st, 0));
-		json_object_set_new(it, "decision_id", col_str(st, 1));
-		json_object_set_new(it, "gate", col_str(st, 2));
-		json_object_set_new(it, "risk_tier", col_str(st, 3));
-		json_object_set_new(it, "queue", col_str(st, 4));
-		json_object_set_new(it, "intent", col_str(st, 5));
-		json_object_set_new(it, "confidence_band", col_str(st, 12));
-		json_object_set_new(it, "created_at", iso_json(created));
-		json_object_set_new(it, "sla_due_at", due ? iso_json(due) : json_null());
-		json_object_set_new(it, "sla_breached", json_boolean(due && due < now));
-		json_object_set_new(it, "guardrail_types", col_json(st, 8));
-		json_object_set_new(it, "status", json_string(status));
-		json_object_set_new(it, "rejections", json_integer(rv.rejects));
-		json_array_append_new(items, it);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(api, err, "queue");
-	return 0;
+	struct queue_ctx qc = {f, sg_now_ms(), items};
+	struct sg_store_queue_filter sf = {f->queue, f->gate, f->tier};
+	return sg_store_queue_scan(api->rstore, &sf, queue_row, &qc, err);
 }
 
 static int h_queue(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
@@ -532,64 +510,63 @@ static int h_queue(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 
 /* ---- GET /v1/tickets/{id}, GET /v1/audit ------------------------------- */
 
-static int audit_rows(struct sg_api *api, const char *ticket, json_t *arr,
-		      struct sg_error *err)
+static int audit_row(const struct sg_store_row *r, void *ctx)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(api->rdb,
-			       "SELECT id, chain, seq, created_at, actor, action, body, prev_hash,"
-			       " hash FROM audit WHERE ticket_id = ? ORDER BY created_at, chain, seq",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(api, err, "audit");
-	sqlite3_bind_text(st, 1, ticket, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *r = json_object();
-		json_object_set_new(r, "id", col_str(st, 0));
-		json_object_set_new(r, "chain", col_str(st, 1));
-		json_object_set_new(r, "seq", json_integer(sqlite3_column_int64(st, 2)));
-		json_object_set_new(r, "created_at", iso_json(sqlite3_column_int64(st, 3)));
-		json_object_set_new(r, "actor", col_str(st, 4));
-		json_object_set_new(r, "action", col_str(st, 5));
-		json_object_set_new(r, "body", col_json(st, 6));
-		json_object_set_new(r, "prev_hash", col_str(st, 7));
-		json_object_set_new(r, "hash", col_str(st, 8));
-		json_array_append_new(arr, r);
-	}
-	sqlite3_finalize(st);
+	json_t *o = json_object();
+	json_object_set_new(o, "id", col_str(r, 0));
+	json_object_set_new(o, "chain", col_str(r, 1));
+	json_object_set_new(o, "seq", json_integer(r->num[2]));
+	json_object_set_new(o, "created_at", iso_json(r->num[3]));
+	json_object_set_new(o, "actor", col_str(r, 4));
+	json_object_set_new(o, "action", col_str(r, 5));
+	json_object_set_new(o, "body", col_json(r, 6));
+	json_object_set_new(o, "prev_hash", col_str(r, 7));
+	json_object_set_new(o, "hash", col_str(r, 8));
+	json_array_append_new(ctx, o);
 	return 0;
 }
 
-static int rows_into(struct sg_api *api, const char *sql, const char *ticket,
+static int audit_rows(struct sg_api *api, const char *ticket, json_t *arr,
+		      struct sg_error *err)
+{
+	return sg_store_view(api->rstore, SG_STORE_VIEW_AUDIT, ticket, audit_row, arr, err);
+}
+
+struct rows_ctx {
+	const char *const *names;
+	json_t *arr;
+};
+
+static int named_row(const struct sg_store_row *r, void *ctx)
+{
+	struct rows_ctx *rc = ctx;
+	json_t *o = json_object();
+	for (int i = 0; rc->names[i] && i < r->ncol; i++) {
+		const char *n = rc->names[i];
+		json_t *v;
+		if (n[0] == '@') { /* a time in ms */
+			n++;
+			v = r->text[i] ? iso_json(r->num[i]) : json_null();
+		} else if (n[0] == '#') { /* JSON text */
+			n++;
+			v = col_json(r, i);
+		} else if (n[0] == '=') { /* an integer */
+			n++;
+			v = json_integer(r->num[i]);
+		} else {
+			v = col_str(r, i);
+		}
+		json_object_set_new(o, n, v);
+	}
+	json_array_append_new(rc->arr, o);
+	return 0;
+}
+
+static int rows_into(struct sg_api *api, enum sg_store_view view, const char *ticket,
 		     const char *const *names, json_t *arr, struct sg_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(api->rdb, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(api, err, "ticket view");
-	sqlite3_bind_text(st, 1, ticket, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *r = json_object();
-		for (int i = 0; names[i]; i++) {
-			const char *n = names[i];
-			json_t *v;
-			if (n[0] == '@') { /* a time in ms */
-				n++;
-				v = sqlite3_column_type(st, i) == SQLITE_NULL
-					    ? json_null() : iso_json(sqlite3_column_int64(st, i));
-			} else if (n[0] == '#') { /* JSON text */
-				n++;
-				v = col_json(st, i);
-			} else if (n[0] == '=') { /* an integer */
-				n++;
-				v = json_integer(sqlite3_column_int64(st, i));
-			} else {
-				v = col_str(st, i);
-			}
-			json_object_set_new(r, n, v);
-		}
-		json_array_append_new(arr, r);
-	}
-	sqlite3_finalize(st);
-	return 0;
+	struct rows_ctx rc = {names, arr};
+	return sg_store_view(api->rstore, view, ticket, named_row, &rc, err);
 }
 
 static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
@@ -619,21 +596,11 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 						  "@created_at", "decision_id", NULL};
 		static const char *const e_n[] = {"id", "=level", "owner", "channel", "reason",
 						  "@due_at", "state", "@created_at", NULL};
-		if ((rc = rows_into(api, "SELECT event_id, received_at, decision_id, body FROM"
-				    " ticket_events WHERE ticket_id = ? ORDER BY received_at",
-				    id, ev_n, events, err)) < 0 ||
-		    (rc = rows_into(api, "SELECT id, event_id, created_at, body FROM decisions"
-				    " WHERE ticket_id = ? ORDER BY created_at", id, d_n,
-				    decisions, err)) < 0 ||
-		    (rc = rows_into(api, "SELECT version, author, text, diff, created_at FROM"
-				    " drafts WHERE ticket_id = ? ORDER BY version", id, dr_n,
-				    drafts, err)) < 0 ||
-		    (rc = rows_into(api, "SELECT user_name, role, action, step, note, created_at,"
-				    " decision_id FROM approvals WHERE ticket_id = ?"
-				    " ORDER BY created_at", id, a_n, approvals, err)) < 0 ||
-		    (rc = rows_into(api, "SELECT id, level, owner, channel, reason, due_at, state,"
-				    " created_at FROM escalations WHERE ticket_id = ?"
-				    " ORDER BY created_at", id, e_n, escal, err)) < 0 ||
+		if ((rc = rows_into(api, SG_STORE_VIEW_EVENTS, id, ev_n, events, err)) < 0 ||
+		    (rc = rows_into(api, SG_STORE_VIEW_DECISIONS, id, d_n, decisions, err)) < 0 ||
+		    (rc = rows_into(api, SG_STORE_VIEW_DRAFTS, id, dr_n, drafts, err)) < 0 ||
+		    (rc = rows_into(api, SG_STORE_VIEW_APPROVALS, id, a_n, approvals, err)) < 0 ||
+		    (rc = rows_into(api, SG_STORE_VIEW_ESCALATIONS, id, e_n, escal, err)) < 0 ||
 		    (rc = audit_rows(api, id, audit, err)) < 0) {
 			json_decref(events); json_decref(decisions); json_decref(drafts);
 			json_decref(approvals); json_decref(escal); json_decref(audit);
@@ -971,10 +938,10 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	size_t n = 0;
 	int rc, breached = 0;
 	pthread_mutex_lock(&api->mu_h);
-	rc = sg_store_escalation_claim_due(api->hstore, "serve", sg_now_ms(), 60000, 32, &due,
+	rc = sg_store_escalation_claim_due(api->hstore, api->worker, sg_now_ms(), 60000, 32, &due,
 					   &n, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if ((rc = sg_store_escalation_close(api->hstore, due[i].id, "serve", "breached",
+		if ((rc = sg_store_escalation_close(api->hstore, due[i].id, api->worker, "breached",
 						    err)) < 0)
 			break;
 		breached++;
@@ -1184,20 +1151,28 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	if (!o->policy_path)
 		return sg_error_set(err, SG_EINVALID, "a policy is required");
 	const char *url = o->store_url ? o->store_url : "sqlite:sopgate.db";
-	if (strncmp(url, "sqlite:", 7) || !url[7])
-		return sg_error_set(err, SG_EINVALID, "store '%s': the server supports "
-				    "sqlite:FILE only", url);
 	struct sg_api *api = sg_calloc(1, sizeof(*api));
 	if (!api)
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	int rc;
 	if (snprintf(api->policy_path, sizeof(api->policy_path), "%s", o->policy_path) >=
-		    (int)sizeof(api->policy_path) ||
-	    snprintf(api->db_path, sizeof(api->db_path), "%s", url + 7) >=
-		    (int)sizeof(api->db_path)) {
+	    (int)sizeof(api->policy_path)) {
 		sg_free(api);
 		return sg_error_set(err, SG_EINVALID, "path too long");
 	}
+	if (o->worker) {
+		snprintf(api->worker, sizeof(api->worker), "%s", o->worker);
+	} else if (!strncmp(url, "sqlite:", 7)) {
+		snprintf(api->worker, sizeof(api->worker), "serve");
+	} else {
+		char host[32] = "";
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = 0;
+		for (char *h = host; *h; h++)
+			if (*h == '.') { *h = 0; break; }
+		snprintf(api->worker, sizeof(api->worker), "serve-%s-%ld", host, (long)getpid());
+	}
+	snprintf(api->worker_review, sizeof(api->worker_review), "%s-review", api->worker);
 	api->no_classifier = o->no_classifier;
 	if (o->kb_db)
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
@@ -1218,16 +1193,12 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	memcpy(api->routes, r, sizeof(r));
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
-	if ((rc = sg_store_open(&api->wstore, url, "serve", err)) < 0 ||
-	    (rc = sg_store_open(&api->hstore, url, "serve-review", err)) < 0 ||
+	if ((rc = sg_store_open(&api->wstore, url, api->worker, err)) < 0 ||
+	    (rc = sg_store_open(&api->hstore, url, api->worker_review, err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
-	if (sqlite3_open_v2(api->db_path, &api->rdb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		rc = sg_error_set(err, SG_ESTORE, "%s: %s", api->db_path,
-				  api->rdb ? sqlite3_errmsg(api->rdb) : "cannot open");
+	if ((rc = sg_store_open_existing(&api->rstore, url, "serve-read", err)) < 0)
 		goto fail;
-	}
-	sqlite3_busy_timeout(api->rdb, 10000);
 	*out = api;
 	return 0;
 fail:
@@ -1243,8 +1214,7 @@ void sg_api_free(struct sg_api *api)
 		sg_store_batcher_stop(api->batch);
 	sg_store_close(api->wstore);
 	sg_store_close(api->hstore);
-	if (api->rdb)
-		sqlite3_close(api->rdb);
+	sg_store_close(api->rstore);
 	sg_scan_ctx_free(api->scan);
 	sg_cli_engine_close(&api->ce);
 	pthread_mutex_destroy(&api->mu_decide);

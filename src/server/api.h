@@ -19,9 +19,13 @@ struct sg_policy;
 
 struct sg_api_options {
 	const char *policy_path;  /* required */
-	const char *store_url;    /* "sqlite:FILE" */
+	const char *store_url;    /* "sqlite:FILE" or "postgres://..." */
 	int no_classifier;        /* tests: build the engine without the model */
 	const char *kb_db;        /* knowledge base to draft from, or NULL */
+	/* names this process's audit chains (NAME, NAME-review) and leases;
+	 * NULL: "serve" on SQLite, "serve-HOST-PID" on PostgreSQL, so
+	 * several processes on one database never share a chain */
+	const char *worker;
 };
 
 /* Loads the policy (refused when it has errors), builds the engine, opens

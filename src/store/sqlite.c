@@ -89,7 +89,41 @@
 	  " RETURNING id, ticket_id, level, owner, channel, due_at") \
 	X(ESC_CLOSE, "UPDATE escalations SET state = ?, lease_owner = NULL, lease_expires = NULL," \
 	  " updated_at = ? WHERE id = ? AND state = 'open' AND (? IS NULL OR lease_owner = ?)") \
-	X(USER_PREFIX, "SELECT name, role, created_at, token_hash FROM users WHERE token_prefix = ? AND disabled = 0")
+	X(USER_PREFIX, "SELECT name, role, created_at, token_hash FROM users WHERE token_prefix = ? AND disabled = 0") \
+	/* read views, in the order of enum sg_store_view */ \
+	X(V_LATEST, "SELECT d.id, d.gate, d.body FROM tickets t JOIN decisions d" \
+	  " ON d.id = t.latest_decision_id WHERE t.id = ?") \
+	X(V_DECISION_APPROVALS, "SELECT user_name, action, step FROM approvals WHERE decision_id = ?" \
+	  " ORDER BY created_at") \
+	X(V_LATEST_DRAFT, "SELECT text FROM drafts WHERE ticket_id = ? ORDER BY version DESC LIMIT 1") \
+	X(V_EVENTS, "SELECT event_id, received_at, decision_id, body FROM ticket_events" \
+	  " WHERE ticket_id = ? ORDER BY received_at") \
+	X(V_DECISIONS, "SELECT id, event_id, created_at, body FROM decisions WHERE ticket_id = ?" \
+	  " ORDER BY created_at") \
+	X(V_DRAFTS, "SELECT version, author, text, diff, created_at FROM drafts WHERE ticket_id = ?" \
+	  " ORDER BY version") \
+	X(V_APPROVALS, "SELECT user_name, role, action, step, note, created_at, decision_id" \
+	  " FROM approvals WHERE ticket_id = ? ORDER BY created_at") \
+	X(V_ESCALATIONS, "SELECT id, level, owner, channel, reason, due_at, state, created_at" \
+	  " FROM escalations WHERE ticket_id = ? ORDER BY created_at") \
+	X(V_AUDIT, "SELECT id, chain, seq, created_at, actor, action, body, prev_hash, hash" \
+	  " FROM audit WHERE ticket_id = ? ORDER BY created_at, chain, seq") \
+	/* SQLite: json_extract; PostgreSQL reads the same paths with ->/->> */ \
+	X(QUEUE, "SELECT d.ticket_id, d.id, d.gate, d.risk_tier, d.queue, d.intent, d.created_at," \
+	  " json_extract(d.body, '$.escalation.sla_minutes')," \
+	  " json_extract(d.body, '$.guardrail_types')," \
+	  " (SELECT count(*) FROM approvals a WHERE a.decision_id = d.id" \
+	  "  AND a.action = 'reject')," \
+	  " (SELECT count(*) FROM approvals a WHERE a.decision_id = d.id" \
+	  "  AND a.action <> 'reject' AND a.step = 1)," \
+	  " (SELECT count(*) FROM approvals a WHERE a.decision_id = d.id" \
+	  "  AND a.action <> 'reject' AND a.step = 2)," \
+	  " json_extract(d.body, '$.confidence_band')" \
+	  " FROM tickets t JOIN decisions d ON d.id = t.latest_decision_id" \
+	  " WHERE json_extract(d.body, '$.approval_required') = 1" \
+	  " AND (?1 IS NULL OR d.queue = ?1) AND (?2 IS NULL OR d.gate = ?2)" \
+	  " AND (?3 IS NULL OR d.risk_tier = ?3)" \
+	  " ORDER BY d.created_at, d.ticket_id")
 
 enum {
 #define X_ENUM(name, sql) ST_##name,
@@ -937,6 +971,60 @@ static int q_escalation_close(struct sg_store *s, const char *id, const char *wo
 	return sqlite3_changes(q->db) ? 0 : 1;
 }
 
+/* ---- read views ----------------------------------------------------- */
+
+/* Steps st, handing each row to fn; the statement is reset after. */
+static int rows(struct sqlite_store *q, sqlite3_stmt *st, sg_store_row_fn fn, void *ctx,
+		const char *what, struct sg_error *err)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_store_row r;
+		r.ncol = sqlite3_column_count(st);
+		if (r.ncol > SG_STORE_ROW_MAX)
+			r.ncol = SG_STORE_ROW_MAX;
+		for (int i = 0; i < r.ncol; i++) {
+			/* the integer first: reading it converts nothing */
+			r.num[i] = sqlite3_column_int64(st, i);
+			r.text[i] = (const char *)sqlite3_column_text(st, i);
+		}
+		int frc = fn(&r, ctx);
+		if (frc) {
+			done(st);
+			return frc < 0 ? frc : 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, what);
+}
+
+_Static_assert(ST_QUEUE - ST_V_LATEST == SG_STORE_VIEW__COUNT,
+	       "one V_ statement per store view, in enum order");
+
+static int q_view(struct sg_store *s, enum sg_store_view v, const char *key,
+		  sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_V_LATEST + (int)v, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, key);
+	return rows(q, st, fn, ctx, "reading the ticket view", err);
+}
+
+static int q_queue_scan(struct sg_store *s, const struct sg_store_queue_filter *f,
+			sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QUEUE, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, f->queue);
+	bind_text(st, 2, f->gate);
+	bind_text(st, 3, f->tier);
+	return rows(q, st, fn, ctx, "reading the queue", err);
+}
+
 const struct sg_store_ops sg_store_sqlite_ops = {
 	.name = "sqlite",
 	.version = SG_STORE_OPS_VERSION,
@@ -967,4 +1055,6 @@ const struct sg_store_ops sg_store_sqlite_ops = {
 	.escalation_open = q_escalation_open,
 	.escalation_claim = q_escalation_claim,
 	.escalation_close = q_escalation_close,
+	.view = q_view,
+	.queue_scan = q_queue_scan,
 };

@@ -57,9 +57,8 @@ int sg_store_open(struct sg_store **out, const char *url, const char *writer,
 		ops = &sg_store_sqlite_ops;
 		target = url + 7;
 	} else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
-		return sg_error_set(err, SG_EINVALID,
-				    "store '%s': the PostgreSQL backend is not built yet; "
-				    "use sqlite:FILE", url);
+		ops = &sg_store_postgres_ops;
+		target = url; /* libpq reads the whole URL */
 	} else {
 		return sg_error_set(err, SG_EINVALID,
 				    "store '%s': unknown scheme (expected sqlite:FILE "
@@ -110,16 +109,31 @@ int sg_store_begin(struct sg_store *s, struct sg_error *err) { return s->ops->be
 int sg_store_commit(struct sg_store *s, struct sg_error *err) { return s->ops->commit(s, err); }
 int sg_store_rollback(struct sg_store *s, struct sg_error *err) { return s->ops->rollback(s, err); }
 
+/* With several writers (PostgreSQL), a transaction that lost a deadlock,
+ * a serialization check or a unique-key race comes back as -SG_ECONFLICT
+ * and is run again from the start, up to this many times. */
+#define STORE_TX_TRIES 5
+
+static int retryable(const struct sg_store *s, int rc)
+{
+	return rc == -SG_ECONFLICT && (s->ops->caps & SG_STORE_MULTI_WRITER);
+}
+
 /* Runs fn(s, arg) inside BEGIN ... COMMIT, rolling back on any failure. */
 static int in_tx(struct sg_store *s, int (*fn)(struct sg_store *, void *, struct sg_error *),
 		 void *arg, struct sg_error *err)
 {
-	int rc = s->ops->begin(s, err);
-	if (rc < 0)
-		return rc;
-	if ((rc = fn(s, arg, err)) < 0 || (rc = s->ops->commit(s, err)) < 0)
-		s->ops->rollback(s, NULL);
-	return rc;
+	int rc;
+	for (int attempt = 1;; attempt++) {
+		if ((rc = s->ops->begin(s, err)) < 0)
+			return rc;
+		if ((rc = fn(s, arg, err)) < 0 || (rc = s->ops->commit(s, err)) < 0)
+			s->ops->rollback(s, NULL);
+		if (rc == 0 || !retryable(s, rc) || attempt >= STORE_TX_TRIES)
+			return rc;
+		sg_error_clear(err);
+		usleep(1000u * (unsigned)attempt);
+	}
 }
 
 /* ---- JSON helpers ------------------------------------------------------ */
@@ -257,6 +271,25 @@ int sg_store_ticket_decision(struct sg_store *s, const char *ticket_id, char **o
 	*out = NULL;
 	int rc = check_name("ticket_id", ticket_id, err);
 	return rc < 0 ? rc : s->ops->ticket_decision(s, ticket_id, out, err);
+}
+
+/* ---- read views --------------------------------------------------------- */
+
+int sg_store_view(struct sg_store *s, enum sg_store_view v, const char *key,
+		  sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	if ((int)v < 0 || v >= SG_STORE_VIEW__COUNT)
+		return sg_error_set(err, SG_EINVALID, "unknown store view %d", (int)v);
+	if (!key)
+		return sg_error_set(err, SG_EINVALID, "store view %d: no key", (int)v);
+	return s->ops->view(s, v, key, fn, ctx, err);
+}
+
+int sg_store_queue_scan(struct sg_store *s, const struct sg_store_queue_filter *f,
+			sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	static const struct sg_store_queue_filter any = {NULL, NULL, NULL};
+	return s->ops->queue_scan(s, f ? f : &any, fn, ctx, err);
 }
 
 /* ---- human actions ----------------------------------------------------- */
@@ -608,6 +641,7 @@ struct request {
 	struct sg_error err;
 	int rc, done;
 	struct request *next;
+	struct request *again; /* the list write_batch_once walks */
 };
 
 struct sg_store_batcher {
@@ -634,18 +668,51 @@ static void fail_request(struct request *r, const struct sg_error *e, int rc)
 		r->err = *e;
 }
 
-/* Writes one batch in one transaction; each request gets its own result. */
+static void write_batch_once(struct sg_store_batcher *b, struct request *batch);
+
+/* Writes one batch in one transaction; each request gets its own result.
+ * On a multi-writer store, the writes that lost a race with another
+ * process (a deadlock, say; rolled back to their savepoint) are written
+ * again in a new transaction, the others having committed. */
 static void write_batch(struct sg_store_batcher *b, struct request *batch)
+{
+	for (struct request *r = batch; r; r = r->next)
+		r->again = r->next;
+	write_batch_once(b, batch);
+	if (!(b->s->ops->caps & SG_STORE_MULTI_WRITER))
+		return;
+	for (int attempt = 2; attempt <= STORE_TX_TRIES; attempt++) {
+		/* the losers, relinked through `again` */
+		struct request *head = NULL, **tail = &head;
+		for (struct request *r = batch; r; r = r->next)
+			if (retryable(b->s, r->rc)) {
+				sg_free(r->w->stored_decision);
+				r->w->stored_decision = NULL;
+				r->w->existed = 0;
+				r->rc = 0;
+				sg_error_clear(&r->err);
+				*tail = r;
+				tail = &r->again;
+			}
+		*tail = NULL;
+		if (!head)
+			return;
+		usleep(1000u * (unsigned)attempt);
+		write_batch_once(b, head);
+	}
+}
+
+static void write_batch_once(struct sg_store_batcher *b, struct request *batch)
 {
 	struct sg_store *s = b->s;
 	struct sg_error err = SG_ERROR_INIT;
 	int rc = s->ops->begin(s, &err);
 	if (rc < 0) {
-		for (struct request *r = batch; r; r = r->next)
+		for (struct request *r = batch; r; r = r->again)
 			fail_request(r, &err, rc);
 		return;
 	}
-	for (struct request *r = batch; r; r = r->next) {
+	for (struct request *r = batch; r; r = r->again) {
 		if ((rc = s->ops->savepoint(s, 0, &r->err)) < 0) {
 			r->rc = rc;
 			continue;
@@ -656,7 +723,7 @@ static void write_batch(struct sg_store_batcher *b, struct request *batch)
 			if (s->ops->savepoint(s, 2, &sperr) < 0) {
 				/* The transaction is unusable: give up on all. */
 				s->ops->rollback(s, NULL);
-				for (struct request *x = batch; x; x = x->next)
+				for (struct request *x = batch; x; x = x->again)
 					fail_request(x, &sperr, -sperr.code);
 				return;
 			}
@@ -678,7 +745,7 @@ static void write_batch(struct sg_store_batcher *b, struct request *batch)
 	}
 	if ((rc = s->ops->commit(s, &err)) < 0) {
 		s->ops->rollback(s, NULL);
-		for (struct request *r = batch; r; r = r->next)
+		for (struct request *r = batch; r; r = r->again)
 			if (r->rc == 0)
 				fail_request(r, &err, rc);
 		return;
@@ -747,7 +814,7 @@ int sg_store_batcher_start(struct sg_store_batcher **out, struct sg_store *s,
 int sg_store_batcher_write(struct sg_store_batcher *b, struct sg_ticket_write *w,
 			   struct sg_error *err)
 {
-	struct request r = {w, SG_ERROR_INIT, 0, 0, NULL};
+	struct request r = {w, SG_ERROR_INIT, 0, 0, NULL, NULL};
 	w->stored_decision = NULL;
 	w->existed = 0;
 	pthread_mutex_lock(&b->mu);

@@ -217,6 +217,60 @@ int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
 int sg_store_escalation_close(struct sg_store *s, const char *id, const char *worker,
 			      const char *state, struct sg_error *err);
 
+/* ---- read views (review queue, ticket page, audit of a ticket) -------- */
+
+/* One row handed to a view callback: column i is text[i] (NULL for SQL
+ * NULL) and, for integer columns, num[i]. Valid only during the call. */
+#define SG_STORE_ROW_MAX 16
+struct sg_store_row {
+	int ncol;
+	const char *text[SG_STORE_ROW_MAX];
+	int64_t num[SG_STORE_ROW_MAX];
+};
+typedef int (*sg_store_row_fn)(const struct sg_store_row *r, void *ctx);
+
+/* What a view lists and its columns (times are ms since the epoch). */
+enum sg_store_view {
+	/* key ticket: its latest decision: id, gate, body (JSON); one row */
+	SG_STORE_VIEW_LATEST,
+	/* key decision id: user_name, action, step; by created_at */
+	SG_STORE_VIEW_DECISION_APPROVALS,
+	/* key ticket: text of the newest draft version; one row or none */
+	SG_STORE_VIEW_LATEST_DRAFT,
+	/* key ticket: event_id, received_at, decision_id, body; by received_at */
+	SG_STORE_VIEW_EVENTS,
+	/* key ticket: id, event_id, created_at, body; by created_at */
+	SG_STORE_VIEW_DECISIONS,
+	/* key ticket: version, author, text, diff, created_at; by version */
+	SG_STORE_VIEW_DRAFTS,
+	/* key ticket: user_name, role, action, step, note, created_at,
+	 * decision_id; by created_at */
+	SG_STORE_VIEW_APPROVALS,
+	/* key ticket: id, level, owner, channel, reason, due_at, state,
+	 * created_at; by created_at */
+	SG_STORE_VIEW_ESCALATIONS,
+	/* key ticket: id, chain, seq, created_at, actor, action, body,
+	 * prev_hash, hash; by created_at, chain, seq */
+	SG_STORE_VIEW_AUDIT,
+	SG_STORE_VIEW__COUNT
+};
+/* Calls fn for each row of view v for key; a non-zero return from fn stops
+ * (a negative one is returned). */
+int sg_store_view(struct sg_store *s, enum sg_store_view v, const char *key,
+		  sg_store_row_fn fn, void *ctx, struct sg_error *err);
+
+/* The review queue: the latest decision of every ticket whose decision
+ * has approval_required true, optionally filtered (NULL: any), ordered by
+ * created_at then ticket id. Columns: ticket_id, decision_id, gate,
+ * risk_tier, queue, intent, created_at, escalation.sla_minutes (NULL when
+ * absent), guardrail_types (JSON text), rejections, step-1 approvals,
+ * step-2 approvals, confidence_band. */
+struct sg_store_queue_filter {
+	const char *queue, *gate, *tier;
+};
+int sg_store_queue_scan(struct sg_store *s, const struct sg_store_queue_filter *f,
+			sg_store_row_fn fn, void *ctx, struct sg_error *err);
+
 /* ---- audit ------------------------------------------------------------ */
 
 struct sg_audit_record; /* audit/audit.h */

@@ -92,6 +92,11 @@ struct sg_store_ops {
 	int (*escalation_close)(struct sg_store *s, const char *id,
 				const char *worker, const char *state,
 				int64_t now_ms, struct sg_error *err);
+	/* read views (store.h); fn's non-zero return stops the scan */
+	int (*view)(struct sg_store *s, enum sg_store_view v, const char *key,
+		    sg_store_row_fn fn, void *ctx, struct sg_error *err);
+	int (*queue_scan)(struct sg_store *s, const struct sg_store_queue_filter *f,
+			  sg_store_row_fn fn, void *ctx, struct sg_error *err);
 	/* finds by token prefix; 1 when absent */
 	int (*user_by_prefix)(struct sg_store *s, const char *prefix,
 			      struct sg_store_user *out, char hash[SG_SHA256_HEX],
@@ -103,6 +108,7 @@ struct sg_store {
 };
 
 extern const struct sg_store_ops sg_store_sqlite_ops;
+extern const struct sg_store_ops sg_store_postgres_ops;
 
 /* Wraps inner in the tracing backend writing to fp; on failure closes
  * inner and returns the error. */

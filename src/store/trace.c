@@ -260,6 +260,23 @@ static int tr_escalation_close(struct sg_store *s, const char *id, const char *w
 		     "escalation_close(id=%s, %s)", id, state);
 }
 
+static int tr_view(struct sg_store *s, enum sg_store_view v, const char *key,
+		   sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, view, v, key, fn, ctx, err), "view(%d, key=%s)",
+		     (int)v, key);
+}
+
+static int tr_queue_scan(struct sg_store *s, const struct sg_store_queue_filter *f,
+			 sg_store_row_fn fn, void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, queue_scan, f, fn, ctx, err),
+		     "queue_scan(queue=%s, gate=%s, tier=%s)", f->queue ? f->queue : "*",
+		     f->gate ? f->gate : "*", f->tier ? f->tier : "*");
+}
+
 static const struct sg_store_ops trace_ops = {
 	.name = "trace",
 	.version = SG_STORE_OPS_VERSION,
@@ -289,6 +306,8 @@ static const struct sg_store_ops trace_ops = {
 	.escalation_open = tr_escalation_open,
 	.escalation_claim = tr_escalation_claim,
 	.escalation_close = tr_escalation_close,
+	.view = tr_view,
+	.queue_scan = tr_queue_scan,
 };
 
 /* One ops table per wrapped backend, so caps match the inner one. */

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# multi.sh - three `sopgate serve` processes on one PostgreSQL: a burst of
+# tickets spread over them, one killed with SIGKILL mid-burst, approvals
+# through the survivors, and due SLA timers that all three race to claim.
+# Afterwards every acknowledged ticket has exactly one decision, every
+# timer fired once, and the audit (one chain per worker) verifies.
+# Needs $SOPGATE_TEST_PG (tests/run starts a server); exit 77 without it.
+. "$(dirname "$0")/common.sh"
+[ -n "${SOPGATE_TEST_PG:-}" ] || { echo "skip: no PostgreSQL (SOPGATE_TEST_PG)"; exit 77; }
+db=sgt_multi_$$
+psql -qtA "$SOPGATE_TEST_PG" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" \
+	>/dev/null 2>&1 || die "cannot create database $db"
+URL=${SOPGATE_TEST_PG%/*}/$db
+q() { psql -qtA "$URL" -c "$1"; }
+make_policy
+for u in alice:agent lee:lead; do
+	t=$("$SOPGATE" user add "${u%%:*}" --role "${u#*:}" --store "$URL" 2>/dev/null | grep -o 'sgt_[0-9a-f]*') ||
+		die "user add $u"
+	eval "TOKEN_${u%%:*}=$t"
+done
+# 40 SLA timers already due, at level 2: a breach opens exactly one level-3
+# escalation, so a timer fired twice would show as two
+q "INSERT INTO escalations (id, ticket_id, level, owner, channel, reason, due_at, state,
+   created_at, updated_at) SELECT 'esc-' || g, 'S-' || g, 2, 'lead', NULL, 'test', 0, 'open', 0, 0
+   FROM generate_series(1, 40) g" >/dev/null || die "seeding escalations"
+
+PIDS=() PORTS=()
+for i in 1 2 3; do
+	"$SOPGATE" serve --policy "$W/acme/policy.yaml" --store "$URL" --worker "w$i" \
+		--listen 127.0.0.1:0 --console none --threads 8 2>>"$W/log.$i" &
+	PIDS[$i]=$!
+done
+cleanup_multi() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	psql -qtA "$SOPGATE_TEST_PG" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+	rm -rf "$W"
+}
+trap cleanup_multi EXIT
+for i in 1 2 3; do
+	for _ in $(seq 1 300); do
+		PORTS[$i]=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$W/log.$i" | tail -n 1)
+		[ -n "${PORTS[$i]}" ] && break
+		kill -0 "${PIDS[$i]}" 2>/dev/null || { cat "$W/log.$i"; die "worker $i exited at start"; }
+		sleep 0.1
+	done
+	[ -n "${PORTS[$i]}" ] || die "worker $i did not start"
+done
+echo "ok three workers share one PostgreSQL"
+
+N=600
+: >"$W/acked"
+post() {
+	local port=$2 code
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN_alice" \
+		-H 'Content-Type: application/json' --data-binary \
+		"{\"id\":\"M-$1\",\"event_id\":\"e1\",\"body\":\"Where is my order ACME-$1?\",\"customer\":{\"id\":\"C-$1\",\"tier\":\"paid\"},\"draft\":{\"text\":\"It ships today. TWOSTEP\"}}" \
+		"http://127.0.0.1:$port/v1/tickets")
+	[ "$code" = 201 ] && echo "M-$1" >>"$W/acked"
+	return 0
+}
+export -f post; export TOKEN_alice W
+for n in $(seq 1 $N); do echo "$n ${PORTS[$((n % 3 + 1))]}"; done |
+	xargs -P 9 -L 1 bash -c 'post $0 $1' 2>/dev/null &
+burst=$!
+for _ in $(seq 1 600); do
+	[ "$(wc -l <"$W/acked")" -ge 100 ] && break
+	sleep 0.05
+done
+kill -KILL "${PIDS[2]}"; wait "${PIDS[2]}" 2>/dev/null; unset 'PIDS[2]'
+wait "$burst" 2>/dev/null
+acked=$(sort -u "$W/acked" | wc -l)
+[ "$acked" -ge 100 ] || die "only $acked tickets acknowledged"
+[ "$acked" -lt "$N" ] || die "no post failed: the kill came after the burst"
+echo "ok worker 2 killed with SIGKILL mid-burst"
+
+sort -u "$W/acked" >"$W/acked.s"
+q "SELECT ticket_id FROM decisions WHERE ticket_id LIKE 'M-%' GROUP BY ticket_id HAVING COUNT(*) = 1" |
+	sort >"$W/once"
+missing=$(comm -23 "$W/acked.s" "$W/once" | wc -l)
+[ "$missing" = 0 ] || die "$missing acknowledged tickets without exactly one decision: $(comm -23 "$W/acked.s" "$W/once" | head -3 | tr '\n' ' ')"
+dup=$(q "SELECT COUNT(*) FROM (SELECT ticket_id FROM decisions GROUP BY ticket_id HAVING COUNT(*) > 1) x")
+[ "$dup" = 0 ] || die "$dup tickets with more than one decision"
+echo "ok every acknowledged ticket has exactly one decision"
+
+# the first 60 acknowledged tickets get their first approval on worker 1 and
+# their second (two_step) on worker 3
+appr=0
+for t in $(head -n 60 "$W/acked.s"); do
+	c1=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN_alice" \
+		"http://127.0.0.1:${PORTS[1]}/v1/tickets/$t/approve")
+	c2=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN_lee" \
+		"http://127.0.0.1:${PORTS[3]}/v1/tickets/$t/approve")
+	[ "$c1" = 200 ] && [ "$c2" = 200 ] && appr=$((appr + 1))
+done
+[ "$appr" = 60 ] || die "only $appr of 60 tickets approved in two steps across workers"
+n2=$(q "SELECT COUNT(*) FROM approvals WHERE ticket_id LIKE 'M-%' AND step = 2")
+[ "$n2" = 60 ] || die "$n2 second approvals stored, expected 60"
+echo "ok approvals split across workers"
+
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT COUNT(*) FROM escalations WHERE level = 2 AND state = 'open'")" = 0 ] && break
+	sleep 0.1
+done
+open=$(q "SELECT COUNT(*) FROM escalations WHERE level = 2 AND state = 'open'")
+[ "$open" = 0 ] || die "$open due SLA timers never fired"
+l3=$(q "SELECT COUNT(*) FROM escalations WHERE level = 3 AND ticket_id LIKE 'S-%'")
+l3d=$(q "SELECT COUNT(DISTINCT ticket_id) FROM escalations WHERE level = 3 AND ticket_id LIKE 'S-%'")
+[ "$l3" = 40 ] && [ "$l3d" = 40 ] || die "SLA breaches: $l3 level-3 escalations for $l3d tickets, expected 40 for 40"
+echo "ok every due SLA timer fired exactly once"
+
+chains=$(q "SELECT COUNT(DISTINCT chain) FROM audit WHERE chain LIKE 'w_' OR chain LIKE 'w_-review'")
+[ "$chains" -ge 3 ] || die "expected one audit chain per worker, found $chains"
+"$SOPGATE" audit verify --store "$URL" >"$W/verify" 2>&1 || die "audit verify: $(cat "$W/verify")"
+echo "ok audit verifies (one chain per worker)"
