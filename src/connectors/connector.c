@@ -263,3 +263,77 @@ void sg_conn_classify(struct sg_conn_result *out, const struct sg_connector *c,
 	else
 		sg_conn_classify_http(out, resp);
 }
+
+void sg_conn_path_escape(struct sg_buf *b, const char *s)
+{
+	for (const char *p = s ? s : ""; *p; p++)
+		if (isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+			sg_buf_addc(b, *p);
+		else
+			sg_buf_addf(b, "%%%02X", (unsigned char)*p);
+}
+
+void sg_conn_base64(struct sg_buf *b, const void *data, size_t len)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		sg_buf_addc(b, tab[(v >> 18) & 63]);
+		sg_buf_addc(b, tab[(v >> 12) & 63]);
+		sg_buf_addc(b, i + 1 < len ? tab[(v >> 6) & 63] : '=');
+		sg_buf_addc(b, i + 2 < len ? tab[v & 63] : '=');
+	}
+}
+
+void sg_conn_html_escape(struct sg_buf *b, const char *s)
+{
+	for (const char *p = s ? s : ""; *p; p++) {
+		if (*p == '&')
+			sg_buf_adds(b, "&amp;");
+		else if (*p == '<')
+			sg_buf_adds(b, "&lt;");
+		else if (*p == '>')
+			sg_buf_adds(b, "&gt;");
+		else if (*p == '\n')
+			sg_buf_adds(b, "<br>");
+		else
+			sg_buf_addc(b, *p);
+	}
+}
+
+const char *sg_conn_public_reply(const json_t *d)
+{
+	const char *gate = json_string_value(json_object_get(d, "gate"));
+	const char *text = json_string_value(json_object_get(json_object_get(d, "draft"), "text"));
+	return gate && !strcmp(gate, "auto_send") && text && *text ? text : NULL;
+}
+
+void sg_conn_note_text(struct sg_buf *b, const json_t *d)
+{
+	const char *gate = sg_conn_str(d, "gate", "?");
+	sg_buf_addf(b, "sopgate: gate %s, risk %s, intent %s (%.2f)", gate,
+		    sg_conn_str(d, "risk_tier", "?"), sg_conn_str(d, "intent", "?"),
+		    json_number_value(json_object_get(d, "intent_confidence")));
+	const char *q = sg_conn_str(d, "routed_queue", NULL);
+	if (q)
+		sg_buf_addf(b, ", queue %s", q);
+	sg_buf_adds(b, "\n");
+	const char *sum = sg_conn_str(d, "summary", NULL);
+	if (sum)
+		sg_buf_addf(b, "\n%s", sum);
+	const json_t *rs = json_object_get(d, "reasons");
+	size_t i;
+	const json_t *r;
+	if (json_array_size(rs))
+		sg_buf_adds(b, "\nReasons:\n");
+	json_array_foreach(rs, i, r)
+		sg_buf_addf(b, "- %s: %s\n", sg_conn_str(r, "rule", "?"), sg_conn_str(r, "detail", ""));
+	const char *draft = json_string_value(json_object_get(json_object_get(d, "draft"), "text"));
+	if (draft && *draft)
+		sg_buf_addf(b, "\nDraft (not sent):\n%s\n", draft);
+}

@@ -225,11 +225,12 @@ const struct sg_connector *sg_connectors_route(const struct sg_connectors *cs,
 					       struct sg_conn_item *it,
 					       const char **why);
 
-/* The "record" actions for one decision: for every connector with
+/* The "record" actions for one decision: for every connector of p with
  * `record: true`, appends {"kind":"record","connector":NAME,"decision":D}
  * to actions (D is a reference to decision). Called by whoever writes the
- * decision, so the actions land in the same transaction. */
-int sg_connectors_record_actions(const struct sg_connectors *cs, json_t *decision,
+ * decision, so the actions land in the same transaction. Needs only the
+ * policy (no secrets). */
+int sg_connectors_record_actions(const struct sg_policy *p, json_t *decision,
 				 json_t *actions, struct sg_error *err);
 
 #endif

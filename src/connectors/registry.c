@@ -12,6 +12,12 @@
 
 static const struct sg_connector_ops *const types[] = {
 	&sg_conn_webhook_ops,
+	&sg_conn_hubspot_ops,
+	&sg_conn_zendesk_ops,
+	&sg_conn_intercom_ops,
+	&sg_conn_pagerduty_ops,
+	&sg_conn_slack_ops,
+	&sg_conn_smtp_ops,
 	&sg_conn_salesforce_ops,
 	&sg_conn_http_ops,
 	&sg_conn_jira_ops,

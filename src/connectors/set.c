@@ -252,16 +252,25 @@ const struct sg_connector *sg_connectors_route(const struct sg_connectors *cs,
 	return NULL;
 }
 
-int sg_connectors_record_actions(const struct sg_connectors *cs, json_t *decision,
+int sg_connectors_record_actions(const struct sg_policy *p, json_t *decision,
 				 json_t *actions, struct sg_error *err)
 {
-	for (size_t i = 0; cs && i < cs->n; i++) {
-		if (!cs->v[i].cfg.record || !cs->v[i].ops->build)
+	const struct sg_pnode *sec = sg_policy_section(p, "connectors");
+	for (size_t i = 0; sec && sec->kind == SG_PN_MAP && i < sec->n; i++) {
+		if (!sg_pnode_bool(sec->items[i], "record", 0))
 			continue;
 		json_t *a = json_pack("{s:s, s:s, s:O}", "kind", "record", "connector",
-				      cs->v[i].cfg.name, "decision", decision);
+				      sec->keys[i], "decision", decision);
 		if (!a || json_array_append_new(actions, a) < 0)
 			return sg_error_set(err, SG_ENOMEM, "out of memory");
+		/* Zendesk: tags through their own endpoint, which adds instead
+		 * of replacing */
+		if (!strcmp(sg_pnode_str(sec->items[i], "type", ""), "zendesk")) {
+			a = json_pack("{s:s, s:s, s:s, s:O}", "kind", "record", "connector",
+				      sec->keys[i], "part", "tags", "decision", decision);
+			if (!a || json_array_append_new(actions, a) < 0)
+				return sg_error_set(err, SG_ENOMEM, "out of memory");
+		}
 	}
 	return 0;
 }

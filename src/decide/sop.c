@@ -278,6 +278,9 @@ static void action(struct sg_decide_run *r, const char *sop, const struct sg_pno
 		static const char *const by_urgency[] = {"Highest", "High", "Medium", "Low"};
 		if (!prio)
 			prio = by_urgency[r->c.urgency >= 0 && r->c.urgency <= 3 ? r->c.urgency : 2];
+		const char *channel = sg_pnode_str(s, "channel", NULL);
+		if (channel) /* the tracker: routes the action to its connector */
+			json_object_set_new(a, "channel", json_string(channel));
 		json_object_set_new(a, "project", json_string(project));
 		json_object_set_new(a, "summary", json_string(summary));
 		json_object_set_new(a, "priority", json_string(prio));

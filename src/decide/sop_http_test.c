@@ -248,7 +248,7 @@ static void values_are_cited(void **state)
 	assert_non_null(strstr(s->detail, "-> then"));
 	s = step_named(d, "open-issue");
 	assert_non_null(s);
-	assert_string_equal(s->detail, "create issue in CLAIMS: Claim 7200 for Globex Freight, SH-88231");
+	assert_string_equal(s->detail, "create issue in CLAIMS (priority Low): Claim 7200 for Globex Freight, SH-88231");
 	assert_false(has_reason(d, "sops.on_error"));
 	assert_string_equal(d->gate, "auto_send");
 	destroy();

@@ -199,7 +199,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"connector", "base_url", SG_T_STR, 0, NULL, "Base URL of the API (`https://acme.zendesk.com`; `smtp://mail.example:587` for smtp). Defaults to the vendor's public endpoint where it has one."},
 	{"connector", "token_env", SG_T_STR, 0, NULL, "Environment variable holding the API token (HubSpot/Intercom/Slack bearer token, Zendesk API token, PagerDuty routing key, SMTP password)."},
 	{"connector", "user_env", SG_T_STR, 0, NULL, "Environment variable holding the user name (Zendesk agent e-mail, SMTP user)."},
-	{"connector", "secret_env", SG_T_STR, 0, NULL, "Environment variable holding a signing secret (webhook HMAC-SHA256 key)."},
+	{"connector", "secret_env", SG_T_STR, 0, NULL, "Environment variable holding a signing secret (webhook HMAC-SHA256 key; slack: the app's signing secret, which verifies button clicks on POST /v1/webhooks/slack)."},
 	{"connector", "timeout", SG_T_DURATION, 0, NULL, "Whole-request timeout (default 10s); a timeout is retried."},
 	{"connector", "connect_timeout", SG_T_DURATION, 0, NULL, "Connection timeout (default 5s)."},
 	{"connector", "max_attempts", SG_T_INT, 0, NULL, "Attempts before an action becomes a dead letter (default: `outbox.max_attempts`)."},

@@ -24,6 +24,7 @@
 #include "decide/engine.h"
 #include "decide/engine_int.h"
 #include "policy/policy.h"
+#include "connectors/connector.h"
 #include "scan/scan.h"
 #include "server/metrics.h"
 #include "server/slack.h"
@@ -255,6 +256,66 @@ static json_t *masked_event(const struct sg_ticket *t, const struct sg_decision 
 	return e;
 }
 
+/* What a person notified about the ticket needs (Slack escalation format:
+ * customer name, tier, tenure, LTV; the issue; the agent's finding; the
+ * recommendation). Masked text only, besides the customer's name. */
+static json_t *action_context(const struct sg_ticket *t, const struct sg_decision *d)
+{
+	json_t *c = json_object(), *cust = json_object();
+	if (!c || !cust) {
+		json_decref(c);
+		json_decref(cust);
+		return NULL;
+	}
+	json_object_set_new(c, "ticket_id", json_string(t->id));
+	if (t->customer.id)
+		json_object_set_new(cust, "id", json_string(t->customer.id));
+	if (t->customer.name)
+		json_object_set_new(cust, "name", json_string(t->customer.name));
+	if (t->customer.tier)
+		json_object_set_new(cust, "tier", json_string(t->customer.tier));
+	if (t->customer.tenure_months > 0)
+		json_object_set_new(cust, "tenure_months", json_real(t->customer.tenure_months));
+	if (t->customer.ltv > 0)
+		json_object_set_new(cust, "ltv", json_real(t->customer.ltv));
+	json_object_set_new(c, "customer", cust);
+	/* the issue: the summary's first line, else the start of the text */
+	char issue[300] = "";
+	const char *sum = d->summary;
+	if (sum && !strncmp(sum, "Customer issue: ", 16))
+		snprintf(issue, sizeof(issue), "%.*s", (int)strcspn(sum + 16, "\n"), sum + 16);
+	else if (d->masked_text)
+		snprintf(issue, sizeof(issue), "%.*s", (int)strcspn(d->masked_text, "\n"),
+			 d->masked_text);
+	json_object_set_new(c, "issue", json_string(issue));
+	/* the agent's finding: the draft when there is one, else the reasons */
+	struct sg_buf f = SG_BUF_INIT;
+	if (d->draft_text) {
+		sg_buf_adds(&f, d->draft_text);
+	} else {
+		for (size_t i = 0; i < d->nreasons && i < 3; i++)
+			sg_buf_addf(&f, "%s%s", i ? "; " : "", d->reasons[i].detail ?
+				    d->reasons[i].detail : d->reasons[i].rule);
+	}
+	json_object_set_new(c, "finding", json_string(f.oom ? "" : f.data));
+	sg_buf_release(&f);
+	char rec[300];
+	double refund = json_number_value(json_object_get(t->facts, "refund_amount"));
+	if (refund > 0)
+		snprintf(rec, sizeof(rec), "Refund of $%.2f requested: a human decides (gate %s)",
+			 refund, d->gate);
+	else
+		snprintf(rec, sizeof(rec), "%s (gate %s)", d->next_action ? d->next_action : "review",
+			 d->gate);
+	json_object_set_new(c, "recommendation", json_string(rec));
+	json_object_set_new(c, "intent", json_string(d->intent ? d->intent : ""));
+	json_object_set_new(c, "risk_tier", json_string(d->risk_tier ? d->risk_tier : ""));
+	json_object_set_new(c, "gate", json_string(d->gate ? d->gate : ""));
+	if (d->urgency)
+		json_object_set_new(c, "urgency", json_string(d->urgency));
+	return c;
+}
+
 static char *adup(struct sg_arena *a, const char *s)
 {
 	if (!s)
@@ -293,6 +354,21 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 	if (rc == 0) {
 		sg_decision_to_json(&d, &dj);
 		actions = sg_decide_actions(api->ce.run);
+		/* people notified get the context to act on */
+		for (size_t i = 0; actions && i < json_array_size(actions); i++) {
+			json_t *a = json_array_get(actions, i);
+			const char *k = json_string_value(json_object_get(a, "kind"));
+			if (k && (!strcmp(k, "notify") || !strcmp(k, "escalate")))
+				json_object_set_new(a, "context", action_context(&t, &d));
+		}
+		/* connectors with `record: true` get the decision itself */
+		if (!dj.oom && actions) {
+			json_t *dec = json_loadb(dj.data, dj.len, 0, NULL);
+			if (!dec || sg_connectors_record_actions(api->ce.policy, dec, actions, err) < 0)
+				rc = sg_error_set(err, SG_ENOMEM, "out of memory queueing the decision "
+						  "for the connectors");
+			json_decref(dec);
+		}
 		ev = masked_event(&t, &d);
 		w.gate = adup(&arena, d.gate);
 		w.risk_tier = adup(&arena, d.risk_tier);

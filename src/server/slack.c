@@ -27,7 +27,7 @@
 #include "server/webhook_sig.h"
 #include "core/banned.h"
 
-#define SLACK_API_DEFAULT "https://slack.com/api"
+#define SLACK_API_DEFAULT "https://slack.com"
 #define SLACK_TIMEOUT_MS 2000 /* Slack wants our answer within 3 s */
 
 /* ---- the form body ------------------------------------------------------ */
@@ -366,7 +366,7 @@ int sg_slack_interact(void *ctx, const struct sg_http_req *req, struct sg_http_r
 		size_t n = strlen(cfg.api);
 		while (n && cfg.api[n - 1] == '/')
 			n--;
-		sg_buf_addf(&url, "%.*s/chat.update", (int)n, cfg.api);
+		sg_buf_addf(&url, "%.*s/api/chat.update", (int)n, cfg.api);
 		sg_buf_addf(&text, "Ticket %s: %s by %s", c.value, buttons[b].done, u.name);
 		char suffix[40];
 		snprintf(suffix, sizeof(suffix), "%s-%d", c.message_ts, step);

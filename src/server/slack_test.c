@@ -21,12 +21,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connectors/connector.h"
 #include "connectors/fake_http.h"
 #include "connectors/lookup.h"
 #include "connectors/slack_message.h"
 #include "core/alloc.h"
 #include "core/id.h"
 #include "core/json.h"
+#include "policy/policy.h"
 #include "server/api.h"
 #include "server/server.h"
 #include "server/slack.h"
@@ -78,7 +80,7 @@ static const char policy_fmt[] =
 	"connectors:\n"
 	"  slack:\n"
 	"    type: slack\n"
-	"    base_url: http://127.0.0.1:%u/api\n"
+	"    base_url: http://127.0.0.1:%u\n"
 	"    token_env: SG_TEST_SLACK_TOKEN\n"
 	"    secret_env: SG_TEST_SLACK_SECRET\n"
 	"    users: {U0AAAAAAA: alice, U0BBBBBBB: bob, U0CCCCCCC: carol}\n";
@@ -111,7 +113,7 @@ static int setup(void **state)
 	assert_int_equal(sg_store_user_add(st, "test", "alice", "agent", token, &err), 0);
 	assert_int_equal(sg_store_user_add(st, "test", "bob", "lead", token, &err), 0);
 	sg_store_close(st);
-	struct sg_api_options ao = {path, url, 1, NULL};
+	struct sg_api_options ao = {.policy_path = path, .store_url = url, .no_classifier = 1};
 	int rc = sg_api_new(&api, &ao, &err);
 	if (rc)
 		fprintf(stderr, "%s\n", err.msg);
@@ -178,29 +180,50 @@ static long http_send(const char *method, const char *url, const char *const *he
 	return status;
 }
 
-/* Posts the escalation message as the Slack connector would; returns
- * its body as sent, and the ts Slack gave. */
+/* Posts the escalation message through the slack connector (what the
+ * outbox delivers); returns the body it sent, and the ts Slack gave. */
 static json_t *post_escalation(char ts[32])
 {
-	json_t *esc = json_pack("{s:s, s:{s:s, s:s, s:i, s:i}, s:s, s:s, s:s}", "ticket_id",
-				"T-4829", "customer", "name", "Jane Smith", "tier", "premium",
-				"tenure_months", 18, "ltv", 4200, "issue",
-				"Refund for March invoice ($199) — claims 3-day outage", "finding",
-				"Confirmed 47-hour outage. Refund appears justified per SLA Section 4.2.",
-				"recommendation", "Full refund of $199");
-	json_t *msg = sg_slack_escalation_message("C0123456789", esc);
-	json_decref(esc);
-	char url[128], *ans = NULL;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/chat.postMessage", fk.port);
-	char *body = json_dumps(msg, JSON_COMPACT);
-	const char *h[] = {"Content-Type: application/json; charset=utf-8",
-			   "Authorization: Bearer xoxb-test-token"};
-	assert_int_equal(http_send("POST", url, h, 2, body, &ans), 200);
-	json_t *a = json_loads(ans, 0, NULL);
-	snprintf(ts, 32, "%s", json_string_value(json_object_get(a, "ts")));
-	json_decref(a);
-	sg_free(body);
-	sg_free(ans);
+	struct sg_policy *p = NULL;
+	struct sg_connectors *cs = NULL;
+	struct sg_diags d;
+	struct sg_error err = SG_ERROR_INIT;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/policy.yaml", dir);
+	sg_diags_init(&d);
+	assert_int_equal(sg_policy_load(&p, path, &d, &err), 0);
+	sg_diags_release(&d);
+	assert_int_equal(sg_connectors_build(&cs, p, &err), 0);
+	json_t *payload = json_pack(
+		"{s:s, s:s, s:s, s:i, s:{s:{s:s, s:s, s:i, s:i}, s:s, s:s, s:s}}", "kind", "escalate",
+		"channel", "slack-refunds", "owner", "support-lead", "sla_minutes", 60, "context",
+		"customer", "name", "Jane Smith", "tier", "premium", "tenure_months", 18, "ltv", 4200,
+		"issue", "Refund for March invoice ($199) — claims 3-day outage", "finding",
+		"Confirmed 47-hour outage. Refund appears justified per SLA Section 4.2.",
+		"recommendation", "Full refund of $199");
+	struct sg_conn_item it = {.id = "ob-1", .ticket_id = "T-4829", .kind = "escalate",
+				  .payload = payload, .idem_key = "idem-1", .attempts = 1};
+	const char *why = NULL;
+	const struct sg_connector *c = sg_connectors_route(cs, &it, &why);
+	assert_non_null(c);
+	struct sg_conn_request req;
+	struct sg_conn_exchange x;
+	struct sg_conn_result res;
+	sg_conn_request_init(&req);
+	memset(&x, 0, sizeof(x));
+	sg_buf_init(&x.body);
+	assert_int_equal(sg_conn_build(&req, c, &it, &err), 0);
+	assert_int_equal(sg_conn_perform(&x, &req, &err), 0);
+	sg_conn_classify(&res, c, &it, &x.resp);
+	assert_int_equal(res.outcome, SG_CONN_DONE);
+	snprintf(ts, 32, "%.31s", res.external_id);
+	json_t *msg = json_loadb(req.body, req.body_len, 0, NULL);
+	assert_non_null(msg);
+	sg_conn_exchange_release(&x);
+	sg_conn_request_release(&req);
+	json_decref(payload);
+	sg_connectors_free(cs);
+	sg_policy_free(p);
 	return msg;
 }
 
@@ -221,7 +244,7 @@ static char *click_body(const char *user, const char *action_id, const char *ts,
 		"message", "type", "message", "ts", ts, "text",
 		json_string_value(json_object_get(msg, "text")), "blocks",
 		json_object_get(msg, "blocks"), "response_url", resp_url, "actions", "type", "button",
-		"action_id", action_id, "block_id", "sopgate:T-4829", "value", "T-4829", "text",
+		"action_id", action_id, "block_id", "decision:T-4829", "value", "T-4829", "text",
 		"type", "plain_text", "text", action_id, "action_ts", "1714564805.123456");
 	char *js = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
@@ -314,7 +337,7 @@ static void round_trip(void **state)
 	assert_non_null(strstr(up->body.data, "Approved by <@U0AAAAAAA> (alice, agent)"));
 	assert_non_null(strstr(up->body.data, "a second approval"));
 	/* the buttons stay for the second approver, under a new block_id */
-	assert_non_null(strstr(up->body.data, "\"block_id\":\"sopgate:T-4829#"));
+	assert_non_null(strstr(up->body.data, "\"block_id\":\"decision:T-4829#"));
 	json_decref(ub);
 	sg_free(body);
 

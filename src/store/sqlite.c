@@ -59,6 +59,13 @@
 	  " lease_owner = NULL, lease_expires = NULL, updated_at = ?" \
 	  " WHERE id = ? AND lease_owner = ? AND state = 'pending'") \
 	X(OUTBOX_COUNT, "SELECT COUNT(*) FROM outbox WHERE state = ?") \
+	X(OUTBOX_LIST, "SELECT id, ticket_id, kind, target, idem_key, state, last_error, attempts," \
+	  " next_attempt_at, created_at, updated_at FROM outbox WHERE (? IS NULL OR state = ?)" \
+	  " AND (? IS NULL OR id = ?) ORDER BY created_at, id LIMIT ?") \
+	X(OUTBOX_RETRY, "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?," \
+	  " lease_owner = NULL, lease_expires = NULL, updated_at = ?" \
+	  " WHERE state = 'dead' AND (? IS NULL OR id = ?)") \
+	X(OUTBOX_DROP, "DELETE FROM outbox WHERE id = ? AND state <> 'sent'") \
 	X(AUDIT_HEAD, "SELECT seq, hash FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1") \
 	X(AUDIT_INSERT, "INSERT INTO audit (" AUDIT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") \
 	X(AUDIT_HEADS, "SELECT a.chain, a.seq, a.hash FROM audit a WHERE a.chain <> 'anchor'" \
@@ -767,6 +774,77 @@ static int q_outbox_count(struct sg_store *s, const char *state, long *out,
 	return rc == SQLITE_ROW ? 0 : fail(q, err, "counting outbox actions");
 }
 
+static int q_outbox_list(struct sg_store *s, const char *state, const char *id,
+			 unsigned long limit,
+			 int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_LIST, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, state);
+	bind_text(st, 2, state);
+	bind_text(st, 3, id);
+	bind_text(st, 4, id);
+	/* SQLite: a negative LIMIT is none (PostgreSQL: bind NULL) */
+	sqlite3_bind_int64(st, 5, limit ? (sqlite3_int64)limit : -1);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_outbox_row r;
+		memset(&r, 0, sizeof(r));
+		snprintf(r.id, sizeof(r.id), "%s", col_text(st, 0));
+		r.ticket_id = (const char *)sqlite3_column_text(st, 1);
+		r.kind = (const char *)sqlite3_column_text(st, 2);
+		r.target = (const char *)sqlite3_column_text(st, 3);
+		r.idem_key = (const char *)sqlite3_column_text(st, 4);
+		r.state = (const char *)sqlite3_column_text(st, 5);
+		r.last_error = (const char *)sqlite3_column_text(st, 6);
+		r.attempts = sqlite3_column_int(st, 7);
+		r.next_attempt_ms = sqlite3_column_int64(st, 8);
+		r.created_ms = sqlite3_column_int64(st, 9);
+		r.updated_ms = sqlite3_column_int64(st, 10);
+		stop = fn(&r, ctx);
+	}
+	done(st);
+	if (!stop && rc != SQLITE_DONE)
+		return fail(q, err, "listing outbox actions");
+	return 0;
+}
+
+static int q_outbox_retry(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_RETRY, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, now_ms);
+	bind_text(st, 3, id);
+	bind_text(st, 4, id);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "retrying outbox actions");
+	*n = (long)sqlite3_changes(q->db);
+	return 0;
+}
+
+static int q_outbox_drop(struct sg_store *s, const char *id, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_DROP, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "dropping an outbox action");
+	return sqlite3_changes(q->db) ? 0 : 1;
+}
+
 /* ---- users ---------------------------------------------------------- */
 
 static int q_user_insert(struct sg_store *s, const char *name, const char *role,
@@ -1047,6 +1125,9 @@ const struct sg_store_ops sg_store_sqlite_ops = {
 	.outbox_claim = q_outbox_claim,
 	.outbox_finish = q_outbox_finish,
 	.outbox_count = q_outbox_count,
+	.outbox_list = q_outbox_list,
+	.outbox_retry = q_outbox_retry,
+	.outbox_drop = q_outbox_drop,
 	.user_list = q_user_list,
 	.user_by_prefix = q_user_by_prefix,
 	.session_put = q_session_put,

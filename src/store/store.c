@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hash.h"
+#include "core/json.h"
 #include "core/limits.h"
 #include "store/store_int.h"
 #include "core/banned.h"
@@ -386,6 +387,106 @@ int sg_store_outbox_count(struct sg_store *s, const char *state, long *out,
 			  struct sg_error *err)
 {
 	return s->ops->outbox_count(s, state, out, err);
+}
+
+int sg_store_outbox_list(struct sg_store *s, const char *state, const char *id,
+			 unsigned long limit,
+			 int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			 struct sg_error *err)
+{
+	if (state && strcmp(state, "pending") && strcmp(state, "sent") && strcmp(state, "dead"))
+		return sg_error_set(err, SG_EINVALID, "outbox state '%s': expected pending, "
+				    "sent or dead", state);
+	return s->ops->outbox_list(s, state, id, limit, fn, ctx, err);
+}
+
+int sg_store_outbox_retry(struct sg_store *s, const char *id, const char *actor,
+			  long *n, struct sg_error *err)
+{
+	*n = 0;
+	int rc;
+	json_t *body = NULL;
+	if ((rc = s->ops->begin(s, err)) < 0)
+		return rc;
+	if ((rc = s->ops->outbox_retry(s, id, sg_now_ms(), n, err)) < 0)
+		goto cleanup;
+	if (id && *n == 0) {
+		rc = sg_error_set(err, SG_ENOTFOUND, "outbox action '%s' is not a dead letter", id);
+		goto cleanup;
+	}
+	body = json_pack("{s:s?, s:I}", "id", id, "count", (json_int_t)*n);
+	if (!body) {
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (*n && (rc = append_audit(s, actor, "outbox.retry", NULL, body, err)) < 0)
+		goto cleanup;
+	rc = s->ops->commit(s, err);
+cleanup:
+	json_decref(body);
+	if (rc < 0) {
+		struct sg_error ignored = SG_ERROR_INIT;
+		s->ops->rollback(s, &ignored);
+		*n = 0;
+	}
+	return rc;
+}
+
+struct drop_ctx {
+	json_t *body;
+	char ticket[128];
+};
+
+static int drop_row(const struct sg_outbox_row *r, void *ctx)
+{
+	struct drop_ctx *d = ctx;
+	d->body = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i}", "id", r->id, "kind", r->kind,
+			    "target", r->target, "idem_key", r->idem_key, "state", r->state,
+			    "attempts", r->attempts);
+	snprintf(d->ticket, sizeof(d->ticket), "%s", r->ticket_id ? r->ticket_id : "");
+	return 1;
+}
+
+int sg_store_outbox_drop(struct sg_store *s, const char *id, const char *actor,
+			 struct sg_error *err)
+{
+	struct drop_ctx d = {NULL, ""};
+	int rc;
+	if (!id || !*id)
+		return sg_error_set(err, SG_EINVALID, "outbox drop: an action id is required");
+	if ((rc = s->ops->begin(s, err)) < 0)
+		return rc;
+	if ((rc = s->ops->outbox_list(s, NULL, id, 1, drop_row, &d, err)) < 0)
+		goto cleanup;
+	if ((rc = s->ops->outbox_drop(s, id, err)) < 0)
+		goto cleanup;
+	if (rc == 1 || !d.body) {
+		rc = sg_error_set(err, SG_ENOTFOUND, "outbox action '%s' not found or already "
+				  "sent", id);
+		goto cleanup;
+	}
+	if ((rc = append_audit(s, actor, "outbox.drop", d.ticket, d.body, err)) < 0)
+		goto cleanup;
+	rc = s->ops->commit(s, err);
+cleanup:
+	json_decref(d.body);
+	if (rc < 0) {
+		struct sg_error ignored = SG_ERROR_INIT;
+		s->ops->rollback(s, &ignored);
+	}
+	return rc;
+}
+
+int sg_store_outbox_audit(struct sg_store *s, const char *actor, const char *action,
+			  const char *ticket_id, const char *body_json, struct sg_error *err)
+{
+	json_t *body = NULL;
+	int rc = sg_json_parse(&body, body_json, strlen(body_json), err);
+	if (rc < 0)
+		return rc;
+	rc = append_audit(s, actor, action, ticket_id, body, err);
+	json_decref(body);
+	return rc;
 }
 
 /* ---- users ------------------------------------------------------------- */

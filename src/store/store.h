@@ -148,6 +148,38 @@ int sg_store_outbox_fail(struct sg_store *s, const char *id, const char *owner,
 int sg_store_outbox_count(struct sg_store *s, const char *state, long *out,
 			  struct sg_error *err);
 
+/* One outbox row as operators see it (`sopgate outbox list`). */
+struct sg_outbox_row {
+	char id[SG_ID_LEN];
+	const char *ticket_id, *kind, *target, *idem_key, *state, *last_error; /* may be NULL */
+	int attempts;
+	int64_t next_attempt_ms, created_ms, updated_ms;
+};
+/* Calls fn for each action in state (NULL: every state; "pending", "sent",
+ * "dead"), or the one action id when id is non-NULL, oldest first, at most
+ * limit rows (0: no limit). Rows are only valid during the call; a
+ * non-zero return from fn stops. */
+int sg_store_outbox_list(struct sg_store *s, const char *state, const char *id,
+			 unsigned long limit,
+			 int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			 struct sg_error *err);
+/* Puts dead actions back to pending, due now, with their attempts reset:
+ * the one id, or every dead action when id is NULL. *n is the number
+ * moved; -SG_ENOTFOUND when id names no dead action. Audited as
+ * "outbox.retry" by actor, in one transaction. */
+int sg_store_outbox_retry(struct sg_store *s, const char *id, const char *actor,
+			  long *n, struct sg_error *err);
+/* Deletes a pending or dead action (never a sent one) so it is never
+ * delivered. -SG_ENOTFOUND when absent or already sent. Audited as
+ * "outbox.drop" by actor, with its kind, target and idempotency key. */
+int sg_store_outbox_drop(struct sg_store *s, const char *id, const char *actor,
+			 struct sg_error *err);
+/* Appends an audit record about an outbox action (delivery outcomes:
+ * "outbox.sent", "outbox.dead") inside the caller's open transaction;
+ * body is a JSON object, written with sorted keys. */
+int sg_store_outbox_audit(struct sg_store *s, const char *actor, const char *action,
+			  const char *ticket_id, const char *body_json, struct sg_error *err);
+
 /* ---- users ------------------------------------------------------------ */
 
 #define SG_TOKEN_PREFIX "sgt_"

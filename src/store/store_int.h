@@ -68,6 +68,15 @@ struct sg_store_ops {
 			     struct sg_error *err);
 	int (*outbox_count)(struct sg_store *s, const char *state, long *out,
 			    struct sg_error *err);
+	int (*outbox_list)(struct sg_store *s, const char *state, const char *id,
+			   unsigned long limit,
+			   int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			   struct sg_error *err);
+	/* inside an open transaction; *n rows moved */
+	int (*outbox_retry)(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			    struct sg_error *err);
+	/* inside an open transaction; 1 when absent or already sent */
+	int (*outbox_drop)(struct sg_store *s, const char *id, struct sg_error *err);
 	int (*user_list)(struct sg_store *s,
 			 int (*fn)(const struct sg_store_user *u, void *ctx), void *ctx,
 			 struct sg_error *err);

@@ -190,6 +190,31 @@ static int tr_outbox_count(struct sg_store *s, const char *state, long *out,
 	return logrc(s, st, CALL(s, outbox_count, state, out, err), "outbox_count(%s)", state);
 }
 
+static int tr_outbox_list(struct sg_store *s, const char *state, const char *id,
+			  unsigned long limit,
+			  int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, outbox_list, state, id, limit, fn, ctx, err),
+		     "outbox_list(state=%s, id=%s, limit=%lu)", state ? state : "*",
+		     id ? id : "*", limit);
+}
+
+static int tr_outbox_retry(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, outbox_retry, id, now_ms, n, err);
+	return logrc(s, st, rc, "outbox_retry(id=%s) -> %ld", id ? id : "*", rc < 0 ? 0 : *n);
+}
+
+static int tr_outbox_drop(struct sg_store *s, const char *id, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, outbox_drop, id, err), "outbox_drop(id=%s)", id);
+}
+
 static int tr_user_list(struct sg_store *s, int (*fn)(const struct sg_store_user *u, void *ctx),
 			void *ctx, struct sg_error *err)
 {
@@ -298,6 +323,9 @@ static const struct sg_store_ops trace_ops = {
 	.outbox_claim = tr_outbox_claim,
 	.outbox_finish = tr_outbox_finish,
 	.outbox_count = tr_outbox_count,
+	.outbox_list = tr_outbox_list,
+	.outbox_retry = tr_outbox_retry,
+	.outbox_drop = tr_outbox_drop,
 	.user_list = tr_user_list,
 	.user_by_prefix = tr_user_by_prefix,
 	.session_put = tr_session_put,
