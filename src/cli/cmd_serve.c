@@ -182,7 +182,7 @@ static void delivery_stop(struct delivery *d, int64_t wait_ms)
 }
 
 static int delivery_start(struct delivery *d, const char *policy, const char *store,
-			  struct sg_metrics *reg, struct sg_error *err)
+			  const char *worker, struct sg_metrics *reg, struct sg_error *err)
 {
 	struct sg_diags diags;
 	char owner[128], host[64] = "";
@@ -200,8 +200,12 @@ static int delivery_start(struct delivery *d, const char *policy, const char *st
 			"are kept, not delivered\n");
 		return 0;
 	}
+	/* the lease owner: the worker's name, else unique to this process */
 	gethostname(host, sizeof(host) - 1);
-	snprintf(owner, sizeof(owner), "serve-%s-%ld", host, (long)getpid());
+	if (worker)
+		snprintf(owner, sizeof(owner), "%s", worker);
+	else
+		snprintf(owner, sizeof(owner), "serve-%s-%ld", host, (long)getpid());
 	struct sg_outbox_options o = {owner, reg, stderr};
 	if ((rc = sg_outbox_new(&d->ob, store, d->cs, &o, err)) < 0 ||
 	    (rc = sg_outbox_start(d->ob, err)) < 0)
@@ -348,7 +352,7 @@ static int run(int argc, char **argv)
 		return SG_EXIT_USAGE;
 	}
 	struct delivery dl;
-	if (delivery_start(&dl, policy, store, sg_server_metrics(srv), &err) < 0) {
+	if (delivery_start(&dl, policy, store, worker, sg_server_metrics(srv), &err) < 0) {
 		sg_cli_print_error(&err);
 		sg_server_stop(srv, 0);
 		sg_api_free(api);
@@ -384,7 +388,7 @@ static int run(int argc, char **argv)
 				/* the connectors follow the policy; in-flight deliveries
 				 * finish first (or are sent again after their lease) */
 				delivery_stop(&dl, 5000);
-				if (delivery_start(&dl, policy, store, sg_server_metrics(srv), &err) < 0)
+				if (delivery_start(&dl, policy, store, worker, sg_server_metrics(srv), &err) < 0)
 					sg_cli_print_error(&err);
 			}
 			continue;

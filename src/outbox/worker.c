@@ -491,19 +491,24 @@ int sg_outbox_run(struct sg_outbox *ob, unsigned max_rounds, struct sg_outbox_st
 {
 	unsigned rounds = 0;
 	int more = 1;
-	while (more || ob->inflight > 0 || ob->nout > 0) {
+	for (;;) {
 		int can = more && (!max_rounds || rounds < max_rounds);
+		/* a claim that finds nothing while nothing is in flight means
+		 * nothing is due (an outcome recorded in the same turn may be
+		 * due at once: claim again) */
+		int idle = ob->inflight == 0 && ob->nout == 0;
 		int n = turn(ob, can, 100, stats, err);
 		if (n < 0)
 			return n;
 		if (can) {
 			rounds++;
-			/* stop claiming once a claim comes back empty */
-			if (n == 0 && ob->inflight == 0)
+			if (n == 0 && idle)
 				more = 0;
-		}
-		if (!can)
+		} else {
 			more = 0;
+		}
+		if (!more && ob->inflight == 0 && ob->nout == 0)
+			break;
 	}
 	update_gauges(ob, 1);
 	return 0;
@@ -526,6 +531,7 @@ static void *thread_main(void *arg)
 			/* a full claim means more may be due: look again at once */
 			next_claim = n > 0 ? now : now + ob->cs->poll_ms;
 		}
+		update_gauges(ob, 0); /* at most every 2 s */
 		if (ob->inflight == 0 && !do_claim) {
 			struct timespec ts = {0, 20 * 1000 * 1000};
 			nanosleep(&ts, NULL);

@@ -723,6 +723,61 @@ static int h_audit(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 	return rc;
 }
 
+/* ---- GET /v1/outbox ----------------------------------------------------- */
+
+static int outbox_row(const struct sg_outbox_row *r, void *ctx)
+{
+	char next[25], created[25];
+	sg_time_iso(r->next_attempt_ms, next);
+	sg_time_iso(r->created_ms, created);
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:s, s:s, s:s?}", "id", r->id,
+			      "state", r->state, "ticket_id", r->ticket_id, "kind", r->kind,
+			      "target", r->target, "attempts", r->attempts, "next_attempt_at", next,
+			      "created_at", created, "last_error", r->last_error);
+	return o && json_array_append_new(ctx, o) == 0 ? 0 : 1;
+}
+
+/* Outbound actions for leads and admins: the counts by state and the
+ * actions in one state (default dead: the dead letters to act on). */
+static int h_outbox(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		    struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	const char *state = NULL, *lim = NULL;
+	unsigned long limit = 100;
+	int rc;
+	if ((rc = sg_http_query(&state, req, "state", err)) < 0 ||
+	    (rc = sg_http_query(&lim, req, "limit", err)) < 0)
+		return rc;
+	if (!state || !*state)
+		state = "dead";
+	if (lim && *lim) {
+		char *end;
+		limit = strtoul(lim, &end, 10);
+		if (*end || limit < 1 || limit > 1000)
+			return sg_error_set(err, SG_EINVALID, "query 'limit': expected 1..1000, "
+					    "got '%.40s'", lim);
+	}
+	json_t *items = json_array(), *counts = json_object();
+	long n;
+	pthread_mutex_lock(&api->mu_r);
+	rc = sg_store_outbox_list(api->rstore, state, NULL, limit, outbox_row, items, err);
+	static const char *const states[] = {"pending", "sent", "dead"};
+	for (size_t i = 0; rc == 0 && i < 3; i++)
+		if ((rc = sg_store_outbox_count(api->rstore, states[i], &n, err)) == 0)
+			json_object_set_new(counts, states[i], json_integer(n));
+	pthread_mutex_unlock(&api->mu_r);
+	if (rc < 0) {
+		json_decref(items);
+		json_decref(counts);
+		return rc;
+	}
+	json_t *o = json_pack("{s:s, s:o, s:o}", "state", state, "counts", counts, "items", items);
+	rc = sg_http_resp_json(resp, 200, o);
+	json_decref(o);
+	return rc;
+}
+
 /* ---- approve / edit / reject ---------------------------------------------- */
 
 /* A line diff: common leading and trailing lines kept out, the changed
@@ -1264,6 +1319,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/tickets/{id}/reject", SG_ROLE_AGENT, 0, h_reject, api},
 		{"GET", "/v1/audit", SG_ROLE_AGENT, 0, h_audit, api},
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
+		{"GET", "/v1/outbox", SG_ROLE_LEAD, 0, h_outbox, api},
 		{"POST", "/v1/webhooks/slack", SG_ROLE_NONE, SG_ROUTE_PUBLIC, sg_slack_interact, api},
 	};
 	memcpy(api->routes, r, sizeof(r));

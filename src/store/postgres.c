@@ -53,6 +53,13 @@
 	  " lease_owner = NULL, lease_expires = NULL, updated_at = $5" \
 	  " WHERE id = $6 AND lease_owner = $7 AND state = 'pending'") \
 	X(OUTBOX_COUNT, "SELECT COUNT(*) FROM outbox WHERE state = $1") \
+	X(OUTBOX_LIST, "SELECT id, ticket_id, kind, target, idem_key, state, last_error, attempts," \
+	  " next_attempt_at, created_at, updated_at FROM outbox WHERE ($1::text IS NULL OR state = $1::text)" \
+	  " AND ($2::text IS NULL OR id = $2::text) ORDER BY created_at, id LIMIT $3::bigint") \
+	X(OUTBOX_RETRY, "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1," \
+	  " lease_owner = NULL, lease_expires = NULL, updated_at = $1" \
+	  " WHERE state = 'dead' AND ($2::text IS NULL OR id = $2::text)") \
+	X(OUTBOX_DROP, "DELETE FROM outbox WHERE id = $1 AND state <> 'sent'") \
 	/* PostgreSQL: appends to one chain take its lock; other chains go on */ \
 	X(AUDIT_LOCK, "SELECT pg_advisory_xact_lock(hashtext($1))") \
 	X(AUDIT_HEAD, "SELECT seq, hash FROM audit WHERE chain = $1 ORDER BY seq DESC LIMIT 1") \
@@ -838,6 +845,69 @@ static int g_outbox_count(struct sg_store *s, const char *state, long *out,
 	return 0;
 }
 
+static const char *col_null(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static int g_outbox_list(struct sg_store *s, const char *state, const char *id,
+			 unsigned long limit,
+			 int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			 struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, state);
+	p_text(&p, id);
+	if (limit)
+		p_int(&p, (int64_t)limit);
+	else
+		p_text(&p, NULL); /* LIMIT NULL: no limit */
+	PGresult *res;
+	int rc = exec_st(P(s), ST_OUTBOX_LIST, &p, &res, err);
+	if (rc < 0)
+		return rc;
+	int rows = PQntuples(res);
+	for (int i = 0; i < rows; i++) {
+		struct sg_outbox_row r;
+		memset(&r, 0, sizeof(r));
+		snprintf(r.id, sizeof(r.id), "%s", col_text(res, i, 0));
+		r.ticket_id = col_null(res, i, 1);
+		r.kind = col_null(res, i, 2);
+		r.target = col_null(res, i, 3);
+		r.idem_key = col_null(res, i, 4);
+		r.state = col_null(res, i, 5);
+		r.last_error = col_null(res, i, 6);
+		r.attempts = (int)col_int(res, i, 7);
+		r.next_attempt_ms = col_int(res, i, 8);
+		r.created_ms = col_int(res, i, 9);
+		r.updated_ms = col_int(res, i, 10);
+		if (fn(&r, ctx))
+			break;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int g_outbox_retry(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			  struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, now_ms);
+	p_text(&p, id);
+	return run(P(s), ST_OUTBOX_RETRY, &p, n, err);
+}
+
+static int g_outbox_drop(struct sg_store *s, const char *id, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, id);
+	long changed = 0;
+	int rc = run(P(s), ST_OUTBOX_DROP, &p, &changed, err);
+	if (rc < 0)
+		return rc;
+	return changed ? 0 : 1;
+}
+
 /* ---- users ---------------------------------------------------------- */
 
 static int g_user_insert(struct sg_store *s, const char *name, const char *role,
@@ -1077,6 +1147,9 @@ const struct sg_store_ops sg_store_postgres_ops = {
 	.outbox_claim = g_outbox_claim,
 	.outbox_finish = g_outbox_finish,
 	.outbox_count = g_outbox_count,
+	.outbox_list = g_outbox_list,
+	.outbox_retry = g_outbox_retry,
+	.outbox_drop = g_outbox_drop,
 	.user_list = g_user_list,
 	.user_by_prefix = g_user_by_prefix,
 	.session_put = g_session_put,

@@ -1,7 +1,8 @@
 /*
  * app.js - the review console: log in with a token (session cookie +
  * CSRF header), the review queue with filters, a ticket with its decision,
- * draft, guardrails, SOP steps and audit trail, and approve / edit / reject.
+ * draft, guardrails, SOP steps and audit trail, and approve / edit / reject;
+ * the outbox with its dead letters (leads and admins).
  * Plain browser JavaScript, no build step; data is only ever inserted as
  * text (never as HTML).
  */
@@ -11,7 +12,7 @@ const state = { csrf: null, user: null, ticket: null };
 const $ = (id) => document.getElementById(id);
 
 function show(section) {
-  for (const s of ['login', 'queue', 'ticket']) $(s).classList.toggle('hidden', s !== section);
+  for (const s of ['login', 'queue', 'ticket', 'outbox']) $(s).classList.toggle('hidden', s !== section);
   $('nav').classList.toggle('hidden', section === 'login');
 }
 
@@ -111,6 +112,16 @@ function rows(el, list, fields) {
   }
 }
 
+async function loadOutbox() {
+  const data = await api('GET', '/v1/outbox?state=dead');
+  $('o-pending').textContent = String(data.counts.pending);
+  $('o-sent').textContent = String(data.counts.sent);
+  $('o-dead').textContent = String(data.counts.dead);
+  rows($('outbox-rows'), data.items, ['id', 'ticket_id', 'kind', (a) => a.target || '',
+    'attempts', 'last_error', (a) => when(a.created_at)]);
+  show('outbox');
+}
+
 async function openTicket(id) {
   const t = await api('GET', '/v1/tickets/' + encodeURIComponent(id));
   state.ticket = t;
@@ -195,6 +206,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('filters').addEventListener('submit', (ev) => { ev.preventDefault(); loadQueue().catch((e) => flash(e.message, true)); });
   $('nav-queue').addEventListener('click', () => loadQueue().catch((e) => flash(e.message, true)));
+  $('nav-outbox').addEventListener('click', () => loadOutbox().catch((e) => flash(e.message, true)));
   $('logout').addEventListener('click', async () => {
     try { await api('DELETE', '/v1/session'); } catch (e) { /* already gone */ }
     state.csrf = null;
