@@ -31,7 +31,7 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 9
+#define API_NROUTES 10
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
 #define API_BREACH_MAX_LEVEL 3   /* a breach escalates up to this level */
