@@ -316,8 +316,8 @@ static void freight_claim_end_to_end(void **state)
 	assert_int_equal(sg_conn_perform(&x, &req, &err), 0);
 	assert_int_equal(x.resp.status, 200);
 	static const char *const cited[] = {
-		"crm.account customer.id = C-2001 (salesforce); account.name = Northwind Freight GmbH; "
-		"account.tier = enterprise",
+		("crm.account customer.id = C-2001 (salesforce); account.name = Northwind Freight GmbH; "
+		 "account.tier = enterprise"),
 		"shipment.status = delivered_damaged",
 		"facts.claim_value = 7200 > 5000",
 		"create issue in CLAIMS (priority High)",
