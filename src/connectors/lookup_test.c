@@ -32,7 +32,9 @@ static void sf_handler(struct fake_http *f, const struct fake_req *rq, struct fa
 			 "{\"type\": \"Account\", \"url\": \"/services/data/v60.0/sobjects/Account/001000000000001AAA\"},"
 			 " \"Id\": \"001000000000001AAA\", \"Name\": \"Globex Freight\", \"Type\": \"Customer\","
 			 " \"Tier__c\": \"enterprise\", \"AnnualRevenue\": 1200000,"
-			 " \"Owner\": {\"attributes\": {\"type\": \"User\"}, \"Email\": \"csm@acme.example\"}}]}");
+			 " \"Owner\": {\"attributes\": {\"type\": \"User\"}, \"Email\": \"csm@acme.example\"},"
+			 " \"Cases\": {\"totalSize\": 2, \"done\": true, \"records\": [{\"attributes\": {\"type\": \"Case\"},"
+			 " \"Id\": \"500A\"}, {\"attributes\": {\"type\": \"Case\"}, \"Id\": \"500B\"}]}}]}");
 		break;
 	case EMPTY:
 		snprintf(a->body, sizeof(a->body), "{\"totalSize\": 0, \"done\": true, \"records\": []}");
@@ -117,8 +119,10 @@ static int setup(void **state)
 		 "    timeout: 0.5s\n"
 		 "    lookups:\n"
 		 "      crm.account:\n"
-		 "        query: \"SELECT Id, Name, Tier__c, Owner.Email FROM Account WHERE AccountNumber = {key}\"\n"
-		 "        fields: {name: Name, tier: Tier__c, owner_email: Owner.Email, revenue: AnnualRevenue}\n"
+		 "        query: \"SELECT Id, Name, Tier__c, Owner.Email, (SELECT Id FROM Cases WHERE Type = 'Freight Claim')"
+		 " FROM Account WHERE AccountNumber = {key}\"\n"
+		 "        fields: {name: Name, tier: Tier__c, owner_email: Owner.Email, revenue: AnnualRevenue,"
+		 " prior_claims: Cases.totalSize}\n"
 		 "  tms:\n"
 		 "    type: http\n"
 		 "    base_url: http://127.0.0.1:%u\n"
@@ -163,7 +167,8 @@ static void salesforce_exact_request(void **state)
 	assert_string_equal(rq->method, "GET");
 	assert_string_equal(rq->path, "/services/data/v60.0/query");
 	assert_non_null(fake_req_query(rq, "q", v, sizeof(v)));
-	assert_string_equal(v, "SELECT Id, Name, Tier__c, Owner.Email FROM Account WHERE AccountNumber = 'C-2001'");
+	assert_string_equal(v, "SELECT Id, Name, Tier__c, Owner.Email, (SELECT Id FROM Cases WHERE Type = "
+			       "'Freight Claim') FROM Account WHERE AccountNumber = 'C-2001'");
 	assert_non_null(fake_req_header(rq, "Authorization", v, sizeof(v)));
 	assert_string_equal(v, "Bearer 00Dxx!sf-test-token");
 	assert_non_null(fake_req_header(rq, "Accept", v, sizeof(v)));
@@ -172,7 +177,7 @@ static void salesforce_exact_request(void **state)
 	/* mapped in policy order; nested relationship fields by path */
 	char *s = json_dumps(rec, JSON_COMPACT);
 	assert_string_equal(s, "{\"name\":\"Globex Freight\",\"tier\":\"enterprise\","
-			       "\"owner_email\":\"csm@acme.example\",\"revenue\":1200000}");
+			       "\"owner_email\":\"csm@acme.example\",\"revenue\":1200000,\"prior_claims\":2}");
 	free(s);
 	json_decref(rec);
 }
