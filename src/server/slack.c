@@ -267,11 +267,10 @@ static void tell_user(const struct sg_slack_click *c, const char *text)
 static const struct {
 	const char *action_id, *action, *note, *done;
 } buttons[] = {
-	{SG_SLACK_ACT_APPROVE, "approve", NULL, "Approved"},
-	{SG_SLACK_ACT_PARTIAL, "approve", "partial (Slack: Partial)", "Approved in part"},
-	{SG_SLACK_ACT_DENY, "reject", "denied (Slack: Deny)", "Denied"},
-	{SG_SLACK_ACT_REPLY, "reject", "reply manually (Slack: Reply manually)",
-	 "Taken over to reply manually"},
+	{SG_SLACK_ACT_APPROVE, "approve", "approved", "Approved"},
+	{SG_SLACK_ACT_PARTIAL, "approve", "partial", "Approved in part"},
+	{SG_SLACK_ACT_DENY, "reject", "denied", "Denied"},
+	{SG_SLACK_ACT_REPLY, "reject", "reply manually", "Taken over to reply manually"},
 };
 
 /* The answer to Slack: 200 always once the request is authentic (Slack
@@ -344,7 +343,11 @@ int sg_slack_interact(void *ctx, const struct sg_http_req *req, struct sg_http_r
 		goto cleanup;
 	}
 	/* the same path as the console's approve/reject */
-	if (sg_api_human(api, c.value, &u, buttons[b].action, buttons[b].note, NULL, &o, &e2) < 0) {
+	/* the audit says where the click came from and who clicked in Slack */
+	char note[160];
+	snprintf(note, sizeof(note), "%s (Slack: %s by %.32s)", buttons[b].note, c.action_id,
+		 c.user_id);
+	if (sg_api_human(api, c.value, &u, buttons[b].action, note, NULL, &o, &e2) < 0) {
 		rc = answer(resp, refused(&c, sg_error_name(e2.code), e2.msg));
 		goto cleanup;
 	}

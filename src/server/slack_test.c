@@ -397,6 +397,8 @@ static void round_trip(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ap, 1), "user")), "bob");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ap, 1), "role")), "lead");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(ap, 1), "step")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ap, 0), "note")),
+			    "approved (Slack: approve by U0AAAAAAA)");
 	char *audit = json_dumps(json_object_get(view, "audit"), JSON_COMPACT);
 	assert_non_null(strstr(audit, "bob"));
 	assert_non_null(strstr(audit, "alice"));
