@@ -3,7 +3,8 @@
  * the exact create-issue request (method, path, Basic auth from the
  * documented test vector, headers, the JSON body with priority, labels and
  * the ADF description carrying the case context), the 201 answer's issue
- * key, a 400 naming the rejected field (no retry), 429 and 5xx (retry),
+ * key, a 400 naming the rejected field (no retry), 429 with Retry-After,
+ * 5xx and a timeout (retry),
  * and a configuration without the account e-mail.
  */
 #include <setjmp.h>
@@ -26,6 +27,10 @@ static int answer_status = 201;
 static void jira(struct fake_http *f, const struct fake_req *rq, struct fake_answer *a)
 {
 	(void)f, (void)rq;
+	if (answer_status < 0) {
+		a->hang = 1;
+		return;
+	}
 	a->status = answer_status;
 	if (answer_status == 201)
 		snprintf(a->body, sizeof(a->body),
@@ -82,7 +87,7 @@ static int setup(void **state)
 	snprintf(text, sizeof(text),
 		 "connectors:\n  jira:\n    type: jira\n    base_url: http://127.0.0.1:%u\n"
 		 "    user_env: SG_TEST_JIRA_USER\n    token_env: SG_TEST_JIRA_TOKEN\n"
-		 "    timeout: 2s\n",
+		 "    timeout: 0.5s\n",
 		 fk.port);
 	assert_int_equal(load(&policy, text), 0);
 	int rc = sg_connectors_build(&conns, policy, &err);
@@ -205,7 +210,7 @@ static void bad_field_fails_without_retry(void **state)
 					"the string format");
 }
 
-static void rate_limit_and_5xx_retry(void **state)
+static void rate_limit_5xx_and_timeout_retry(void **state)
 {
 	(void)state;
 	struct sg_conn_result res;
@@ -218,6 +223,10 @@ static void rate_limit_and_5xx_retry(void **state)
 	answer_status = 503;
 	deliver(&res, &c);
 	assert_int_equal(res.outcome, SG_CONN_RETRY);
+	answer_status = -1; /* no answer: the connector's timeout, then a retry */
+	deliver(&res, &c);
+	assert_int_equal(res.outcome, SG_CONN_RETRY);
+	assert_int_equal(res.retry_after_ms, -1); /* the outbox's backoff decides */
 }
 
 static void needs_the_account_email(void **state)
@@ -240,7 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exact_request_and_issue_key),
 		cmocka_unit_test(bad_field_fails_without_retry),
-		cmocka_unit_test(rate_limit_and_5xx_retry),
+		cmocka_unit_test(rate_limit_5xx_and_timeout_retry),
 		cmocka_unit_test(needs_the_account_email),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -19,7 +19,7 @@
 #include "core/alloc.h"
 #include "policy/policy.h"
 
-enum mode { OK, EMPTY, BAD_QUERY, NOT_FOUND, HANG, NOT_JSON };
+enum mode { OK, EMPTY, BAD_QUERY, NOT_FOUND, HANG, NOT_JSON, LIMITED };
 static enum mode mode;
 
 static void sf_handler(struct fake_http *f, const struct fake_req *rq, struct fake_answer *a)
@@ -50,6 +50,12 @@ static void sf_handler(struct fake_http *f, const struct fake_req *rq, struct fa
 		break;
 	case HANG:
 		a->hang = 1;
+		break;
+	case LIMITED:
+		a->status = 429;
+		snprintf(a->header, sizeof(a->header), "Retry-After");
+		snprintf(a->header_value, sizeof(a->header_value), "30");
+		snprintf(a->body, sizeof(a->body), "{\"message\": \"rate limited\"}");
 		break;
 	case NOT_JSON:
 		snprintf(a->content_type, sizeof(a->content_type), "text/html");
@@ -284,6 +290,17 @@ static void tms_4xx_and_garbage(void **state)
 	assert_string_equal(err.msg, "http lookup: '$.data' is absent");
 }
 
+static void rate_limited_lookup_fails_at_once(void **state)
+{
+	(void)state;
+	json_t *rec = NULL;
+	struct sg_error err = SG_ERROR_INIT;
+	reset(LIMITED, tms_handler);
+	assert_int_equal(sg_lookup_run(&rec, policy, "tms.shipment", "SH-1", &err), -SG_ERATE);
+	assert_string_equal(err.msg, "http lookup: HTTP 429: rate limited");
+	assert_int_equal(fk.nreq, 1); /* a decision does not wait 30 s: on_error decides */
+}
+
 static void tms_timeout(void **state)
 {
 	(void)state;
@@ -343,6 +360,7 @@ int main(void)
 		cmocka_unit_test(salesforce_timeout),
 		cmocka_unit_test(tms_success),
 		cmocka_unit_test(tms_4xx_and_garbage),
+		cmocka_unit_test(rate_limited_lookup_fails_at_once),
 		cmocka_unit_test(tms_timeout),
 		cmocka_unit_test(connection_refused),
 		cmocka_unit_test(json_paths),
