@@ -4,7 +4,7 @@
  * documented test vector, headers, the JSON body with priority, labels and
  * the ADF description carrying the case context), the 201 answer's issue
  * key, a 400 naming the rejected field (no retry), 429 with Retry-After,
- * 5xx and a timeout (retry),
+ * 5xx and a timeout (retry), a dead letter through the outbox,
  * and a configuration without the account e-mail.
  */
 #include <setjmp.h>
@@ -20,6 +20,9 @@
 #include "connectors/connector.h"
 #include "connectors/fake_http.h"
 #include "connectors/lookup.h"
+#include "core/json.h"
+#include "outbox/outbox.h"
+#include "store/store.h"
 #include "policy/policy.h"
 
 static int answer_status = 201;
@@ -81,6 +84,7 @@ static int setup(void **state)
 	(void)state;
 	struct sg_error err = SG_ERROR_INIT;
 	char text[512];
+	sg_json_init();
 	assert_int_equal(fake_http_start(&fk, jira, NULL), 0);
 	setenv("SG_TEST_JIRA_USER", "user@example.com", 1);
 	setenv("SG_TEST_JIRA_TOKEN", "api-token-xyz", 1);
@@ -229,6 +233,59 @@ static void rate_limit_5xx_and_timeout_retry(void **state)
 	assert_int_equal(res.retry_after_ms, -1); /* the outbox's backoff decides */
 }
 
+/* Through the outbox: an issue Jira refuses (400) is a dead letter after
+ * one attempt; an accepted one is sent. */
+static void outbox_sends_and_dead_letters(void **state)
+{
+	(void)state;
+	struct sg_error err = SG_ERROR_INIT;
+	char dir[] = "/tmp/sg-jira-outbox.XXXXXX", url[128], cmd[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "sqlite:%s/sg.db", dir);
+	struct sg_store *st = NULL;
+	assert_int_equal(sg_store_open(&st, url, "test", &err), 0);
+	for (int i = 0; i < 2; i++) {
+		struct sg_outbox_action a = {"create_issue", "jira-claims", action, NULL};
+		struct sg_ticket_write w;
+		char tid[16], ev[16];
+		snprintf(tid, sizeof(tid), "T-%d", 77 + i);
+		snprintf(ev, sizeof(ev), "ev-%d", i);
+		memset(&w, 0, sizeof(w));
+		w.ticket_id = tid;
+		w.event_id = ev;
+		w.event_json = "{}";
+		w.decision_json = "{}";
+		w.gate = "agent_review";
+		w.risk_tier = "medium";
+		w.intent = "track_order";
+		w.queue = "claims";
+		w.policy_version = "v1";
+		w.actions = &a;
+		w.nactions = 1;
+		assert_int_equal(sg_store_ticket_write(st, &w, &err), 0);
+		/* one at a time: the first is refused, the second accepted */
+		fake_http_reset(&fk);
+		answer_status = i == 0 ? 400 : 201;
+		struct sg_outbox *ob = NULL;
+		struct sg_outbox_options oo = {.owner = "jira-test", .metrics = NULL, .log = NULL};
+		struct sg_outbox_stats stats = {0, 0, 0, 0, 0};
+		assert_int_equal(sg_outbox_new(&ob, url, conns, &oo, &err), 0);
+		assert_int_equal(sg_outbox_run(ob, 0, &stats, &err), 0);
+		sg_outbox_free(ob);
+		assert_int_equal(fk.nreq, 1); /* a 400 is not retried */
+		assert_int_equal(stats.dead, i == 0 ? 1 : 0);
+		assert_int_equal(stats.sent, i == 0 ? 0 : 1);
+	}
+	long dead = -1, sent = -1;
+	assert_int_equal(sg_store_outbox_count(st, "dead", &dead, &err), 0);
+	assert_int_equal(sg_store_outbox_count(st, "sent", &sent, &err), 0);
+	assert_int_equal(dead, 1);
+	assert_int_equal(sent, 1);
+	sg_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void needs_the_account_email(void **state)
 {
 	(void)state;
@@ -250,6 +307,7 @@ int main(void)
 		cmocka_unit_test(exact_request_and_issue_key),
 		cmocka_unit_test(bad_field_fails_without_retry),
 		cmocka_unit_test(rate_limit_5xx_and_timeout_retry),
+		cmocka_unit_test(outbox_sends_and_dead_letters),
 		cmocka_unit_test(needs_the_account_email),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
