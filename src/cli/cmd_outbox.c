@@ -188,6 +188,10 @@ cleanup:
 	sg_store_close(s);
 	if (rc < 0) {
 		sg_cli_print_error(&err);
+		/* deliver that cannot start (a missing secret, a bad policy) did
+		 * not run; a retry or drop of an unknown action ran and failed */
+		if (!strcmp(sub, "deliver"))
+			return SG_EXIT_USAGE;
 		return rc == -SG_ENOTFOUND || rc == -SG_EINVALID ? SG_EXIT_FAIL : SG_EXIT_USAGE;
 	}
 	return SG_EXIT_OK;

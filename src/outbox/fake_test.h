@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,21 @@ static inline void fake_done(void *cls, struct MHD_Connection *c, void **con_cls
 	*con_cls = NULL;
 }
 
+/* Replies leave at once: without TCP_NODELAY a reply split in two writes
+ * waits for the client's delayed ACK (tens of ms per request). */
+static inline void fake_conn_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
+				    enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)socket_ctx;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int one = 1;
+	if (ci)
+		setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* Starts on 127.0.0.1:0 answering `status body` by default. 0 or -1. */
 static inline int fake_start(struct fake *f, int status, const char *body)
 {
@@ -208,6 +224,7 @@ static inline int fake_start(struct fake *f, int status, const char *body)
 	f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
 				0, NULL, NULL, fake_handler, f, MHD_OPTION_SOCK_ADDR, &sa,
 				MHD_OPTION_NOTIFY_COMPLETED, fake_done, NULL,
+				MHD_OPTION_NOTIFY_CONNECTION, fake_conn_notify, NULL,
 				MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 	if (!f->d)
 		return -1;

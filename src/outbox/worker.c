@@ -477,7 +477,9 @@ static int turn(struct sg_outbox *ob, int do_claim, int wait_ms, struct sg_outbo
 		st->claimed += claimed;
 	}
 	curl_multi_perform(ob->multi, &running);
-	if (ob->inflight > 0 && !ob->nout)
+	/* wait only while every transfer is still running: one that already
+	 * finished is reaped now, not after the poll times out */
+	if (ob->inflight > 0 && !ob->nout && running == ob->inflight)
 		curl_multi_poll(ob->multi, NULL, 0, wait_ms, NULL);
 	curl_multi_perform(ob->multi, &running);
 	reap(ob);

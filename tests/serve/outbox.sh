@@ -52,6 +52,15 @@ expect 403 "GET /v1/outbox is for leads and admins"
 echo "ok sopgate outbox list shows it"
 sqlite3 "$W/db" "SELECT COUNT(*) FROM audit WHERE action = 'outbox.dead' AND ticket_id = 'OB-1'" | grep -qx 1 ||
 	die "no outbox.dead audit record"
+# the console page, when a browser is installed (tests/serve/console.sh
+# covers the rest of the console)
+if [ -x /usr/bin/chromium ] && command -v node >/dev/null &&
+	[ -d "$top/tests/console/node_modules/playwright-core" ]; then
+	out=$(cd "$top/tests/console" && timeout 120 node outbox_test.mjs "$BASE" "$TOKEN_lena" OB-1 2>&1) ||
+		die "console outbox page: $out"
+	printf '%s\n' "$out" | grep -q '^ok the dead letter of OB-1 is listed' || die "console: $out"
+fi
+echo "ok the console shows it (when a browser is installed)"
 stop_server || die "server did not stop cleanly"
 "$SOPGATE" audit verify --db "$W/db" >"$W/verify" 2>&1 || die "audit verify: $(cat "$W/verify")"
 echo "ok the dead letter is audited and the chain verifies"
