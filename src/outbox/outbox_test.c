@@ -579,6 +579,25 @@ static void test_smtp_message(void **state)
 	run(&e, &st);
 	assert_int_equal(st.dead, 1);
 	teardown_env(&e);
+
+	/* a server that never greets: the timeout is retried, and after
+	 * max_attempts (2) the message is a dead letter */
+	setup_env(&e, 2, "1s");
+	e.smtp.stall_ms = 2500;
+	struct sg_outbox_action t = {"escalate", "mail-legal", pl, "idem-mail-4"};
+	enqueue(&e, "T-4", "two_step", &t, 1);
+	run(&e, &st);
+	struct rowcap r = only_row(&e);
+	assert_string_equal(r.state, "pending");
+	assert_non_null(strstr(r.last_error, "timed out"));
+	struct timespec ts = {1, 100 * 1000 * 1000};
+	nanosleep(&ts, NULL); /* the backoff (1 s base: at most 1 s) */
+	run(&e, &st);
+	r = only_row(&e);
+	assert_string_equal(r.state, "dead");
+	assert_int_equal(r.r.attempts, 2);
+	assert_int_equal(e.smtp.messages, 0);
+	teardown_env(&e);
 }
 
 /* ---- behaviours, for every HTTP connector -------------------------------- */

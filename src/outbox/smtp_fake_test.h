@@ -23,6 +23,7 @@ struct smtp_fake {
 	volatile int stop;
 	pthread_mutex_t mu;
 	int rcpt_code, data_code;  /* what RCPT and end-of-DATA answer */
+	int stall_ms;              /* wait this long before the greeting */
 	int sessions, messages;
 	char mail_from[256], rcpt_to[256];
 	char message[8192];
@@ -53,6 +54,10 @@ static inline void smtp_fake_say(int fd, const char *s)
 static inline void smtp_fake_session(struct smtp_fake *f, int fd)
 {
 	char line[1024], reply[128];
+	if (f->stall_ms > 0) {
+		struct pollfd p = {fd, POLLIN, 0};
+		poll(&p, 0, f->stall_ms);
+	}
 	smtp_fake_say(fd, "220 fake ESMTP\r\n");
 	while (smtp_fake_line(fd, line, sizeof(line)) > 0) {
 		if (!strncasecmp(line, "EHLO", 4) || !strncasecmp(line, "HELO", 4)) {
