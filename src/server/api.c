@@ -831,13 +831,13 @@ static int h_outbox(void *ctx, const struct sg_http_req *req, struct sg_http_res
 	}
 	json_t *items = json_array(), *counts = json_object();
 	long n;
-	pthread_mutex_lock(&api->mu_r);
-	rc = sg_store_outbox_list(api->rstore, state, NULL, limit, outbox_row, items, err);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = sg_store_outbox_list(rs, state, NULL, limit, outbox_row, items, err);
 	static const char *const states[] = {"pending", "sent", "dead"};
 	for (size_t i = 0; rc == 0 && i < 3; i++)
-		if ((rc = sg_store_outbox_count(api->rstore, states[i], &n, err)) == 0)
+		if ((rc = sg_store_outbox_count(rs, states[i], &n, err)) == 0)
 			json_object_set_new(counts, states[i], json_integer(n));
-	pthread_mutex_unlock(&api->mu_r);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc < 0) {
 		json_decref(items);
 		json_decref(counts);
