@@ -31,12 +31,13 @@
 #include "server/metrics.h"
 #include "server/qa_api.h"
 #include "server/shadow.h"
+#include "server/slack.h"
 #include "server/webhook_map.h"
 #include "server/webhook_sig.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 16
+#define API_NROUTES 17
 #define API_SECRET_MAX 256       /* bytes of a webhook signing secret */
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
@@ -1093,37 +1094,18 @@ static int escalate(struct sg_api *api, const char *ticket, int level, const cha
 	return rc;
 }
 
-static int human(struct sg_api *api, const struct sg_http_req *req,
-		 struct sg_http_resp *resp, const char *action, struct sg_error *err)
+int sg_api_human(struct sg_api *api, const char *id, const struct sg_user *u,
+		 const char *action, const char *note, const char *text, json_t **out,
+		 struct sg_error *err)
 {
-	const char *id = sg_http_param(req, "id");
-	const char *note = NULL, *text = NULL;
-	json_t *body = NULL, *o = NULL;
+	json_t *o = NULL;
 	struct review rv;
 	struct sg_buf diff = SG_BUF_INIT;
 	char *masked = NULL;
 	char esc_id[SG_ID_LEN] = "";
 	int rc, have_rv = 0;
 	memset(&rv, 0, sizeof(rv));
-
-	if (req->body_len) {
-		if ((rc = sg_http_json_body(&body, req, err)) < 0)
-			return rc;
-		if ((rc = sg_json_str(body, "note", "note", 0, &note, err)) < 0 ||
-		    (rc = sg_json_str(body, "text", "text", !strcmp(action, "edit"), &text,
-				      err)) < 0)
-			goto cleanup;
-		if (note && strlen(note) > API_NOTE_MAX) {
-			rc = sg_error_set(err, SG_ELIMIT, "field 'note': over %d bytes", API_NOTE_MAX);
-			goto cleanup;
-		}
-		if (text && strlen(text) > API_EDIT_MAX) {
-			rc = sg_error_set(err, SG_ELIMIT, "field 'text': over %d bytes", API_EDIT_MAX);
-			goto cleanup;
-		}
-	} else if (!strcmp(action, "edit")) {
-		return sg_error_set(err, SG_EINVALID, "field 'text': required");
-	}
+	*out = NULL;
 
 	pthread_mutex_lock(&api->mu_h);
 	{
@@ -1144,7 +1126,6 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 				  "to %s", id, status, rv.gate, action);
 		goto unlock;
 	}
-	const struct sg_user *u = req->user;
 	int step = 1;
 	if (!strcmp(rv.gate, "senior_review") && !role_at_least(u, SG_ROLE_SPECIALIST)) {
 		rc = sg_error_set(err, SG_EFORBIDDEN, "gate senior_review needs role specialist "
@@ -1242,16 +1223,52 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	}
 unlock:
 	pthread_mutex_unlock(&api->mu_h);
-	if (rc == 0)
-		rc = o ? sg_http_resp_json(resp, 200, o)
-		       : sg_error_set(err, SG_ENOMEM, "out of memory");
-cleanup:
+	if (rc == 0 && !o)
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+	if (rc == 0) {
+		*out = o;
+		o = NULL;
+	}
 	json_decref(o);
-	json_decref(body);
 	if (have_rv)
 		review_release(&rv);
 	sg_buf_release(&diff);
 	sg_free(masked);
+	return rc;
+}
+
+
+static int human(struct sg_api *api, const struct sg_http_req *req,
+		 struct sg_http_resp *resp, const char *action, struct sg_error *err)
+{
+	const char *id = sg_http_param(req, "id");
+	const char *note = NULL, *text = NULL;
+	json_t *body = NULL, *o = NULL;
+	int rc;
+
+	if (req->body_len) {
+		if ((rc = sg_http_json_body(&body, req, err)) < 0)
+			return rc;
+		if ((rc = sg_json_str(body, "note", "note", 0, &note, err)) < 0 ||
+		    (rc = sg_json_str(body, "text", "text", !strcmp(action, "edit"), &text,
+				      err)) < 0)
+			goto cleanup;
+		if (note && strlen(note) > API_NOTE_MAX) {
+			rc = sg_error_set(err, SG_ELIMIT, "field 'note': over %d bytes", API_NOTE_MAX);
+			goto cleanup;
+		}
+		if (text && strlen(text) > API_EDIT_MAX) {
+			rc = sg_error_set(err, SG_ELIMIT, "field 'text': over %d bytes", API_EDIT_MAX);
+			goto cleanup;
+		}
+	} else if (!strcmp(action, "edit")) {
+		return sg_error_set(err, SG_EINVALID, "field 'text': required");
+	}
+	if ((rc = sg_api_human(api, id, req->user, action, note, text, &o, err)) == 0)
+		rc = sg_http_resp_json(resp, 200, o);
+cleanup:
+	json_decref(o);
+	json_decref(body);
 	return rc;
 }
 
@@ -1858,6 +1875,48 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	return rc < 0 ? rc : breached;
 }
 
+/* ---- for other handlers (slack.c) ---------------------------------------- */
+
+static int to_user(const struct sg_store_user *su, struct sg_user *out, struct sg_error *err);
+
+struct find_user {
+	const char *name;
+	struct sg_store_user found;
+	int hit;
+};
+
+static int find_user_cb(const struct sg_store_user *u, void *ctx)
+{
+	struct find_user *f = ctx;
+	if (strcmp(u->name, f->name))
+		return 0;
+	f->found = *u;
+	f->hit = 1;
+	return 1;
+}
+
+int sg_api_user(struct sg_api *api, const char *name, struct sg_user *out, struct sg_error *err)
+{
+	struct find_user f = {name, {"", "", 0}, 0};
+	pthread_mutex_lock(&api->mu_h);
+	int rc = sg_store_user_list(api->hstore, find_user_cb, &f, err);
+	pthread_mutex_unlock(&api->mu_h);
+	if (rc < 0)
+		return rc;
+	if (!f.hit)
+		return sg_error_set(err, SG_ENOTFOUND, "user '%.64s' not found", name);
+	return to_user(&f.found, out, err);
+}
+
+int sg_api_with_policy(struct sg_api *api, int (*fn)(const struct sg_policy *p, void *ctx),
+		       void *ctx)
+{
+	pthread_mutex_lock(&api->mu_decide);
+	int rc = fn(api->ce.policy, ctx);
+	pthread_mutex_unlock(&api->mu_decide);
+	return rc;
+}
+
 /* ---- auth ops ------------------------------------------------------------- */
 
 static int to_user(const struct sg_store_user *su, struct sg_user *out, struct sg_error *err)
@@ -2093,6 +2152,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"GET", "/v1/audit", SG_ROLE_AGENT, 0, h_audit, api},
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
 		{"GET", "/v1/outbox", SG_ROLE_LEAD, 0, h_outbox, api},
+		{"POST", "/v1/webhooks/slack", SG_ROLE_NONE, SG_ROUTE_PUBLIC, sg_slack_interact, api},
 		{"POST", "/v1/webhooks/zendesk", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_zendesk, api},
 		{"POST", "/v1/webhooks/intercom", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_intercom, api},
 		{"GET", "/v1/shadow", SG_ROLE_AGENT, 0, h_shadow_get, api},
