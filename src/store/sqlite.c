@@ -12,6 +12,7 @@
  */
 #include "store/store_int.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,11 +139,32 @@ static const char *const statement_sql[] = {
 #undef X_SQL
 };
 
+/* Checkpoints (copying WAL pages back into the database file) run on a
+ * thread of their own with its own connection, so a COMMIT waits for its
+ * WAL fsync only, not for SQLite's automatic checkpoint of 1000 pages
+ * and the database fsync that comes with it. The WAL is restarted only
+ * when a checkpoint has caught up; under sustained writes the background
+ * thread rarely does at the right moment, so past CKPT_FORCE_PAGES the
+ * writer checkpoints inline, which is short since the background thread
+ * has already copied most pages. */
+#define CKPT_PAGES 1000        /* wake the checkpointer (SQLite's default) */
+#define CKPT_FORCE_PAGES 8000  /* the writer checkpoints itself */
+
+struct ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, pending, stop;
+	char *path;
+	unsigned long runs;
+};
+
 struct sqlite_store {
 	struct sg_store base;
 	sqlite3 *db;
 	char writer[64];
 	sqlite3_stmt *st[ST__COUNT];
+	struct ckpt ck;
 };
 
 static struct sqlite_store *S(struct sg_store *s)
@@ -300,11 +322,88 @@ cleanup:
 	return rc;
 }
 
+/* ---- checkpoints ---------------------------------------------------- */
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *ck = arg;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(ck->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		db = NULL; /* the writer's forced checkpoints still bound the WAL */
+	} else {
+		sqlite3_busy_timeout(db, SG_STORE_BUSY_MS);
+		sqlite3_wal_autocheckpoint(db, 0);
+	}
+	pthread_mutex_lock(&ck->mu);
+	for (;;) {
+		while (!ck->pending && !ck->stop)
+			pthread_cond_wait(&ck->cv, &ck->mu);
+		if (ck->stop)
+			break;
+		ck->pending = 0;
+		pthread_mutex_unlock(&ck->mu);
+		/* PASSIVE: never waits for the writer or readers; whatever it
+		 * cannot copy now is copied by the next run. */
+		if (db)
+			sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&ck->mu);
+		ck->runs++;
+	}
+	pthread_mutex_unlock(&ck->mu);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* Called by SQLite after each commit on the writer's connection, with the
+ * pages now in the WAL. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sqlite_store *q = arg;
+	struct ckpt *ck = &q->ck;
+	if (pages >= CKPT_FORCE_PAGES) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		return SQLITE_OK;
+	}
+	if (pages < CKPT_PAGES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&ck->mu);
+	if (!ck->started && !ck->stop) {
+		if (pthread_create(&ck->thread, NULL, ckpt_main, ck) == 0)
+			ck->started = 1;
+		else
+			ck->stop = 1; /* no thread: the forced checkpoints remain */
+	}
+	ck->pending = 1;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+	return SQLITE_OK;
+}
+
+static void ckpt_stop(struct ckpt *ck)
+{
+	if (!ck->path)
+		return;
+	pthread_mutex_lock(&ck->mu);
+	ck->stop = 1;
+	pthread_cond_signal(&ck->cv);
+	int started = ck->started;
+	pthread_mutex_unlock(&ck->mu);
+	if (started)
+		pthread_join(ck->thread, NULL);
+	pthread_cond_destroy(&ck->cv);
+	pthread_mutex_destroy(&ck->mu);
+	sg_free(ck->path);
+	ck->path = NULL;
+}
+
 static void q_close(struct sg_store *s)
 {
 	struct sqlite_store *q = S(s);
 	if (!q)
 		return;
+	ckpt_stop(&q->ck);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(q->st[i]);
 	sqlite3_close(q->db);
@@ -334,6 +433,13 @@ static int q_open(struct sg_store **out, const char *path, const char *writer,
 		goto cleanup;
 	if ((rc = migrate(q, path, err)) < 0)
 		goto cleanup;
+	if (!(q->ck.path = sg_strdup(path))) {
+		rc = sg_error_set(err, SG_ENOMEM, "opening '%s': out of memory", path);
+		goto cleanup;
+	}
+	pthread_mutex_init(&q->ck.mu, NULL);
+	pthread_cond_init(&q->ck.cv, NULL);
+	sqlite3_wal_hook(q->db, wal_hook, q); /* replaces the automatic checkpoint */
 	*out = &q->base;
 	return 0;
 cleanup:

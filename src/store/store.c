@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,10 +638,15 @@ int sg_store_audit_get(struct sg_store *s, const char *chain, int64_t seq,
 
 /* ---- group commit ------------------------------------------------------ */
 
+/* A queued write, on its caller's stack. The committer posts `done` once
+ * the write's result is known; each caller sleeps on its own semaphore,
+ * so finishing a batch wakes exactly its callers, and they do not fight
+ * over the queue's lock to learn they were done. */
 struct request {
 	struct sg_ticket_write *w;
 	struct sg_error err;
-	int rc, done;
+	int rc;
+	sem_t done;
 	struct request *next;
 	struct request *again; /* the list write_batch_once walks */
 };
@@ -648,11 +655,12 @@ struct sg_store_batcher {
 	struct sg_store *s;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t work, finished;
+	pthread_cond_t work;
 	struct request *head, *tail;
 	int stopping;
 	unsigned max;
-	unsigned long commits;
+	/* written by the committer, read by anyone (statistics) */
+	_Atomic unsigned long commits, writes, max_seen;
 	unsigned long anchor_every, since_anchor;
 };
 
@@ -775,10 +783,16 @@ static void *committer(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&b->mu);
 		write_batch(b, batch);
+		unsigned long n = 0;
+		for (struct request *r = batch, *next; r; r = next) {
+			next = r->next; /* r is gone once posted */
+			sem_post(&r->done);
+			n++;
+		}
+		atomic_fetch_add(&b->writes, n);
+		if (n > atomic_load(&b->max_seen))
+			atomic_store(&b->max_seen, n);
 		pthread_mutex_lock(&b->mu);
-		for (struct request *r = batch; r; r = r->next)
-			r->done = 1;
-		pthread_cond_broadcast(&b->finished);
 	}
 	pthread_mutex_unlock(&b->mu);
 	return NULL;
@@ -799,9 +813,7 @@ int sg_store_batcher_start(struct sg_store_batcher **out, struct sg_store *s,
 	b->max = max_batch == 0 ? 1 : max_batch > SG_STORE_MAX_BATCH ? SG_STORE_MAX_BATCH : max_batch;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->work, NULL);
-	pthread_cond_init(&b->finished, NULL);
 	if (pthread_create(&b->thread, NULL, committer, b)) {
-		pthread_cond_destroy(&b->finished);
 		pthread_cond_destroy(&b->work);
 		pthread_mutex_destroy(&b->mu);
 		sg_free(b);
@@ -814,23 +826,31 @@ int sg_store_batcher_start(struct sg_store_batcher **out, struct sg_store *s,
 int sg_store_batcher_write(struct sg_store_batcher *b, struct sg_ticket_write *w,
 			   struct sg_error *err)
 {
-	struct request r = {w, SG_ERROR_INIT, 0, 0, NULL, NULL};
+	struct request r = {.w = w, .err = SG_ERROR_INIT};
 	w->stored_decision = NULL;
 	w->existed = 0;
+	if (sem_init(&r.done, 0, 0))
+		return sg_error_set(err, SG_EINTERNAL, "group commit: no semaphore");
 	pthread_mutex_lock(&b->mu);
 	if (b->stopping) {
 		pthread_mutex_unlock(&b->mu);
+		sem_destroy(&r.done);
 		return sg_error_set(err, SG_EINVALID, "group commit is stopping");
 	}
+	/* The committer only sleeps when the queue is empty, so only the
+	 * write that makes it non-empty needs to wake it. */
+	int wake = !b->head;
 	if (b->tail)
 		b->tail->next = &r;
 	else
 		b->head = &r;
 	b->tail = &r;
-	pthread_cond_signal(&b->work);
-	while (!r.done)
-		pthread_cond_wait(&b->finished, &b->mu);
+	if (wake)
+		pthread_cond_signal(&b->work);
 	pthread_mutex_unlock(&b->mu);
+	while (sem_wait(&r.done) != 0)
+		; /* EINTR */
+	sem_destroy(&r.done);
 	if (r.rc < 0) {
 		if (err && !err->code)
 			*err = r.err;
@@ -848,7 +868,14 @@ void sg_store_batcher_anchor_every(struct sg_store_batcher *b, unsigned long n)
 
 unsigned long sg_store_batcher_commits(const struct sg_store_batcher *b)
 {
-	return b->commits;
+	return atomic_load(&b->commits);
+}
+
+void sg_store_batcher_stats(const struct sg_store_batcher *b, struct sg_store_batch_stats *out)
+{
+	out->commits = atomic_load(&b->commits);
+	out->writes = atomic_load(&b->writes);
+	out->max_batch = atomic_load(&b->max_seen);
 }
 
 void sg_store_batcher_stop(struct sg_store_batcher *b)
@@ -860,7 +887,6 @@ void sg_store_batcher_stop(struct sg_store_batcher *b)
 	pthread_cond_signal(&b->work);
 	pthread_mutex_unlock(&b->mu);
 	pthread_join(b->thread, NULL);
-	pthread_cond_destroy(&b->finished);
 	pthread_cond_destroy(&b->work);
 	pthread_mutex_destroy(&b->mu);
 	sg_free(b);
