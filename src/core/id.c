@@ -21,8 +21,21 @@ int sg_id_new(char out[SG_ID_LEN])
 		raw[i] = (uint8_t)(ms & 0xff);
 		ms >>= 8;
 	}
-	if (sg_random_bytes(raw + 6, 10))
-		return -SG_EINTERNAL;
+	/* Ten random bytes per id, drawn from a per-thread pool refilled
+	 * from the CSPRNG 25 ids at a time: one RAND_bytes call (and its
+	 * locks) per id was a few percent of a stored ticket, which takes
+	 * several ids. sopgate does not fork after drawing ids, so a pool is
+	 * never shared between processes. */
+	static _Thread_local uint8_t pool[250];
+	static _Thread_local size_t left;
+	if (left < 10) {
+		if (sg_random_bytes(pool, sizeof(pool)))
+			return -SG_EINTERNAL;
+		left = sizeof(pool);
+	}
+	memcpy(raw + 6, pool + sizeof(pool) - left, 10);
+	memset(pool + sizeof(pool) - left, 0, 10);
+	left -= 10;
 	/* 128 bits -> 26 base32 digits, most significant first (2 pad bits). */
 	for (int i = 0; i < 26; i++) {
 		int bit = i * 5 - 2; /* first digit covers 3 bits */

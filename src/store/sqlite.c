@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "core/alloc.h"
 #include "core/limits.h"
@@ -328,6 +329,7 @@ static void *ckpt_main(void *arg)
 {
 	struct ckpt *ck = arg;
 	sqlite3 *db = NULL;
+	prctl(PR_SET_NAME, "sg-checkpoint");
 	if (sqlite3_open_v2(ck->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		sqlite3_close(db);
@@ -429,7 +431,11 @@ static int q_open(struct sg_store **out, const char *path, const char *writer,
 	sqlite3_extended_result_codes(q->db, 1);
 	/* Waiting writers retry for up to this long instead of failing. */
 	sqlite3_busy_timeout(q->db, SG_STORE_BUSY_MS);
-	if ((rc = exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err)) < 0)
+	/* temp_store=MEMORY keeps the statement journal of each group-commit
+	 * savepoint in memory: past 64 KiB SQLite would otherwise spill it to
+	 * a temporary file, opened and closed for every write of a batch. */
+	if ((rc = exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		       " PRAGMA temp_store=MEMORY;", err)) < 0)
 		goto cleanup;
 	if ((rc = migrate(q, path, err)) < 0)
 		goto cleanup;

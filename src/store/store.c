@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -641,7 +642,11 @@ int sg_store_audit_get(struct sg_store *s, const char *chain, int64_t seq,
 /* A queued write, on its caller's stack. The committer posts `done` once
  * the write's result is known; each caller sleeps on its own semaphore,
  * so finishing a batch wakes exactly its callers, and they do not fight
- * over the queue's lock to learn they were done. */
+ * over the queue's lock to learn they were done. The wake-ups form a
+ * binary tree: the committer posts the first caller only, and each woken
+ * caller posts two more, so the committer goes on to the next batch at
+ * once instead of paying one futex wake (and often a preemption by the
+ * woken thread) per write, and a batch of n is woken in log2(n) steps. */
 struct request {
 	struct sg_ticket_write *w;
 	struct sg_error err;
@@ -649,6 +654,7 @@ struct request {
 	sem_t done;
 	struct request *next;
 	struct request *again; /* the list write_batch_once walks */
+	struct request *wake[2]; /* posted by this caller once it is woken */
 };
 
 struct sg_store_batcher {
@@ -766,6 +772,7 @@ static void write_batch_once(struct sg_store_batcher *b, struct request *batch)
 static void *committer(void *arg)
 {
 	struct sg_store_batcher *b = arg;
+	prctl(PR_SET_NAME, "sg-commit"); /* for top -H, perf, gdb */
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
 		while (!b->head && !b->stopping)
@@ -783,12 +790,17 @@ static void *committer(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&b->mu);
 		write_batch(b, batch);
+		/* request i wakes 2i+1 and 2i+2: walk the list with a second
+		 * cursor two steps per request */
 		unsigned long n = 0;
-		for (struct request *r = batch, *next; r; r = next) {
-			next = r->next; /* r is gone once posted */
-			sem_post(&r->done);
-			n++;
+		struct request *kid = batch->next;
+		for (struct request *r = batch; r; r = r->next, n++) {
+			r->wake[0] = kid;
+			kid = kid ? kid->next : NULL;
+			r->wake[1] = kid;
+			kid = kid ? kid->next : NULL;
 		}
+		sem_post(&batch->done); /* batch may be gone after this */
 		atomic_fetch_add(&b->writes, n);
 		if (n > atomic_load(&b->max_seen))
 			atomic_store(&b->max_seen, n);
@@ -850,6 +862,11 @@ int sg_store_batcher_write(struct sg_store_batcher *b, struct sg_ticket_write *w
 	pthread_mutex_unlock(&b->mu);
 	while (sem_wait(&r.done) != 0)
 		; /* EINTR */
+	/* the requests below this one in the wake tree are still waiting,
+	 * so they are alive until posted */
+	for (int i = 0; i < 2; i++)
+		if (r.wake[i])
+			sem_post(&r.wake[i]->done);
 	sem_destroy(&r.done);
 	if (r.rc < 0) {
 		if (err && !err->code)
