@@ -166,6 +166,13 @@ struct sqlite_store {
 	char writer[64];
 	sqlite3_stmt *st[ST__COUNT];
 	struct ckpt ck;
+	/* The head of the chain this connection last appended to, valid
+	 * only inside the transaction that appended it (we hold the write
+	 * lock, so no one else appends): a batch of writes reads it once. */
+	int head_valid;
+	char head_chain[sizeof(((struct sg_audit_record *)0)->chain)];
+	int64_t head_seq;
+	char head_hash[SG_SHA256_HEX];
 };
 
 static struct sqlite_store *S(struct sg_store *s)
@@ -238,12 +245,22 @@ static int exec(struct sqlite_store *q, const char *sql, struct sg_error *err)
 	return 0;
 }
 
-static int q_begin(struct sg_store *s, struct sg_error *err) { return run(S(s), ST_BEGIN, err); }
-static int q_commit(struct sg_store *s, struct sg_error *err) { return run(S(s), ST_COMMIT, err); }
+static int q_begin(struct sg_store *s, struct sg_error *err)
+{
+	S(s)->head_valid = 0;
+	return run(S(s), ST_BEGIN, err);
+}
+
+static int q_commit(struct sg_store *s, struct sg_error *err)
+{
+	S(s)->head_valid = 0;
+	return run(S(s), ST_COMMIT, err);
+}
 
 static int q_rollback(struct sg_store *s, struct sg_error *err)
 {
 	struct sqlite_store *q = S(s);
+	q->head_valid = 0;
 	if (sqlite3_get_autocommit(q->db))
 		return 0; /* SQLite already rolled back (e.g. after a full disk) */
 	return run(q, ST_ROLLBACK, err);
@@ -256,6 +273,7 @@ static int q_savepoint(struct sg_store *s, int op, struct sg_error *err)
 		return run(q, ST_SAVEPOINT, err);
 	if (op == 1)
 		return run(q, ST_RELEASE, err);
+	q->head_valid = 0;
 	int rc = run(q, ST_ROLLBACK_TO, err);
 	return rc < 0 ? rc : run(q, ST_RELEASE, err);
 }
@@ -462,22 +480,28 @@ static int q_audit_append(struct sg_store *s, struct sg_audit_record *r,
 	int rc;
 	if (!r->chain[0])
 		snprintf(r->chain, sizeof(r->chain), "%s", q->writer);
-	sqlite3_stmt *st = stmt(q, ST_AUDIT_HEAD, err);
-	if (!st)
-		return -SG_ESTORE;
-	bind_text(st, 1, r->chain);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		r->seq = sqlite3_column_int64(st, 0) + 1;
-		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", col_text(st, 1));
-	} else if (rc == SQLITE_DONE) {
-		r->seq = 1;
-		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", SG_AUDIT_GENESIS);
+	int in_tx = !sqlite3_get_autocommit(q->db);
+	sqlite3_stmt *st;
+	if (in_tx && q->head_valid && !strcmp(q->head_chain, r->chain)) {
+		r->seq = q->head_seq + 1;
+		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", q->head_hash);
 	} else {
+		if (!(st = stmt(q, ST_AUDIT_HEAD, err)))
+			return -SG_ESTORE;
+		bind_text(st, 1, r->chain);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			r->seq = sqlite3_column_int64(st, 0) + 1;
+			snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", col_text(st, 1));
+		} else if (rc == SQLITE_DONE) {
+			r->seq = 1;
+			snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", SG_AUDIT_GENESIS);
+		} else {
+			done(st);
+			return fail(q, err, "reading the audit chain head");
+		}
 		done(st);
-		return fail(q, err, "reading the audit chain head");
 	}
-	done(st);
 	if (!r->id[0] && sg_id_new(r->id) < 0)
 		return sg_error_set(err, SG_EINTERNAL, "audit: no randomness for an id");
 	if (!r->created_ms)
@@ -500,6 +524,12 @@ static int q_audit_append(struct sg_store *s, struct sg_audit_record *r,
 	done(st);
 	if (rc != SQLITE_DONE)
 		return fail(q, err, "appending an audit record");
+	if (in_tx) {
+		snprintf(q->head_chain, sizeof(q->head_chain), "%s", r->chain);
+		q->head_seq = r->seq;
+		snprintf(q->head_hash, sizeof(q->head_hash), "%s", r->hash);
+		q->head_valid = 1;
+	}
 	return 0;
 }
 
