@@ -3,6 +3,7 @@
  */
 #include "core/id.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,22 @@
 #include "core/banned.h"
 
 static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static _Thread_local uint8_t pool[250];
+static _Thread_local size_t pool_left;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* in the child, only the forking thread exists: its pool is the one to drop */
+static void pool_child(void)
+{
+	memset(pool, 0, sizeof(pool));
+	pool_left = 0;
+}
+
+static void pool_atfork(void)
+{
+	pthread_atfork(NULL, NULL, pool_child);
+}
 
 int sg_id_new(char out[SG_ID_LEN])
 {
@@ -24,18 +41,17 @@ int sg_id_new(char out[SG_ID_LEN])
 	/* Ten random bytes per id, drawn from a per-thread pool refilled
 	 * from the CSPRNG 25 ids at a time: one RAND_bytes call (and its
 	 * locks) per id was a few percent of a stored ticket, which takes
-	 * several ids. sopgate does not fork after drawing ids, so a pool is
-	 * never shared between processes. */
-	static _Thread_local uint8_t pool[250];
-	static _Thread_local size_t left;
-	if (left < 10) {
+	 * several ids. A forked child empties the pool it inherited, so
+	 * parent and child never hand out the same bytes. */
+	pthread_once(&pool_once, pool_atfork);
+	if (pool_left < 10) {
 		if (sg_random_bytes(pool, sizeof(pool)))
 			return -SG_EINTERNAL;
-		left = sizeof(pool);
+		pool_left = sizeof(pool);
 	}
-	memcpy(raw + 6, pool + sizeof(pool) - left, 10);
-	memset(pool + sizeof(pool) - left, 0, 10);
-	left -= 10;
+	memcpy(raw + 6, pool + sizeof(pool) - pool_left, 10);
+	memset(pool + sizeof(pool) - pool_left, 0, 10);
+	pool_left -= 10;
 	/* 128 bits -> 26 base32 digits, most significant first (2 pad bits). */
 	for (int i = 0; i < 26; i++) {
 		int bit = i * 5 - 2; /* first digit covers 3 bits */
