@@ -1198,7 +1198,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		host[sizeof(host) - 1] = 0;
 		for (char *h = host; *h; h++)
 			if (*h == '.') { *h = 0; break; }
-		snprintf(api->worker, sizeof(api->worker), "serve-%s-%ld", host, (long)getpid());
+		snprintf(api->worker, sizeof(api->worker), "serve-%.24s-%ld", host, (long)getpid());
 	}
 	snprintf(api->worker_review, sizeof(api->worker_review), "%s-review", api->worker);
 	api->no_classifier = o->no_classifier;
