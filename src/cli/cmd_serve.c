@@ -29,6 +29,7 @@ const struct sg_cmd sg_cmd_serve = {
 	"sopgate serve --policy POLICY [--store sqlite:FILE|postgres://...] [--db FILE]\n"
 	"              [--listen HOST:PORT] [--console DIR|none] [--seed FILE.jsonl]\n"
 	"              [--threads N] [--rate N] [--kb DIR|KB.db] [--worker NAME]\n"
+	"              [--shadow POLICY] [--zendesk-secret-env VAR] [--intercom-secret-env VAR]\n"
 	"  Serves the ticket API and the review console (docs/server.md).\n"
 	"  --store    the database, default sqlite:sopgate.db; postgres://USER@HOST/DB\n"
 	"             lets several serve processes share one PostgreSQL (docs/deploy.md)\n"
@@ -44,6 +45,10 @@ const struct sg_cmd sg_cmd_serve = {
 	"  --threads  HTTP worker threads, default 64, the most (a ticket POST waits for its\n"
 	"             group commit, so more threads mean bigger commits)\n"
 	"  --rate     requests per second per token (default 0: no limit)\n"
+	"  --shadow   a candidate policy decided beside the live one on every ticket,\n"
+	"             without effect; differences at GET /v1/shadow and in the console\n"
+	"  --zendesk-secret-env, --intercom-secret-env  the environment variable holding\n"
+	"             the webhook's signing secret (default: the policy's webhooks section)\n"
 	"  SIGINT/SIGTERM stop gracefully; SIGHUP reloads the policy (a policy with\n"
 	"  errors is refused and the old one stays).\n",
 	run,
@@ -162,6 +167,7 @@ static int run(int argc, char **argv)
 {
 	const char *policy = NULL, *store = "sqlite:sopgate.db", *listen = "127.0.0.1:8080";
 	const char *console = NULL, *seedf = NULL, *kbdir = NULL, *worker = NULL;
+	const char *zd_env = NULL, *ic_env = NULL, *shadow = NULL;
 	char kbdb[PATH_MAX + 16] = "";
 	char url[PATH_MAX + 8], host[128], cdir[PATH_MAX];
 	unsigned port = 0, threads = 64;
@@ -171,7 +177,9 @@ static int run(int argc, char **argv)
 		if (!strcmp(a, "--policy") || !strcmp(a, "--store") || !strcmp(a, "--db") ||
 		    !strcmp(a, "--listen") || !strcmp(a, "--console") || !strcmp(a, "--seed") ||
 		    !strcmp(a, "--threads") || !strcmp(a, "--rate") || !strcmp(a, "--kb") ||
-		    !strcmp(a, "--worker")) {
+		    !strcmp(a, "--worker") ||
+		    !strcmp(a, "--zendesk-secret-env") || !strcmp(a, "--intercom-secret-env") ||
+		    !strcmp(a, "--shadow")) {
 			if (i + 1 >= argc)
 				return sg_cli_usage_error(&sg_cmd_serve, "%s needs a value", a);
 			const char *v = argv[++i];
@@ -191,6 +199,12 @@ static int run(int argc, char **argv)
 				seedf = v;
 			} else if (!strcmp(a, "--kb")) {
 				kbdir = v;
+			} else if (!strcmp(a, "--zendesk-secret-env")) {
+				zd_env = v;
+			} else if (!strcmp(a, "--intercom-secret-env")) {
+				ic_env = v;
+			} else if (!strcmp(a, "--shadow")) {
+				shadow = v;
 			} else if (!strcmp(a, "--worker")) {
 				worker = v;
 				size_t wl = strlen(v);
@@ -259,7 +273,10 @@ static int run(int argc, char **argv)
 			snprintf(kbdb, sizeof(kbdb), "%s", kbdir);
 		}
 	}
-	struct sg_api_options ao = {policy, store, 0, kbdb[0] ? kbdb : NULL, worker};
+	struct sg_api_options ao = {.policy_path = policy, .store_url = store,
+				    .kb_db = kbdb[0] ? kbdb : NULL,
+				    .zendesk_secret_env = zd_env, .intercom_secret_env = ic_env,
+				    .shadow_path = shadow, .worker = worker};
 	int rc = SG_EXIT_OK;
 	if (first_user(store) < 0)
 		return SG_EXIT_USAGE;

@@ -132,4 +132,14 @@
 /* Ids given by callers (ticket, event, user names, writer names). */
 #define SG_MAX_ID_BYTES 120
 
+/* Shadow-policy diff rows one read returns (GET /v1/shadow lists the
+ * newest): bounds the answer, the rest stays in the database. */
+#define SG_STORE_MAX_SHADOW_ROWS 2000
+
+/* Shadow-policy diffs waiting in memory for their write (flushed at least
+ * once a second): past this, ticket events are still counted but their
+ * diffs are dropped and counted as dropped, so a slow disk cannot grow
+ * memory. */
+#define SG_SHADOW_MAX_PENDING 4096
+
 #endif

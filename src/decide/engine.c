@@ -164,6 +164,10 @@ int sg_engine_new(struct sg_engine **out, const struct sg_policy *policy,
 		goto fail;
 	if ((rc = build_scanner(e, data_dir, err)) < 0 || (rc = build_allowlist(e, err)) < 0)
 		goto fail;
+	e->log = opts->log;
+	e->log_ctx = opts->log_ctx;
+	if ((rc = sg_decide_models_init(e, err)) < 0)
+		goto fail;
 	if (!opts->no_classifier) {
 		if (opts->intent_model)
 			snprintf(path, sizeof(path), "%s", opts->intent_model);
@@ -196,6 +200,7 @@ void sg_engine_free(struct sg_engine *e)
 	sg_classifier_free(e->intent);
 	sg_classifier_free(e->injection);
 	sg_free(e->allow_urls);
+	sg_decide_models_release(e);
 	pthread_mutex_destroy(&e->budget_lock);
 	for (size_t i = 0; i < e->nrecords; i++) {
 		sg_free(e->records[i].path);

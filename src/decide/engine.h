@@ -34,10 +34,14 @@ struct sg_engine_options {
 	int no_classifier;         /* tests that pin `given` need no model */
 	const char *kb_db;         /* knowledge base (sopgate kb index): when set,
 				    * tickets in draft_reply mode get a grounded
-				    * draft from the built-in drafter */
+				    * draft (the model the policy's draft prompt
+				    * names, else the built-in drafter) */
+	/* where lines about model fallbacks and budgets go; NULL: stderr */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
 };
 
-#define SG_ENGINE_OPTIONS_INIT {SG_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL}
+#define SG_ENGINE_OPTIONS_INIT {SG_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL}
 
 /* Builds the engine for a loaded policy (borrowed: it must outlive the
  * engine): compiles the guardrail rule sets and custom patterns into the

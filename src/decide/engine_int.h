@@ -16,6 +16,22 @@
 #include "scan/scan.h"
 
 struct sg_kb;
+struct sg_backend;
+struct sg_prompt;
+struct sg_budget;
+struct sg_model_approval;
+
+/* The tasks a decision may give a model (policy `prompts` task names). */
+enum sg_task_id { SG_TASK_DRAFT, SG_TASK_SUMMARIZE, SG_TASK_TAG, SG_TASK_GAP, SG_TASK__COUNT };
+
+/* The model that runs one task (models.c). */
+struct sg_task_model {
+	const char *model_name;     /* "builtin" or the model id: decision model_name */
+	const char *prompt_version; /* "builtin.v1" or "reply_drafter@3" */
+	struct sg_backend *backend; /* NULL: the built-in code runs the task */
+	struct sg_prompt *prompt;   /* the policy's template, with a backend */
+	unsigned max_tokens;
+};
 
 #define SG_MAX_BINDINGS 16 /* records bound by SOP lookups in one decision */
 #define SG_RECORD_CACHE 1024 /* lookup records kept in memory per engine */
@@ -46,6 +62,13 @@ struct sg_engine {
 	pthread_mutex_t budget_lock;
 	long budget_day;
 	double sessions_today;
+	/* models (models.c): per task, the approvals, tokens per session */
+	struct sg_task_model tasks[SG_TASK__COUNT];
+	struct sg_model_approval *approvals;
+	size_t napprovals;
+	struct sg_budget *budget;
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
 };
 
 struct sg_binding {
@@ -78,6 +101,8 @@ struct sg_decide_run {
 	int generated;               /* the draft was written by the drafter */
 	int unsupported;             /* the knowledge-gap check found claims */
 	int draft_failed;            /* drafting failed: summarize only */
+	int session;                 /* AI session today: 0 not asked, 1 ok, -1 over budget */
+	int budget_exceeded;         /* a model budget was used up */
 	int64_t now_ms;
 };
 
@@ -93,6 +118,13 @@ const char *sg_decide_template(struct sg_decide_run *r, const char *tmpl);
 
 /* Forgets the previous decision's state (engine.c). */
 void sg_decide__reset(struct sg_decide_run *r);
+
+/* Models per task from the policy (models.c); release frees them. */
+int sg_decide_models_init(struct sg_engine *e, struct sg_error *err);
+void sg_decide_models_release(struct sg_engine *e);
+/* One line to the engine's log (stderr by default), prefixed with the ticket. */
+void sg_decide_log(struct sg_decide_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* SOP workflows (sop.c). */
 void sg_decide_sops(struct sg_decide_run *r);

@@ -54,7 +54,7 @@ static void user_message(struct sg_buf *b, const struct sg_backend_request *req)
 		const struct sg_kb_hit *h = &req->sources->v[i];
 		sg_buf_addf(b, "[kb:%s] %s (%s)\n%s\n\n", h->article_id, h->title, h->url, h->text);
 	}
-	sg_buf_adds(b, "\nCUSTOMER MESSAGE:\n");
+	sg_buf_addf(b, "\n%s:\n", req->input_label ? req->input_label : "CUSTOMER MESSAGE");
 	sg_buf_adds(b, req->input ? sg_masked_str(req->input, NULL) : "");
 	sg_buf_addc(b, '\n');
 }
@@ -243,7 +243,7 @@ static int post_json(struct sg_backend *b, const char *url, struct curl_slist *h
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	h->retry_after_ms = -1;
 	int rc = http_post(b, url, hdr, payload, h, status, err);
-	free(payload);
+	sg_free(payload); /* jansson allocates with sg_malloc (sg_json_init) */
 	*retry_after = h->retry_after_ms;
 	if (!rc && (*status < 200 || *status > 299))
 		rc = status_error(b, *status, h, err);
@@ -463,6 +463,9 @@ int sg_backend_new(struct sg_backend **out, const struct sg_backend_config *cfg,
 		size_t n = strlen(cfg->base_url);
 		while (n && cfg->base_url[n - 1] == '/')
 			n--;
+		/* "http://host:8080/v1" as servers print it: the path is added below */
+		if (n > 3 && !strncmp(cfg->base_url + n - 3, "/v1", 3))
+			n -= 3;
 		b->base_url = sg_strndup(cfg->base_url, n);
 		/* the key comes from the environment, the config only names the variable */
 		if (cfg->api_key_env && *cfg->api_key_env) {
@@ -670,7 +673,8 @@ int sg_draft_model(struct sg_draft *out, struct sg_backend *b, const char *model
 	} else {
 		if (budget && (rc = sg_budget_check(budget, session ? session : "-", sg_now_ms(), err)))
 			goto cleanup;
-		struct sg_backend_request r = {model, prompt, &hits, req->ticket, 512, 0.2, 0};
+		struct sg_backend_request r = {model, prompt, &hits, req->ticket,
+					      req->max_tokens ? req->max_tokens : 512, 0.2, 0, NULL};
 		if ((rc = sg_backend_complete(b, &r, &resp, err)))
 			goto cleanup;
 		if (budget)
@@ -679,8 +683,19 @@ int sg_draft_model(struct sg_draft *out, struct sg_backend *b, const char *model
 		out->input_tokens = resp.input_tokens;
 		out->output_tokens = resp.output_tokens;
 		const char *t = resp.text;
-		while (*t == ' ' || *t == '\n')
+		while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
 			t++;
+		/* a reply cut at max_tokens or an empty one is no draft */
+		if (!*t) {
+			rc = sg_error_set(err, SG_EBACKEND, "%s backend: the model returned an empty answer",
+					  sg_backend_name(b));
+			goto cleanup;
+		}
+		if (resp.finish && (!strcmp(resp.finish, "length") || !strcmp(resp.finish, "max_tokens"))) {
+			rc = sg_error_set(err, SG_EBACKEND, "%s backend: the answer was cut at max_tokens (%s)",
+					  sg_backend_name(b), resp.finish);
+			goto cleanup;
+		}
 		if (!strncmp(t, "ESCALATE", 8)) {
 			out->escalate = 1;
 			sg_buf_adds(&text, SG_DRAFT_ESCALATE);

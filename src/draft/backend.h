@@ -27,6 +27,8 @@ struct sg_backend_request {
 	unsigned max_tokens;                /* 0: 512 */
 	double temperature;
 	int json;                           /* ask for a JSON object */
+	const char *input_label;            /* heading of the masked text; NULL:
+					     * "CUSTOMER MESSAGE" */
 };
 
 struct sg_backend_response {

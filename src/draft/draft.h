@@ -69,6 +69,7 @@ struct sg_draft_request {
 	const struct sg_draft_style *style; /* NULL: SG_DRAFT_STYLE_INIT */
 	double min_score;        /* retrieval threshold; 0: SG_DRAFT_MIN_SCORE */
 	size_t k;                /* passages retrieved; 0: 5 */
+	unsigned max_tokens;     /* model path: completion tokens; 0: 512 */
 };
 
 /* Default retrieval threshold (-bm25 of the best passage), tuned on the
@@ -144,6 +145,10 @@ struct sg_prompt;
  * sg_prompt_free. */
 int sg_prompt_load(struct sg_prompt **out, const char *dir, const char *name,
 		   unsigned version, struct sg_error *err);
+/* Loads the template at path (a policy's `prompts` entry), recorded as
+ * version (e.g. "reply_drafter@3"). *out freed with sg_prompt_free. */
+int sg_prompt_load_file(struct sg_prompt **out, const char *path, const char *name,
+			const char *version, struct sg_error *err);
 void sg_prompt_free(struct sg_prompt *p);
 const char *sg_prompt_text(const struct sg_prompt *p);
 const char *sg_prompt_name(const struct sg_prompt *p);

@@ -118,7 +118,7 @@ static void test_builtin_draft_rules(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(tickets) / sizeof(*tickets); i++) {
 		struct sg_masked_text *m = mask(tickets[i].ticket);
-		struct sg_draft_request req = {m, tickets[i].intent, "Jane", NULL, 0, 0};
+		struct sg_draft_request req = {m, tickets[i].intent, "Jane", NULL, 0, 0, 0};
 		struct sg_draft d;
 		struct sg_error err = SG_ERROR_INIT;
 		assert_int_equal(sg_draft_builtin(&d, kb, &req, &err), 0);
@@ -141,7 +141,7 @@ static void test_builtin_deterministic_and_style(void **state)
 	struct sg_masked_text *m = mask("I forgot my password, the reset email did not arrive");
 	const char *banned[] = {"spam"};
 	struct sg_draft_style st = {60, 0, banned, 1, "Kind regards,\nThe Acme team"};
-	struct sg_draft_request req = {m, "password_reset", NULL, &st, 0, 0};
+	struct sg_draft_request req = {m, "password_reset", NULL, &st, 0, 0, 0};
 	struct sg_draft a, b;
 	struct sg_error err = SG_ERROR_INIT;
 	assert_int_equal(sg_draft_builtin(&a, kb, &req, &err), 0);
@@ -172,7 +172,7 @@ static void test_escalate_off_topic(void **state)
 	};
 	for (size_t i = 0; i < sizeof(off) / sizeof(*off); i++) {
 		struct sg_masked_text *m = mask(off[i]);
-		struct sg_draft_request req = {m, NULL, "Jane", NULL, 0, 0};
+		struct sg_draft_request req = {m, NULL, "Jane", NULL, 0, 0, 0};
 		struct sg_draft d;
 		struct sg_error err = SG_ERROR_INIT;
 		assert_int_equal(sg_draft_builtin(&d, kb, &req, &err), 0);

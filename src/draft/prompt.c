@@ -60,6 +60,37 @@ cleanup:
 	return rc;
 }
 
+int sg_prompt_load_file(struct sg_prompt **out, const char *path, const char *name,
+			const char *version, struct sg_error *err)
+{
+	struct sg_prompt *p = NULL;
+	size_t len = 0;
+	int rc = 0;
+	*out = NULL;
+	p = sg_calloc(1, sizeof(*p));
+	if (!p)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	rc = sg_read_file(path, &p->text, &len, err);
+	if (rc)
+		goto cleanup;
+	if (len > SG_MAX_PROMPT_BYTES || !len || strlen(p->text) != len) {
+		rc = sg_error_set(err, SG_EINVALID, "prompt '%s': empty, over %u bytes or has a NUL byte",
+				  path, SG_MAX_PROMPT_BYTES);
+		goto cleanup;
+	}
+	p->name = sg_strdup(name);
+	p->version = sg_strdup(version);
+	if (!p->name || !p->version) {
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	*out = p;
+	p = NULL;
+cleanup:
+	sg_prompt_free(p);
+	return rc;
+}
+
 void sg_prompt_free(struct sg_prompt *p)
 {
 	if (!p)

@@ -19,9 +19,29 @@
 #include "core/limits.h"
 #include "core/banned.h"
 
+/* Terms in more than 1/PRUNE_SHARE of the passages are left out of the
+ * search of a KB with at least PRUNE_MIN_PASSAGES passages: their bm25
+ * weight (idf under log 2) barely moves the ranking, yet each of them makes
+ * FTS5 score thousands of rows. Smaller KBs are searched with every term. */
+#define PRUNE_MIN_PASSAGES 2000
+#define PRUNE_SHARE 3
+#define PRUNE_MAX_TERMS 8 /* and only the rarest words of a long ticket */
+#define DF_SLOTS 1024 /* document frequencies cached per connection */
+
+struct df_slot {
+	char term[65]; /* "" when free */
+	long long df;
+};
+
 struct sg_kb {
 	sqlite3 *db;
 	char *path;
+	sqlite3_stmt *search;  /* prepared once per connection */
+	sqlite3_stmt *count;   /* passages holding one term */
+	long long passages;    /* -1: unknown (the index changed) */
+	long long data_version;
+	struct df_slot *df;    /* DF_SLOTS, open addressing; NULL until needed */
+	size_t ndf;
 };
 
 /* The index is derived data: a file with another schema version is
@@ -62,6 +82,10 @@ int sg_kb_open(struct sg_kb **out, const char *path, struct sg_error *err)
 		goto cleanup;
 	}
 	sqlite3_busy_timeout(kb->db, 5000);
+	kb->passages = -1;
+	/* searches read the index pages of every matching term: map the file
+	 * rather than copying pages through read(), and keep a larger cache */
+	sqlite3_exec(kb->db, "PRAGMA mmap_size=268435456; PRAGMA cache_size=-16384;", NULL, NULL, NULL);
 	sqlite3_stmt *st = NULL;
 	int version = -1;
 	if (sqlite3_prepare_v2(kb->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
@@ -87,6 +111,9 @@ void sg_kb_close(struct sg_kb *kb)
 {
 	if (!kb)
 		return;
+	sqlite3_finalize(kb->search);
+	sqlite3_finalize(kb->count);
+	sg_free(kb->df);
 	sqlite3_close(kb->db);
 	sg_free(kb->path);
 	sg_free(kb);
@@ -330,6 +357,7 @@ int sg_kb_index(struct sg_kb *kb, const char *dir, struct sg_kb_stats *stats,
 		rc = db_error(kb, err, "commit");
 		goto rollback;
 	}
+	kb->passages = -1; /* term statistics are stale */
 	goto cleanup;
 rollback:
 	sqlite3_finalize(st);
@@ -487,42 +515,35 @@ void sg_kb_hits_release(struct sg_kb_hits *h)
 	h->n = 0;
 }
 
-int sg_kb_search(struct sg_kb *kb, const char *text, size_t k, unsigned flags,
-		 struct sg_kb_hits *out, struct sg_error *err)
+/* One ranked window: the `limit` best passages by bm25, ranked inside
+ * FTS5 (ORDER BY rank: only the ranks are sorted and only the window's
+ * rows are read from the content table), joined to their articles.
+ * Unapproved passages are skipped unless asked for; *seen counts the
+ * window's rows. */
+static int search_window(struct sg_kb *kb, const char *q, size_t k, size_t limit, int all,
+			 struct sg_kb_hits *out, size_t *seen, struct sg_error *err)
 {
-	char *q = NULL;
-	sqlite3_stmt *st = NULL;
-	out->v = NULL;
-	out->n = 0;
-	if (k > SG_MAX_KB_HITS)
-		k = SG_MAX_KB_HITS;
-	int rc = sg_kb_query_build(&q, text, err);
-	if (rc || !*q || !k)
-		goto cleanup;
 	/* bm25 weights: article_id, seq, approved (unindexed), title, heading,
-	 * body, tags; the FTS table is ranked and cut first, then joined */
-	const char *sql =
-		"SELECT p.article_id, a.title, a.url, p.heading, p.body, p.r FROM"
-		" (SELECT article_id, seq, heading, body,"
-		"  bm25(kb_passages, 0, 0, 0, 4.0, 2.0, 1.0, 2.0) AS r FROM kb_passages"
-		"  WHERE kb_passages MATCH ?1 AND (approved = 1 OR ?2)"
-		"  ORDER BY r, article_id, seq LIMIT ?3) p"
+	 * body, tags */
+	static const char sql[] =
+		"SELECT p.article_id, a.title, a.url, p.heading, p.body, p.rank, p.approved FROM"
+		" (SELECT article_id, seq, heading, body, approved, rank FROM kb_passages"
+		"  WHERE kb_passages MATCH ?1 AND rank MATCH 'bm25(0, 0, 0, 4.0, 2.0, 1.0, 2.0)'"
+		"  ORDER BY rank LIMIT ?2) p"
 		" JOIN kb_articles a ON a.id = p.article_id"
-		" ORDER BY p.r, p.article_id, p.seq";
-	if (sqlite3_prepare_v2(kb->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = db_error(kb, err, "prepare search");
-		goto cleanup;
-	}
+		" ORDER BY p.rank, p.article_id, p.seq";
+	int rc = 0, s;
+	*seen = 0;
+	if (!kb->search && sqlite3_prepare_v3(kb->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &kb->search,
+					      NULL) != SQLITE_OK)
+		return db_error(kb, err, "prepare search");
+	sqlite3_stmt *st = kb->search;
 	sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, (flags & SG_KB_INCLUDE_UNAPPROVED) ? 1 : 0);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)k);
-	out->v = sg_calloc(k, sizeof(*out->v));
-	if (!out->v) {
-		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	int s;
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		(*seen)++;
+		if ((!all && sqlite3_column_int(st, 6) != 1) || out->n >= k)
+			continue;
 		struct sg_kb_hit *h = &out->v[out->n++];
 		h->article_id = sg_strdup((const char *)sqlite3_column_text(st, 0));
 		h->title = sg_strdup((const char *)sqlite3_column_text(st, 1));
@@ -532,13 +553,178 @@ int sg_kb_search(struct sg_kb *kb, const char *text, size_t k, unsigned flags,
 		h->score = -sqlite3_column_double(st, 5);
 		if (!h->article_id || !h->title || !h->url || !h->heading || !h->text) {
 			rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = db_error(kb, err, "search");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* The passage count, refreshed (and the term cache cleared) when this or
+ * another connection changed the index. */
+static int refresh_stats(struct sg_kb *kb, struct sg_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	long long version = -1;
+	if (sqlite3_prepare_v2(kb->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (kb->passages >= 0 && version == kb->data_version)
+		return 0;
+	kb->data_version = version;
+	kb->passages = 0;
+	if (kb->df)
+		memset(kb->df, 0, DF_SLOTS * sizeof(*kb->df));
+	kb->ndf = 0;
+	if (sqlite3_prepare_v2(kb->db, "SELECT count(*) FROM kb_passages_docsize", -1, &st, NULL) != SQLITE_OK)
+		return db_error(kb, err, "count passages");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		kb->passages = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Passages holding term (cached until the index changes); -1 on error. */
+static long long term_df(struct sg_kb *kb, const char *term)
+{
+	size_t h = sg_fnv1a64(term, strlen(term), 0) % DF_SLOTS;
+	if (!kb->df && !(kb->df = sg_calloc(DF_SLOTS, sizeof(*kb->df))))
+		return -1;
+	struct df_slot *slot = NULL;
+	for (size_t i = 0; i < DF_SLOTS; i++) {
+		struct df_slot *d = &kb->df[(h + i) % DF_SLOTS];
+		if (!d->term[0]) {
+			slot = d;
+			break;
+		}
+		if (!strcmp(d->term, term))
+			return d->df;
+	}
+	if (!kb->count && sqlite3_prepare_v3(kb->db, "SELECT count(*) FROM kb_passages WHERE kb_passages MATCH ?1",
+					     -1, SQLITE_PREPARE_PERSISTENT, &kb->count, NULL) != SQLITE_OK)
+		return -1;
+	char q[70];
+	snprintf(q, sizeof(q), "\"%s\"", term);
+	sqlite3_bind_text(kb->count, 1, q, -1, SQLITE_TRANSIENT);
+	long long df = sqlite3_step(kb->count) == SQLITE_ROW ? sqlite3_column_int64(kb->count, 0) : -1;
+	sqlite3_reset(kb->count);
+	if (df >= 0 && slot && kb->ndf < DF_SLOTS / 2) { /* keep the table sparse */
+		snprintf(slot->term, sizeof(slot->term), "%s", term);
+		slot->df = df;
+		kb->ndf++;
+	}
+	return df;
+}
+
+/* The MATCH expression for text on this KB: the distinct words, each a
+ * quoted string, joined by OR; on a large KB the words in more than a
+ * third of the passages and the words in none are left out (unless that
+ * would leave nothing). *out is "" when nothing is searchable. */
+static int kb_query(struct sg_kb *kb, char **out, const char *text, struct sg_error *err)
+{
+	char **tok = NULL;
+	size_t n = 0, used = 0;
+	long long df[SG_MAX_KB_QUERY_TOKENS];
+	const char *terms[SG_MAX_KB_QUERY_TOKENS];
+	struct sg_buf q = SG_BUF_INIT;
+	*out = NULL;
+	int rc = sg_kb_tokens(&tok, &n, text, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && used < SG_MAX_KB_QUERY_TOKENS; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < used && !dup; j++)
+			dup = !strcmp(tok[i], terms[j]);
+		if (!dup)
+			terms[used++] = tok[i];
+	}
+	int prune = 0;
+	if (used > 1 && (rc = refresh_stats(kb, err)) == 0 && kb->passages >= PRUNE_MIN_PASSAGES) {
+		size_t kept = 0;
+		prune = 1;
+		for (size_t i = 0; i < used && prune; i++) {
+			df[i] = term_df(kb, terms[i]);
+			if (df[i] < 0)
+				prune = 0; /* no statistics: search with every word */
+			else if (df[i] > 0 && df[i] * PRUNE_SHARE <= kb->passages)
+				kept++;
+		}
+		prune = prune && kept > 0;
+	}
+	if (rc)
+		goto cleanup;
+	/* the rarest words carry the ranking: keep PRUNE_MAX_TERMS of them */
+	if (prune) {
+		size_t rarer_than;
+		for (size_t i = 0; i < used; i++) {
+			if (df[i] == 0 || df[i] * PRUNE_SHARE > kb->passages)
+				continue;
+			rarer_than = 0;
+			for (size_t j = 0; j < used; j++)
+				rarer_than += df[j] > 0 && df[j] * PRUNE_SHARE <= kb->passages &&
+					      (df[j] < df[i] || (df[j] == df[i] && j < i));
+			if (rarer_than >= PRUNE_MAX_TERMS)
+				df[i] = -df[i]; /* marked: left out */
+		}
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < used; i++) {
+		if (prune && (df[i] <= 0 || df[i] * PRUNE_SHARE > kb->passages))
+			continue;
+		/* tokens hold no '"', so quoting makes each a plain string */
+		sg_buf_addf(&q, "%s\"%s\"", w++ ? " OR " : "", terms[i]);
+	}
+	if (q.oom) {
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	*out = q.len ? sg_buf_detach(&q, NULL) : sg_strdup("");
+	if (!*out)
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+cleanup:
+	sg_buf_release(&q);
+	sg_kb_tokens_free(tok, n);
+	return rc;
+}
+
+int sg_kb_search(struct sg_kb *kb, const char *text, size_t k, unsigned flags,
+		 struct sg_kb_hits *out, struct sg_error *err)
+{
+	char *q = NULL;
+	out->v = NULL;
+	out->n = 0;
+	if (k > SG_MAX_KB_HITS)
+		k = SG_MAX_KB_HITS;
+	int rc = kb_query(kb, &q, text, err);
+	if (rc || !*q || !k)
+		goto cleanup;
+	out->v = sg_calloc(k, sizeof(*out->v));
+	if (!out->v) {
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	/* a window a little wider than k leaves room for unapproved drafts;
+	 * when they fill it, widen it and search again */
+	int all = (flags & SG_KB_INCLUDE_UNAPPROVED) != 0;
+	for (size_t limit = k + 8;; limit *= 8) {
+		size_t seen;
+		if ((rc = search_window(kb, q, k, limit, all, out, &seen, err)))
+			goto cleanup;
+		if (out->n >= k || seen < limit)
+			break;
+		sg_kb_hits_release(out);
+		out->v = sg_calloc(k, sizeof(*out->v));
+		if (!out->v) {
+			rc = sg_error_set(err, SG_ENOMEM, "out of memory");
 			goto cleanup;
 		}
 	}
-	if (s != SQLITE_DONE)
-		rc = db_error(kb, err, "search");
 cleanup:
-	sqlite3_finalize(st);
 	sg_free(q);
 	if (rc)
 		sg_kb_hits_release(out);

@@ -11,10 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "kb/kb.h"
 
 #define KB_DIR "examples/acme/kb"
@@ -337,6 +340,83 @@ static void test_retrieval_rank1(void **state)
 	sg_kb_close(kb);
 }
 
+/* Copies every article under dir into out, `copies` times, with ids and
+ * URLs suffixed "-cN" (approved flags kept). */
+static void grow(const char *dir, const char *out, unsigned copies, unsigned *n)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char p[1024];
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			grow(p, out, copies, n);
+			continue;
+		}
+		char *text;
+		size_t len;
+		struct sg_error err = SG_ERROR_INIT;
+		assert_int_equal(sg_read_file(p, &text, &len, &err), 0);
+		for (unsigned c = 0; c < copies; c++) {
+			struct sg_buf b = SG_BUF_INIT;
+			for (const char *l = text; *l;) {
+				const char *nl = strchr(l, '\n');
+				size_t ll = nl ? (size_t)(nl - l) : strlen(l);
+				sg_buf_add(&b, l, ll);
+				if (!strncmp(l, "id: ", 4) || !strncmp(l, "url: ", 5))
+					sg_buf_addf(&b, "-c%u", c);
+				sg_buf_addc(&b, '\n');
+				l += ll + (nl ? 1 : 0);
+			}
+			char q[1200];
+			snprintf(q, sizeof(q), "%s/a%u.md", out, (*n)++);
+			write_file(q, b.data);
+			sg_buf_release(&b);
+		}
+		sg_free(text);
+	}
+	closedir(d);
+}
+
+/* The same tickets on the example KB grown past 2,000 passages (32 copies
+ * of each article, the unapproved draft too), where the search leaves the
+ * words of more than a third of the passages out: the right article is
+ * still first. */
+static void test_retrieval_rank1_large(void **state)
+{
+	(void)state;
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_kb *kb;
+	struct sg_kb_stats st;
+	unsigned n = 0;
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s", tmp_path("large"));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	grow(KB_DIR, dir, 32, &n);
+	assert_int_equal(sg_kb_open(&kb, tmp_path("large.db"), &err), 0);
+	assert_int_equal(sg_kb_index(kb, dir, &st, &err), 0);
+	assert_true(st.passages >= 2000);
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(samples) / sizeof(*samples); i++) {
+		struct sg_kb_hits h;
+		assert_int_equal(sg_kb_search(kb, samples[i].ticket, 3, 0, &h, &err), 0);
+		size_t al = strlen(samples[i].article);
+		if (!h.n || strncmp(h.v[0].article_id, samples[i].article, al) ||
+		    strncmp(h.v[0].article_id + al, "-c", 2)) {
+			print_message("'%s': expected %s-cN, got %s\n", samples[i].ticket,
+				      samples[i].article, h.n ? h.v[0].article_id : "(nothing)");
+			bad++;
+		}
+		sg_kb_hits_release(&h);
+	}
+	assert_int_equal(bad, 0);
+	sg_kb_close(kb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_incremental_index),
 		cmocka_unit_test(test_approved_only),
 		cmocka_unit_test(test_retrieval_rank1),
+		cmocka_unit_test(test_retrieval_rank1_large),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -540,6 +540,40 @@ static void resolve_refs(struct sg_loader *l, const struct sg_pnode *root)
 	}
 }
 
+/* The model a prompt names must be approved for the prompt's task, and a
+ * task has one prompt: decisions record which template and model ran. */
+static void approved_models(struct sg_loader *l, const struct sg_pnode *root)
+{
+	const struct sg_pnode *prompts = sg_pnode_get(root, "prompts");
+	const struct sg_pnode *models = sg_pnode_get(root, "models");
+	for (size_t i = 0; prompts && prompts->kind == SG_PN_MAP && i < prompts->n; i++) {
+		const struct sg_pnode *pr = prompts->items[i];
+		const struct sg_pnode *task = sg_pnode_get(pr, "task"), *model = sg_pnode_get(pr, "model");
+		if (!task || !task->text)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const struct sg_pnode *t2 = sg_pnode_get(prompts->items[j], "task");
+			if (t2 && t2->text && !strcmp(t2->text, task->text)) {
+				sg_pdiag(l, SG_DIAG_ERROR, task,
+					 "'prompts.%s.task': task '%s' already has prompt '%s' (line %u); one prompt per task",
+					 prompts->keys[i], task->text, prompts->keys[j], t2->line);
+				break;
+			}
+		}
+		const struct sg_pnode *m = model && model->text ? sg_pnode_get(models, model->text) : NULL;
+		const struct sg_pnode *tasks = sg_pnode_get(m, "tasks");
+		if (!m || !tasks || tasks->kind != SG_PN_LIST)
+			continue; /* unknown models are reported by resolve_refs */
+		int ok = 0;
+		for (size_t k = 0; k < tasks->n && !ok; k++)
+			ok = tasks->items[k]->text && !strcmp(tasks->items[k]->text, task->text);
+		if (!ok)
+			sg_pdiag(l, SG_DIAG_ERROR, model,
+				 "'prompts.%s.model': model '%s' is not approved for task '%s' (its tasks, line %u, do not list it)",
+				 prompts->keys[i], model->text, task->text, tasks->line);
+	}
+}
+
 /* Declared names nothing refers to are usually a typo on the other side. */
 static void unused_names(struct sg_loader *l, const struct sg_pnode *root)
 {
@@ -568,6 +602,7 @@ static int finish_load(struct sg_loader *l, struct sg_pnode *root, struct sg_err
 	collect_lookups(l, sg_pnode_get(root, "sops"), 0);
 	sg_schema_validate(l, root, "", "", 0);
 	resolve_refs(l, root);
+	approved_models(l, root);
 	unused_names(l, root);
 	p->root = root;
 	if (l->d->errors)

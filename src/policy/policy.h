@@ -272,6 +272,14 @@ struct sg_policy {
 		double sample_size, sample_rate, pause_below, expand_above, expand_after_weeks;
 	} qa;
 	int kill_switch;               /* kill_switch.enabled */
+	struct {
+		double peer_review_first;     /* default 20 (the reference SOP) */
+		double random_review_share;   /* default 0.20 */
+	} onboarding;
+	struct {
+		const char *zendesk_secret_env, *intercom_secret_env; /* NULL: unset */
+		double zendesk_max_age_s;     /* default 300 */
+	} webhooks;
 	const char **paths;            /* interned field paths, by id */
 	size_t n_paths, cap_paths;
 };

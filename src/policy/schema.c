@@ -46,6 +46,8 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"", "budgets", SG_T_MAP, 0, "budgets", "Usage caps for model calls."},
 	{"", "qa", SG_T_MAP, 0, "qa", "The QA sampling loop and its accuracy thresholds."},
 	{"", "kill_switch", SG_T_MAP, 0, "kill_switch", "Force summarize-only everywhere (classification and logging stay on)."},
+	{"", "onboarding", SG_T_MAP, 0, "onboarding", "Peer review of reviewers in onboarding (`sopgate user add --onboarding`): every send for their first tickets, then a random share."},
+	{"", "webhooks", SG_T_MAP, 0, "webhooks", "Inbound helpdesk webhooks (`POST /v1/webhooks/zendesk`, `/intercom`): where their signing secrets are."},
 	{"", "tests", SG_T_LIST, 0, "test", "Example tickets with expected outcomes, run by `sopgate test`."},
 
 	{"queue", "description", SG_T_STR, 0, NULL, "What the queue is for."},
@@ -133,16 +135,22 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"custom_pattern", "action", SG_T_ENUM, R, "allow|mask|block", "What a hit does."},
 	{"custom_pattern", "applies_to", SG_T_ENUM, 0, "input|output|both", "Which text is scanned (default both)."},
 
-	{"model", "backend", SG_T_ENUM, R, "builtin|openai|anthropic", "How the model is called."},
-	{"model", "tasks", SG_T_ENUMLIST, R, "draft|summarize|tag|translate", "Tasks it is approved for."},
-	{"model", "endpoint", SG_T_STR, 0, NULL, "Base URL (HTTP backends)."},
-	{"model", "model", SG_T_STR, 0, NULL, "Backend's model id."},
+	{"model", "backend", SG_T_ENUM, R, "builtin|openai|anthropic", "How the model is called: `builtin` (no model, offline), `openai` (chat completions: OpenAI, llama.cpp server, vLLM, Ollama, Azure OpenAI) or `anthropic` (Messages API)."},
+	{"model", "tasks", SG_T_ENUMLIST, R, "draft|summarize|tag|knowledge_gap|translate", "Tasks it is approved for. A prompt may only name a model approved for the prompt's task, and a call for any other task is refused."},
+	{"model", "endpoint", SG_T_STR, 0, NULL, "Base URL of an HTTP backend (`http://127.0.0.1:8080` for a llama.cpp server, a trailing `/v1` is accepted; `https://RESOURCE.openai.azure.com` for Azure). Required for `openai`; `anthropic` defaults to `https://api.anthropic.com`."},
+	{"model", "model", SG_T_STR, 0, NULL, "Backend's model id, sent with each call and recorded as the decision's `model_name`. Required for `openai` (except Azure deployments) and `anthropic`."},
+	{"model", "api_key_env", SG_T_STR, 0, NULL, "Name of the environment variable that holds the API key (`ACME_OPENAI_KEY`); the key itself never goes in the policy. Required for `anthropic` and Azure."},
+	{"model", "azure_deployment", SG_T_STR, 0, NULL, "Azure OpenAI deployment name: calls `{endpoint}/openai/deployments/{deployment}/chat/completions` with an `api-key` header."},
+	{"model", "azure_api_version", SG_T_STR, 0, NULL, "Azure OpenAI `api-version` (`2024-10-21`); required with `azure_deployment`."},
+	{"model", "timeout", SG_T_DURATION, 0, NULL, "Time allowed per HTTP attempt (default 30s)."},
+	{"model", "max_retries", SG_T_INT, 0, NULL, "Retries after a failed attempt (default 2): backoff with jitter, `Retry-After` honoured."},
+	{"model", "max_tokens", SG_T_INT, 0, NULL, "Completion tokens asked for per call (default 512)."},
 	{"model", "pii", SG_T_ENUM, 0, "masked_only", "Only masked text is ever sent (the only allowed value)."},
 
 	{"prompt", "file", SG_T_FILE, R, NULL, "Template file, relative to the policy file."},
 	{"prompt", "version", SG_T_STR, R, NULL, "Template version (CRM `prompt_template_version`)."},
 	{"prompt", "task", SG_T_ENUM, R, "draft|summarize|tag|knowledge_gap|translate", "What the template is for."},
-	{"prompt", "model", SG_T_REF, 0, "model", "Model the template is approved with."},
+	{"prompt", "model", SG_T_REF, 0, "model", "Model that runs the task (default `builtin`); it must list the task in its `tasks`. The first prompt of each task is the one decisions use."},
 
 	{"sop", "trigger", SG_T_EXPR, R, NULL, "When the workflow runs."},
 	{"sop", "description", SG_T_STR, 0, NULL, "Free text."},
@@ -186,6 +194,15 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"kill_switch", "enabled", SG_T_BOOL, R, NULL, "When true every ticket is summarize-only."},
 	{"kill_switch", "mode", SG_T_ENUM, 0, "summarize_only", "The forced AI mode."},
 	{"kill_switch", "reason", SG_T_STR, 0, NULL, "Why it was switched (audit)."},
+
+	{"onboarding", "peer_review_first", SG_T_INT, 0, NULL, "Tickets an onboarding reviewer sends with a peer's approval on every one (default 20)."},
+	{"onboarding", "random_review_share", SG_T_RATIO, 0, NULL, "After those, the share of their sends a peer must approve, drawn at random (default 0.20)."},
+
+	{"webhooks", "zendesk", SG_T_MAP, 0, "webhook_zendesk", "Zendesk event-subscription webhooks."},
+	{"webhooks", "intercom", SG_T_MAP, 0, "webhook_intercom", "Intercom notifications."},
+	{"webhook_zendesk", "secret_env", SG_T_STR, R, NULL, "Environment variable holding the webhook's signing secret (never the secret itself)."},
+	{"webhook_zendesk", "max_age", SG_T_DURATION, 0, NULL, "Signed timestamps further than this from the server's clock are refused (default 5m)."},
+	{"webhook_intercom", "secret_env", SG_T_STR, R, NULL, "Environment variable holding the app's client secret (never the secret itself)."},
 
 	{"test", "name", SG_T_STR, R, NULL, "Test name."},
 	{"test", "ticket", SG_T_ANY, R, NULL, "The ticket event (input contract)."},
@@ -524,6 +541,53 @@ static const struct sg_pnode *mget(const struct sg_pnode *n, const char *key)
 	return sg_pnode_get(n, key);
 }
 
+static const char *mtext(const struct sg_pnode *n, const char *key)
+{
+	const struct sg_pnode *v = mget(n, key);
+	return v && v->text ? v->text : NULL;
+}
+
+/* A model entry: what each backend needs, and no key in the policy (only
+ * the name of the environment variable holding it). */
+static void model_checks(struct sg_loader *l, struct sg_pnode *n, const char *where)
+{
+	const char *backend = mtext(n, "backend"), *env = mtext(n, "api_key_env");
+	const char *url = mtext(n, "endpoint"), *dep = mtext(n, "azure_deployment");
+	if (!backend)
+		return;
+	const struct sg_pnode *envn = mget(n, "api_key_env");
+	if (env && (!*env || strspn(env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(env) ||
+		    (*env >= '0' && *env <= '9') || strlen(env) > 128))
+		sg_pdiag(l, SG_DIAG_ERROR, envn,
+			 "'%s.api_key_env': expected the name of an environment variable (letters, digits, '_'), not a key: the key itself never goes in the policy",
+			 where);
+	if (!strcmp(backend, "builtin")) {
+		static const char *const remote[] = {"endpoint", "api_key_env", "azure_deployment", "azure_api_version"};
+		for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++)
+			if (mget(n, remote[i]))
+				sg_pdiag(l, SG_DIAG_ERROR, mget(n, remote[i]),
+					 "'%s.%s': the builtin backend calls no server", where, remote[i]);
+		return;
+	}
+	const struct sg_pnode *urln = mget(n, "endpoint");
+	if (url && strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		sg_pdiag(l, SG_DIAG_ERROR, urln, "'%s.endpoint': expected an http:// or https:// URL, found '%s'",
+			 where, url);
+	if (!url && !strcmp(backend, "openai"))
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': an openai model needs 'endpoint'", where);
+	if (!mget(n, "model") && !(dep && !strcmp(backend, "openai")))
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': an %s model needs 'model'%s", where, backend,
+			 strcmp(backend, "openai") ? "" : " (or 'azure_deployment')");
+	if (!env && (!strcmp(backend, "anthropic") || dep))
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': %s needs 'api_key_env' (the environment variable holding the key)",
+			 where, dep ? "an Azure deployment" : "an anthropic model");
+	if (dep && strcmp(backend, "openai"))
+		sg_pdiag(l, SG_DIAG_ERROR, mget(n, "azure_deployment"),
+			 "'%s.azure_deployment': only the openai backend has Azure deployments", where);
+	if (dep && !mget(n, "azure_api_version"))
+		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': an Azure deployment needs 'azure_api_version'", where);
+}
+
 /* Rules across keys that a row cannot say. */
 static void cross_checks(struct sg_loader *l, struct sg_pnode *n, const char *in,
 			 const char *where)
@@ -552,6 +616,8 @@ static void cross_checks(struct sg_loader *l, struct sg_pnode *n, const char *in
 					 needs[i].kind, needs[i].val ? " " : "",
 					 needs[i].val ? needs[i].val : "", needs[i].need);
 		}
+	} else if (!strcmp(in, "model")) {
+		model_checks(l, n, where);
 	} else if (!strcmp(in, "gate_rule") && !mget(n, "when") && !mget(n, "rule_sets")) {
 		sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': a gate rule needs 'when' or 'rule_sets'", where);
 	} else if (!strcmp(in, "never") && !mget(n, "when") && !mget(n, "intents")) {

@@ -181,6 +181,16 @@ static int build_more(struct sg_policy *p)
 	p->qa.pause_below = sg_pnode_num(qa, "pause_below", 0);
 	p->qa.expand_above = sg_pnode_num(qa, "expand_above", 0);
 	p->qa.expand_after_weeks = sg_pnode_num(qa, "expand_after_weeks", 0);
+	/* the reference SOP's training plan: peer review on every reply for
+	 * the first 20 tickets, then random review of 20 percent */
+	const struct sg_pnode *ob = sg_pnode_get(r, "onboarding");
+	p->onboarding.peer_review_first = sg_pnode_num(ob, "peer_review_first", 20);
+	p->onboarding.random_review_share = sg_pnode_num(ob, "random_review_share", 0.20);
+	const struct sg_pnode *wh = sg_pnode_get(r, "webhooks");
+	const struct sg_pnode *zd = sg_pnode_get(wh, "zendesk"), *ic = sg_pnode_get(wh, "intercom");
+	p->webhooks.zendesk_secret_env = sg_pnode_str(zd, "secret_env", NULL);
+	p->webhooks.zendesk_max_age_s = sg_pnode_num(zd, "max_age", 300);
+	p->webhooks.intercom_secret_env = sg_pnode_str(ic, "secret_env", NULL);
 	return 0;
 }
 

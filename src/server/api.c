@@ -6,6 +6,7 @@
  */
 #include "server/api.h"
 
+#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include "cli/engine_setup.h"
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "core/hash.h"
 #include "core/id.h"
 #include "core/json.h"
 #include "core/limits.h"
@@ -27,10 +29,14 @@
 #include "policy/policy.h"
 #include "scan/scan.h"
 #include "server/metrics.h"
+#include "server/shadow.h"
+#include "server/webhook_map.h"
+#include "server/webhook_sig.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 8
+#define API_NROUTES 15
+#define API_SECRET_MAX 256       /* bytes of a webhook signing secret */
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
 #define API_BREACH_MAX_LEVEL 3   /* a breach escalates up to this level */
@@ -41,6 +47,7 @@
 struct sg_api {
 	char policy_path[PATH_MAX], kb_db[PATH_MAX];
 	char worker[48], worker_review[64]; /* audit chains and lease owner */
+	char worker_peer[64];               /* the peer-review reader's name */
 	int no_classifier;
 
 	pthread_mutex_t mu_decide;   /* the engine, its run and scan ctx */
@@ -73,7 +80,51 @@ struct sg_api {
 	struct sg_route routes[API_NROUTES];
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
 		*m_human, *m_reload;
+
+	/* webhooks: secrets read from the environment at start and reload */
+	pthread_mutex_t mu_wh;
+	char zd_env_flag[128], ic_env_flag[128];  /* serve flags; "" = the policy's */
+	char zd_env[128], ic_env[128];            /* the variables in use */
+	char zd_secret[API_SECRET_MAX], ic_secret[API_SECRET_MAX];
+	double zd_max_age_s;
+	struct sg_metric *m_webhook;
+
+	/* shadow policy: its own engine under mu_shadow (never taken with
+	 * mu_decide held), and the diffs waiting for their write */
+	pthread_mutex_t mu_shadow;
+	int shadow_on;                 /* read on the hot path without the lock */
+	struct sg_cli_engine shadow;   /* .policy NULL: none */
+	char shadow_path[PATH_MAX], shadow_by[SG_USER_NAME_MAX];
+	char shadow_version[65], shadow_last[65];
+	int64_t shadow_since;
+	struct shadow_batch *spend;
+	struct sg_metric *m_shadow_eval, *m_shadow_diff, *m_shadow_fields, *m_shadow_drop;
+
+	/* onboarding reviewers: peer reviews are read through their own
+	 * connection, taken last (after mu_h and mu_r), never holding another */
+	pthread_mutex_t mu_x;
+	struct sg_store *xstore;
+	struct sg_metric *m_peer;
 };
+
+/* Shadow diffs evaluated but not yet written, all of one shadow version. */
+struct shadow_row {
+	struct sg_store_shadow_diff d;
+	char buf[];
+};
+struct shadow_batch {
+	char version[65];
+	long evaluated, differing, dropped;
+	size_t n;
+	struct shadow_row *rows[SG_SHADOW_MAX_PENDING];
+};
+
+static void webhooks_configure(struct sg_api *api);
+struct review;
+static int peer_load(struct sg_api *api, struct review *rv, struct sg_error *err);
+static json_t *peer_json(const struct review *rv);
+static void shadow_eval(struct sg_api *api, const struct sg_ticket *t,
+			const struct sg_shadow_view *live, const char *live_version);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -120,6 +171,8 @@ struct review {
 	char step1_user[SG_USER_NAME_MAX];
 	json_t *decision;             /* owned */
 	char *draft;                  /* latest draft text, heap or NULL */
+	int peer;                     /* an onboarding reviewer's approval waits for a peer */
+	struct sg_store_peer_review pr;
 };
 
 static const char *review_status(const struct review *rv)
@@ -128,7 +181,7 @@ static const char *review_status(const struct review *rv)
 		return "not_required";
 	if (rv->rejects >= 2)
 		return "escalated";
-	if (!strcmp(rv->gate, "two_step"))
+	if (!strcmp(rv->gate, "two_step") || rv->peer)
 		return rv->a2 ? "approved" : rv->a1 ? "awaiting_second" : "pending";
 	return rv->a1 ? "approved" : "pending";
 }
@@ -201,7 +254,7 @@ static int review_load(struct sg_api *api, const char *ticket, struct review *rv
 		review_release(rv);
 		return rc;
 	}
-	return 0;
+	return peer_load(api, rv, err);
 }
 
 /* ---- engine ------------------------------------------------------------- */
@@ -285,6 +338,7 @@ int sg_api_reload(struct sg_api *api, struct sg_error *err)
 		sg_decide_run_free(runs[i]);
 	sg_scan_ctx_free(old_scan);
 	sg_cli_engine_close(&old);
+	webhooks_configure(api);
 	if (api->m_reload) {
 		const char *v[] = {"ok"};
 		sg_metric_inc(api->m_reload, v);
@@ -342,6 +396,8 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 	size_t ntypes = 0, nacts = 0;
 	int rc, have_t = 0;
 	int64_t t0 = mono_ns();
+	struct sg_shadow_view *live = NULL; /* only while a shadow policy is set */
+	char live_version[65] = "";
 
 	memset(&w, 0, sizeof(w));
 	sg_arena_init(&arena, 0);
@@ -363,6 +419,11 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 		w.state = d.approval_required ? "review" : "open";
 		for (size_t i = 0; i < d.nguardrail_types && ntypes < SG_DECISION_MAX_TYPES; i++)
 			types[ntypes++] = adup(&arena, d.guardrail_types[i]);
+		if (__atomic_load_n(&api->shadow_on, __ATOMIC_ACQUIRE) &&
+		    (live = sg_arena_alloc(&arena, sizeof(*live)))) {
+			sg_shadow_view_of(live, &d);
+			snprintf(live_version, sizeof(live_version), "%s", d.policy_version);
+		}
 	}
 	pthread_mutex_unlock(&slot->mu);
 	if (rc < 0)
@@ -407,6 +468,8 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 	} else {
 		*status = 201;
 		sg_buf_add(out, dj.data, dj.len);
+		if (live)
+			shadow_eval(api, &t, live, live_version);
 		if (api->m_decisions) {
 			const char *v[] = {w.gate, w.risk_tier};
 			sg_metric_inc(api->m_decisions, v);
@@ -480,6 +543,8 @@ struct queue_ctx {
 	const struct queue_filter *f;
 	int64_t now;
 	json_t *items;
+	struct sg_api *api;
+	struct sg_error *err;
 };
 
 static int queue_row(const struct sg_store_row *r, void *ctx)
@@ -495,6 +560,9 @@ static int queue_row(const struct sg_store_row *r, void *ctx)
 	rv.rejects = (int)r->num[9];
 	rv.a1 = (int)r->num[10];
 	rv.a2 = (int)r->num[11];
+	snprintf(rv.decision_id, sizeof(rv.decision_id), "%s", r->text[1] ? r->text[1] : "");
+	if (rv.a1 && peer_load(qc->api, &rv, qc->err) < 0)
+		return -SG_ESTORE;
 	const char *status = review_status(&rv);
 	if (strcmp(status, "pending") && strcmp(status, "awaiting_second"))
 		return 0;
@@ -527,7 +595,7 @@ static int queue_row(const struct sg_store_row *r, void *ctx)
 static int queue_list(struct sg_api *api, const struct queue_filter *f, json_t *items,
 		      struct sg_error *err)
 {
-	struct queue_ctx qc = {f, sg_now_ms(), items};
+	struct queue_ctx qc = {f, sg_now_ms(), items, api, err};
 	struct sg_store_queue_filter sf = {f->queue, f->gate, f->tier};
 	return sg_store_queue_scan(api->rstore, &sf, queue_row, &qc, err);
 }
@@ -671,6 +739,8 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 				      rv.decision_id, "decision", rv.decision, "draft", rv.draft,
 				      "events", events, "decisions", decisions, "drafts", drafts,
 				      "approvals", approvals, "escalations", escal, "audit", audit);
+			if (o)
+				json_object_set_new(o, "peer_review", peer_json(&rv));
 		}
 		review_release(&rv);
 	}
@@ -704,6 +774,149 @@ static int h_audit(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 	}
 	json_t *o = json_pack("{s:s, s:o}", "ticket", ticket, "records", arr);
 	rc = sg_http_resp_json(resp, 200, o);
+	json_decref(o);
+	return rc;
+}
+
+/* ---- onboarding reviewers --------------------------------------------------- */
+
+/* The peer review a decision waits for, into rv (rv->decision_id set);
+ * mu_x is taken here and nothing else while it is held. */
+static int peer_load(struct sg_api *api, struct review *rv, struct sg_error *err)
+{
+	pthread_mutex_lock(&api->mu_x);
+	int rc = sg_store_peer_review(api->xstore, rv->decision_id, &rv->pr, err);
+	pthread_mutex_unlock(&api->mu_x);
+	if (rc < 0)
+		return rc;
+	rv->peer = rc == 0;
+	return 0;
+}
+
+static json_t *peer_json(const struct review *rv)
+{
+	if (!rv->peer)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o}", "first_approval_by", rv->pr.user, "reason",
+			 rv->pr.reason, "created_at", iso_json(rv->pr.created_ms));
+}
+
+struct onboarding_check {
+	int onboarding, needs_peer;
+	char reason[200];
+	const char *why;              /* metric label: first_tickets | random */
+};
+
+/* A uniform draw in [0, 1) from the system's randomness. */
+static double draw(void)
+{
+	uint32_t r = 0;
+	if (sg_random_bytes(&r, sizeof(r)) < 0)
+		return 0; /* no randomness: err on the side of review */
+	return (double)r / 4294967296.0;
+}
+
+/* The onboarding rules of the approve/edit flow (docs/server.md): an
+ * onboarding reviewer's send needs a peer's second approval for their
+ * first N sends, then for a random share; a ticket waiting for a peer
+ * takes its second approval at step 2 from a different reviewer who is
+ * not onboarding. mu_h held. */
+static int onboarding_rules(struct sg_api *api, const struct sg_user *u, struct review *rv,
+			    const char *action, int *step, struct onboarding_check *out,
+			    struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct sg_store_onboarding st;
+	int rc = sg_store_user_onboarding(api->hstore, u->name, &st, err);
+	if (rc == -SG_ENOTFOUND) { /* a user only the session knows: no rule */
+		sg_error_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	int reject = !strcmp(action, "reject");
+	if (rv->peer && rv->a1 && !reject) {
+		*step = 2;
+		if (!strcmp(rv->pr.user, u->name))
+			return sg_error_set(err, SG_EFORBIDDEN, "onboarding: the peer approval must "
+					    "come from a different user than '%s'", rv->pr.user);
+	}
+	if (!st.onboarding || reject)
+		return 0;
+	if (*step == 2)
+		return sg_error_set(err, SG_EFORBIDDEN, "onboarding: '%s' is an onboarding "
+				    "reviewer and cannot give a second approval", u->name);
+	pthread_mutex_lock(&api->mu_decide);
+	double first = api->ce.policy->onboarding.peer_review_first;
+	double share = api->ce.policy->onboarding.random_review_share;
+	pthread_mutex_unlock(&api->mu_decide);
+	out->onboarding = 1;
+	long n = st.tickets + 1; /* this send */
+	if ((double)n <= first) {
+		out->needs_peer = 1;
+		out->why = "first_tickets";
+		snprintf(out->reason, sizeof(out->reason), "onboarding: send %ld of the first "
+			 "%.0f, each needs a peer's approval", n, first);
+	} else if (draw() < share) {
+		out->needs_peer = 1;
+		out->why = "random";
+		snprintf(out->reason, sizeof(out->reason), "onboarding: drawn for peer review "
+			 "(%.0f%% of sends after the first %.0f)", share * 100, first);
+	} else {
+		snprintf(out->reason, sizeof(out->reason), "onboarding: not drawn for peer "
+			 "review (%.0f%% of sends after the first %.0f)", share * 100, first);
+	}
+	return 0;
+}
+
+static int h_me(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	struct sg_store_onboarding st = {0, 0};
+	pthread_mutex_lock(&api->mu_h);
+	int rc = sg_store_user_onboarding(api->hstore, req->user->name, &st, err);
+	pthread_mutex_unlock(&api->mu_h);
+	if (rc == -SG_ENOTFOUND) {
+		sg_error_clear(err);
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&api->mu_decide);
+	json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f}", "user", req->user->name, "role",
+			      sg_role_name(req->user->role), "onboarding", st.onboarding,
+			      "onboarding_tickets", (json_int_t)st.tickets, "peer_review_first",
+			      (json_int_t)api->ce.policy->onboarding.peer_review_first,
+			      "random_review_share", api->ce.policy->onboarding.random_review_share);
+	pthread_mutex_unlock(&api->mu_decide);
+	rc = o ? sg_http_resp_json(resp, 200, o) : sg_error_set(err, SG_ENOMEM, "out of memory");
+	json_decref(o);
+	return rc;
+}
+
+/* POST /v1/users/{name}/onboarding {"onboarding": false} graduates a
+ * reviewer (true starts onboarding again); role lead or above. */
+static int h_onboarding(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+			struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	const char *name = sg_http_param(req, "name");
+	json_t *body = NULL;
+	int on = 0;
+	int rc = sg_http_json_body(&body, req, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = sg_json_bool(body, "onboarding", "onboarding", 1, &on, err)) == 0) {
+		pthread_mutex_lock(&api->mu_h);
+		rc = sg_store_user_onboarding_set(api->hstore, req->user->name, name, on, err);
+		pthread_mutex_unlock(&api->mu_h);
+	}
+	json_decref(body);
+	if (rc < 0)
+		return rc;
+	json_t *o = json_pack("{s:s, s:b}", "user", name, "onboarding", on);
+	rc = o ? sg_http_resp_json(resp, 200, o) : sg_error_set(err, SG_ENOMEM, "out of memory");
 	json_decref(o);
 	return rc;
 }
@@ -859,6 +1072,9 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 			goto unlock;
 		}
 	}
+	struct onboarding_check ob;
+	if ((rc = onboarding_rules(api, u, &rv, action, &step, &ob, err)) < 0)
+		goto unlock;
 	if (text) {
 		size_t ml = 0;
 		pthread_mutex_lock(&api->mu_decide);
@@ -883,8 +1099,21 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	a.note = note;
 	a.draft_text = masked;
 	a.draft_diff = masked ? diff.data : NULL;
+	a.onboarding = ob.onboarding;
+	a.onboarding_reason = ob.reason[0] ? ob.reason : NULL;
+	a.needs_peer = ob.needs_peer;
 	if ((rc = sg_store_human_action(api->hstore, &a, err)) < 0)
 		goto unlock;
+	if (ob.needs_peer) {
+		rv.peer = 1;
+		snprintf(rv.pr.user, sizeof(rv.pr.user), "%s", u->name);
+		snprintf(rv.pr.reason, sizeof(rv.pr.reason), "%s", ob.reason);
+		rv.pr.created_ms = sg_now_ms();
+		if (api->m_peer) {
+			const char *v[] = {ob.why};
+			sg_metric_inc(api->m_peer, v);
+		}
+	}
 	if (!strcmp(action, "reject"))
 		rv.rejects++;
 	else if (step == 2)
@@ -911,6 +1140,9 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	}
 	if (o && *esc_id)
 		json_object_set_new(o, "escalation_id", json_string(esc_id));
+	if (o && ob.reason[0])
+		json_object_set_new(o, "onboarding", json_pack("{s:b, s:s}", "peer_review_required",
+							       ob.needs_peer, "reason", ob.reason));
 	if (api->m_human) {
 		const char *v[] = {action};
 		sg_metric_inc(api->m_human, v);
@@ -975,6 +1207,508 @@ static int h_reload(void *ctx, const struct sg_http_req *req, struct sg_http_res
 	return rc;
 }
 
+/* ---- POST /v1/webhooks/zendesk | intercom ---------------------------------- */
+
+/* Reads the webhook secrets from the environment variables the serve flags
+ * or the policy name (flags win); called at start and after a reload. */
+static void webhooks_configure(struct sg_api *api)
+{
+	pthread_mutex_lock(&api->mu_decide); /* the policy stays while we read it */
+	const struct sg_policy *p = api->ce.policy;
+	pthread_mutex_lock(&api->mu_wh);
+	const char *zd = api->zd_env_flag[0] ? api->zd_env_flag
+			 : p ? p->webhooks.zendesk_secret_env : NULL;
+	const char *ic = api->ic_env_flag[0] ? api->ic_env_flag
+			 : p ? p->webhooks.intercom_secret_env : NULL;
+	const char *zv = zd ? getenv(zd) : NULL, *iv = ic ? getenv(ic) : NULL;
+	snprintf(api->zd_env, sizeof(api->zd_env), "%s", zd ? zd : "");
+	snprintf(api->ic_env, sizeof(api->ic_env), "%s", ic ? ic : "");
+	snprintf(api->zd_secret, sizeof(api->zd_secret), "%s", zv ? zv : "");
+	snprintf(api->ic_secret, sizeof(api->ic_secret), "%s", iv ? iv : "");
+	api->zd_max_age_s = p && p->webhooks.zendesk_max_age_s > 0
+				    ? p->webhooks.zendesk_max_age_s : SG_SIG_WINDOW_S;
+	pthread_mutex_unlock(&api->mu_wh);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
+static void webhook_count(struct sg_api *api, const char *vendor, const char *result)
+{
+	if (api->m_webhook) {
+		const char *v[] = {vendor, result};
+		sg_metric_inc(api->m_webhook, v);
+	}
+}
+
+/* Verifies the signature over the raw body, maps the payload to a ticket
+ * event and decides it as POST /v1/tickets does (idempotent on the vendor's
+ * event id). 202 for events without a customer message. */
+static int webhook(struct sg_api *api, const struct sg_http_req *req,
+		   struct sg_http_resp *resp, int intercom, struct sg_error *err)
+{
+	const char *vendor = intercom ? "intercom" : "zendesk";
+	char secret[API_SECRET_MAX], env[128], why[SG_WEBHOOK_WHY_MAX];
+	double max_age;
+	json_t *payload = NULL, *ev = NULL;
+	int rc, status = 0;
+	pthread_mutex_lock(&api->mu_wh);
+	memcpy(secret, intercom ? api->ic_secret : api->zd_secret, sizeof(secret));
+	memcpy(env, intercom ? api->ic_env : api->zd_env, sizeof(env));
+	max_age = api->zd_max_age_s;
+	pthread_mutex_unlock(&api->mu_wh);
+	if (!secret[0]) {
+		webhook_count(api, vendor, "not_configured");
+		if (env[0])
+			return sg_error_set(err, SG_ENOTFOUND, "webhook '%s' is not configured: "
+					    "the environment variable %s is not set", vendor, env);
+		return sg_error_set(err, SG_ENOTFOUND, "webhook '%s' is not configured: set "
+				    "webhooks.%s.secret_env in the policy or --%s-secret-env",
+				    vendor, vendor, vendor);
+	}
+	if (intercom)
+		rc = sg_sig_intercom_verify(secret, sg_http_header(req, SG_SIG_INTERCOM_HEADER),
+					    req->body, req->body_len, err);
+	else
+		rc = sg_sig_zendesk_verify(secret, sg_http_header(req, SG_SIG_ZENDESK_HEADER),
+					   sg_http_header(req, SG_SIG_ZENDESK_TS_HEADER), req->body,
+					   req->body_len, sg_now_ms() / 1000, (int64_t)max_age, err);
+	memset(secret, 0, sizeof(secret));
+	if (rc < 0) {
+		webhook_count(api, vendor, "refused");
+		return rc;
+	}
+	if ((rc = sg_http_json_body(&payload, req, err)) < 0) {
+		webhook_count(api, vendor, "invalid");
+		return rc;
+	}
+	rc = intercom ? sg_webhook_intercom_event(&ev, payload, why, err)
+		      : sg_webhook_zendesk_event(&ev, payload, why, err);
+	if (rc < 0) {
+		webhook_count(api, vendor, "invalid");
+	} else if (rc == 1) {
+		webhook_count(api, vendor, "ignored");
+		json_t *o = json_pack("{s:s, s:s}", "status", "ignored", "reason", why);
+		rc = o ? sg_http_resp_json(resp, 202, o)
+		       : sg_error_set(err, SG_ENOMEM, "out of memory");
+		json_decref(o);
+	} else if ((rc = ticket_json(api, ev, &status, &resp->body, err)) == 0) {
+		resp->status = status;
+		webhook_count(api, vendor, status == 201 ? "accepted" : "duplicate");
+	} else {
+		webhook_count(api, vendor, "invalid");
+	}
+	json_decref(ev);
+	json_decref(payload);
+	return rc;
+}
+
+static int h_zendesk(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		     struct sg_error *err)
+{
+	return webhook(ctx, req, resp, 0, err);
+}
+
+static int h_intercom(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		      struct sg_error *err)
+{
+	return webhook(ctx, req, resp, 1, err);
+}
+
+/* ---- shadow policy ----------------------------------------------------------- */
+
+static struct shadow_row *shadow_row_new(const char *ticket, const char *event,
+					 const char *live_v, const char *shadow_v,
+					 const char *field, const char *lval, const char *sval,
+					 int64_t now)
+{
+	const char *src[] = {ticket, event, live_v, shadow_v, field, lval, sval};
+	size_t len[7], total = 0;
+	for (int i = 0; i < 7; i++)
+		total += (len[i] = strlen(src[i])) + 1;
+	struct shadow_row *r = sg_malloc(sizeof(*r) + total);
+	if (!r)
+		return NULL;
+	const char *dst[7];
+	char *p = r->buf;
+	for (int i = 0; i < 7; i++) {
+		memcpy(p, src[i], len[i] + 1);
+		dst[i] = p;
+		p += len[i] + 1;
+	}
+	struct sg_store_shadow_diff d = {dst[0], dst[1], dst[2], dst[3], dst[4], dst[5],
+					 dst[6], now};
+	r->d = d;
+	return r;
+}
+
+static void shadow_batch_free(struct shadow_batch *b)
+{
+	for (size_t i = 0; b && i < b->n; i++)
+		sg_free(b->rows[i]);
+	sg_free(b);
+}
+
+/* Decides the ticket again under the shadow policy and queues what
+ * differs; the live decision, its write and the outbox are done already
+ * and never see this. */
+static void shadow_eval(struct sg_api *api, const struct sg_ticket *t,
+			const struct sg_shadow_view *live, const char *live_version)
+{
+	struct sg_decision sd;
+	struct sg_shadow_view sv;
+	struct sg_shadow_field f[SG_SHADOW_NFIELDS];
+	struct sg_error e = SG_ERROR_INIT;
+	size_t n = 0;
+	long dropped = 0;
+	pthread_mutex_lock(&api->mu_shadow);
+	struct shadow_batch *b = api->spend;
+	if (!api->shadow.policy || !b) {
+		pthread_mutex_unlock(&api->mu_shadow);
+		return;
+	}
+	if (sg_decide(&sd, api->shadow.run, t, NULL, &e) < 0) {
+		/* the shadow cannot decide this ticket: recorded as a difference */
+		n = 1;
+		f[0].field = "error";
+		snprintf(f[0].live, sizeof(f[0].live), "%s", "");
+		snprintf(f[0].shadow, sizeof(f[0].shadow), "%.200s", e.msg);
+	} else {
+		sg_shadow_view_of(&sv, &sd);
+		n = sg_shadow_compare(f, live, &sv);
+	}
+	b->evaluated++;
+	if (n)
+		b->differing++;
+	int64_t now = sg_now_ms();
+	for (size_t i = 0; i < n; i++) {
+		struct shadow_row *r = b->n < SG_SHADOW_MAX_PENDING
+			? shadow_row_new(t->id, t->event_id, live_version, b->version,
+					 f[i].field, f[i].live, f[i].shadow, now)
+			: NULL;
+		if (r)
+			b->rows[b->n++] = r;
+		else
+			dropped++;
+	}
+	b->dropped += dropped;
+	pthread_mutex_unlock(&api->mu_shadow);
+	if (api->m_shadow_eval) {
+		sg_metric_inc(api->m_shadow_eval, NULL);
+		if (n)
+			sg_metric_inc(api->m_shadow_diff, NULL);
+		for (size_t i = 0; i < n; i++) {
+			const char *v[] = {f[i].field};
+			sg_metric_inc(api->m_shadow_fields, v);
+		}
+		for (long i = 0; i < dropped; i++)
+			sg_metric_inc(api->m_shadow_drop, NULL);
+	}
+}
+
+/* Puts an empty batch for `version` (none when NULL) in place of the
+ * pending one, which *old receives (may be NULL); mu_shadow held. -1 when
+ * out of memory, nothing changed. */
+static int shadow_take(struct sg_api *api, const char *version, struct shadow_batch **old)
+{
+	struct shadow_batch *nb = NULL;
+	if (version) {
+		nb = sg_calloc(1, sizeof(*nb));
+		if (!nb)
+			return -1;
+		snprintf(nb->version, sizeof(nb->version), "%s", version);
+	}
+	*old = api->spend;
+	api->spend = nb;
+	return 0;
+}
+
+/* Writes a taken batch (and frees it). */
+static int shadow_write(struct sg_api *api, struct shadow_batch *b, struct sg_error *err)
+{
+	int rc = 0;
+	if (!b)
+		return 0;
+	if (b->version[0] && (b->evaluated || b->n)) {
+		struct sg_store_shadow_diff *d = b->n ? sg_calloc(b->n, sizeof(*d)) : NULL;
+		if (b->n && !d) {
+			rc = sg_error_set(err, SG_ENOMEM, "shadow diffs: out of memory");
+		} else {
+			for (size_t i = 0; i < b->n; i++)
+				d[i] = b->rows[i]->d;
+			pthread_mutex_lock(&api->mu_h);
+			rc = sg_store_shadow_record(api->hstore, b->version, b->evaluated,
+						    b->differing, d, b->n, err);
+			pthread_mutex_unlock(&api->mu_h);
+			sg_free(d);
+		}
+	}
+	shadow_batch_free(b);
+	return rc;
+}
+
+/* Writes the diffs evaluated so far (once a second, and before a read). */
+static int shadow_flush(struct sg_api *api, struct sg_error *err)
+{
+	pthread_mutex_lock(&api->mu_shadow);
+	struct shadow_batch *b = NULL;
+	int oom = api->spend && (api->spend->evaluated || api->spend->n) &&
+		  shadow_take(api, api->spend->version, &b) < 0;
+	pthread_mutex_unlock(&api->mu_shadow);
+	if (oom)
+		return sg_error_set(err, SG_ENOMEM, "shadow diffs: out of memory");
+	return shadow_write(api, b, err);
+}
+
+static int audit_plain(struct sg_api *api, const char *actor, const char *action,
+		       json_t *body, struct sg_error *err)
+{
+	struct sg_audit_record r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.actor, sizeof(r.actor), "%s", actor);
+	snprintf(r.action, sizeof(r.action), "%s", action);
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!text)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	r.body = text;
+	pthread_mutex_lock(&api->mu_h);
+	int rc = sg_store_begin(api->hstore, err);
+	if (rc == 0) {
+		if ((rc = sg_store_audit_append(api->hstore, &r, err)) == 0)
+			rc = sg_store_commit(api->hstore, err);
+		if (rc < 0) {
+			struct sg_error e2 = SG_ERROR_INIT;
+			sg_store_rollback(api->hstore, &e2);
+		}
+	}
+	pthread_mutex_unlock(&api->mu_h);
+	sg_free(text);
+	return rc;
+}
+
+/* Sets (path) or clears (NULL) the shadow policy, audited as actor. A
+ * policy with errors is refused and the previous shadow stays. */
+static int shadow_set(struct sg_api *api, const char *path, const char *actor,
+		      struct sg_error *err)
+{
+	struct sg_cli_engine ce, old;
+	memset(&ce, 0, sizeof(ce));
+	int rc;
+	if (path) {
+		if ((rc = sg_cli_engine_open(&ce, path, api->no_classifier,
+					     api->kb_db[0] ? api->kb_db : NULL, err)) < 0) {
+			char msg[600];
+			if (!err->code)
+				sg_error_set(err, SG_EPOLICY, "'%s' has errors; see 'sopgate check "
+					     "%s'", path, path);
+			sg_error_format(err, msg, sizeof(msg));
+			sg_error_clear(err);
+			return sg_error_set(err, SG_EPOLICY, "shadow policy refused, the "
+					    "previous one stays: %s", msg);
+		}
+	}
+	pthread_mutex_lock(&api->mu_shadow);
+	if (!path && !api->shadow.policy) {
+		pthread_mutex_unlock(&api->mu_shadow);
+		return sg_error_set(err, SG_ECONFLICT, "no shadow policy is set");
+	}
+	struct shadow_batch *b = NULL;
+	if (shadow_take(api, path ? ce.policy->version : NULL, &b) < 0) {
+		pthread_mutex_unlock(&api->mu_shadow);
+		sg_cli_engine_close(&ce);
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	}
+	old = api->shadow;
+	api->shadow = ce;
+	char prev[65];
+	snprintf(prev, sizeof(prev), "%s", api->shadow_version);
+	if (prev[0])
+		snprintf(api->shadow_last, sizeof(api->shadow_last), "%s", prev);
+	snprintf(api->shadow_version, sizeof(api->shadow_version), "%s",
+		 path ? ce.policy->version : "");
+	snprintf(api->shadow_path, sizeof(api->shadow_path), "%s", path ? path : "");
+	snprintf(api->shadow_by, sizeof(api->shadow_by), "%s", actor);
+	api->shadow_since = sg_now_ms();
+	__atomic_store_n(&api->shadow_on, path ? 1 : 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&api->mu_shadow);
+	sg_cli_engine_close(&old);
+	struct sg_error werr = SG_ERROR_INIT;
+	shadow_write(api, b, &werr); /* the previous shadow's last diffs */
+	pthread_mutex_lock(&api->mu_decide);
+	json_t *body = json_pack("{s:s?, s:s?, s:s?, s:s}", "path", path,
+				 "shadow_version", path ? api->shadow_version : NULL,
+				 "previous_version", prev[0] ? prev : NULL,
+				 "live_version", api->ce.policy ? api->ce.policy->version : "");
+	pthread_mutex_unlock(&api->mu_decide);
+	rc = audit_plain(api, actor, path ? "shadow.set" : "shadow.clear", body, err);
+	json_decref(body);
+	return rc;
+}
+
+/* The shadow's state as JSON (null when none); mu_shadow held. */
+static json_t *shadow_state(struct sg_api *api)
+{
+	if (!api->shadow.policy)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o, s:s}", "path", api->shadow_path, "version",
+			 api->shadow_version, "since", iso_json(api->shadow_since), "set_by",
+			 api->shadow_by);
+}
+
+struct shadow_list {
+	json_t *diffs, *cur;
+	char key[2 * SG_MAX_ID_BYTES + 4];
+};
+
+static int shadow_list_row(const struct sg_store_shadow_diff *d, void *ctx)
+{
+	struct shadow_list *l = ctx;
+	char key[sizeof(l->key)];
+	snprintf(key, sizeof(key), "%s\n%s", d->ticket_id, d->event_id);
+	if (!l->cur || strcmp(key, l->key)) {
+		l->cur = json_pack("{s:s, s:s, s:o, s:s, s:{}}", "ticket_id", d->ticket_id,
+				   "event_id", d->event_id, "created_at", iso_json(d->created_ms),
+				   "live_version", d->live_version, "fields");
+		if (!l->cur || json_array_append_new(l->diffs, l->cur))
+			return -SG_ENOMEM;
+		snprintf(l->key, sizeof(l->key), "%s", key);
+	}
+	json_t *f = !strcmp(d->field, "rules")
+		? json_pack("{s:s, s:s}", "live_only", d->live_value, "shadow_only", d->shadow_value)
+		: json_pack("{s:s, s:s}", "live", d->live_value, "shadow", d->shadow_value);
+	if (!f || json_object_set_new(json_object_get(l->cur, "fields"), d->field, f))
+		return -SG_ENOMEM;
+	return 0;
+}
+
+static int shadow_field_count(const char *field, long n, void *ctx)
+{
+	return json_object_set_new(ctx, field, json_integer(n)) ? -SG_ENOMEM : 0;
+}
+
+static int h_shadow_get(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+			struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	const char *version = NULL, *lim = NULL;
+	unsigned limit = 500;
+	int rc;
+	if ((rc = sg_http_query(&version, req, "version", err)) < 0 ||
+	    (rc = sg_http_query(&lim, req, "limit", err)) < 0)
+		return rc;
+	if (lim && *lim) {
+		char *end;
+		unsigned long l = strtoul(lim, &end, 10);
+		if (*end || l < 1 || l > SG_STORE_MAX_SHADOW_ROWS)
+			return sg_error_set(err, SG_EINVALID, "query 'limit': expected 1..%d, got "
+					    "'%.20s'", SG_STORE_MAX_SHADOW_ROWS, lim);
+		limit = (unsigned)l;
+	}
+	if ((rc = shadow_flush(api, err)) < 0)
+		return rc;
+	char ver[65] = "", last[65];
+	pthread_mutex_lock(&api->mu_shadow);
+	json_t *state = shadow_state(api);
+	snprintf(ver, sizeof(ver), "%s", api->shadow_version);
+	snprintf(last, sizeof(last), "%s", api->shadow_last);
+	pthread_mutex_unlock(&api->mu_shadow);
+	if (version && *version)
+		snprintf(ver, sizeof(ver), "%.64s", version);
+	else if (!ver[0])
+		snprintf(ver, sizeof(ver), "%s", last);
+	pthread_mutex_lock(&api->mu_decide);
+	json_t *o = json_pack("{s:o, s:s, s:s?}", "shadow", state, "live_version",
+			      api->ce.policy->version, "last_version", last[0] ? last : NULL);
+	pthread_mutex_unlock(&api->mu_decide);
+	if (!o)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	json_t *summary = json_null(), *diffs = json_array();
+	if (ver[0]) {
+		struct sg_store_shadow_counts c;
+		json_t *by = json_object();
+		struct shadow_list l = {diffs, NULL, ""};
+		pthread_mutex_lock(&api->mu_h);
+		rc = sg_store_shadow_summary(api->hstore, ver, &c, shadow_field_count, by, err);
+		if (rc == 0)
+			rc = sg_store_shadow_scan(api->hstore, ver, limit, shadow_list_row, &l, err);
+		pthread_mutex_unlock(&api->mu_h);
+		if (rc == -SG_ENOMEM && !err->code)
+			sg_error_set(err, SG_ENOMEM, "out of memory");
+		summary = json_pack("{s:s, s:I, s:I, s:f, s:o}", "version", ver, "evaluated",
+				    (json_int_t)c.evaluated, "differing", (json_int_t)c.differing,
+				    "differing_share", c.evaluated ? (double)c.differing / (double)c.evaluated : 0.0,
+				    "by_field", by);
+	}
+	json_object_set_new(o, "summary", summary ? summary : json_null());
+	json_object_set_new(o, "diffs", diffs);
+	if (rc == 0)
+		rc = sg_http_resp_json(resp, 200, o);
+	json_decref(o);
+	return rc;
+}
+
+/* A shadow policy set over HTTP must lie under the live policy's folder
+ * (relative paths are taken from there), so the API cannot be used to
+ * read other files. out gets the real path. */
+static int shadow_path_check(struct sg_api *api, const char *given, char out[PATH_MAX],
+			     struct sg_error *err)
+{
+	char dir[PATH_MAX], joined[PATH_MAX * 2], root[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", api->policy_path);
+	const char *d = dirname(dir);
+	if (!realpath(d, root))
+		return sg_error_set(err, SG_EINTERNAL, "cannot resolve the policy folder");
+	if (given[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", given);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", root, given);
+	if (!realpath(joined, out))
+		return sg_error_set(err, SG_ENOTFOUND, "field 'policy': '%.200s' not found", given);
+	size_t n = strlen(root);
+	if (strncmp(out, root, n) || out[n] != '/')
+		return sg_error_set(err, SG_EFORBIDDEN, "field 'policy': a shadow policy must lie "
+				    "in the live policy's folder (%.200s)", root);
+	return 0;
+}
+
+static int h_shadow_set(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+			struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	json_t *body = NULL;
+	const char *given = NULL;
+	char real[PATH_MAX];
+	int rc = sg_http_json_body(&body, req, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = sg_json_str(body, "policy", "policy", 1, &given, err)) == 0 &&
+	    (rc = shadow_path_check(api, given, real, err)) == 0 &&
+	    (rc = shadow_set(api, real, req->user->name, err)) == 0) {
+		pthread_mutex_lock(&api->mu_shadow);
+		json_t *o = json_pack("{s:s, s:o}", "status", "shadowing", "shadow",
+				      shadow_state(api));
+		pthread_mutex_unlock(&api->mu_shadow);
+		rc = o ? sg_http_resp_json(resp, 200, o)
+		       : sg_error_set(err, SG_ENOMEM, "out of memory");
+		json_decref(o);
+	}
+	json_decref(body);
+	return rc;
+}
+
+static int h_shadow_clear(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+			  struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	int rc = shadow_set(api, NULL, req->user->name, err);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&api->mu_shadow);
+	json_t *o = json_pack("{s:s, s:s}", "status", "cleared", "last_version", api->shadow_last);
+	pthread_mutex_unlock(&api->mu_shadow);
+	rc = o ? sg_http_resp_json(resp, 200, o) : sg_error_set(err, SG_ENOMEM, "out of memory");
+	json_decref(o);
+	return rc;
+}
+
 /* ---- SLA --------------------------------------------------------------- */
 
 int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
@@ -982,6 +1716,8 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	struct sg_store_escalation *due = NULL;
 	size_t n = 0;
 	int rc, breached = 0;
+	if ((rc = shadow_flush(api, err)) < 0)
+		return rc;
 	pthread_mutex_lock(&api->mu_h);
 	rc = sg_store_escalation_claim_due(api->hstore, api->worker, sg_now_ms(), 60000, 32, &due,
 					   &n, err);
@@ -1131,6 +1867,9 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 	static const char *const lv[] = {"level", NULL};
 	static const char *const ac[] = {"action", NULL};
 	static const char *const rs[] = {"result", NULL};
+	static const char *const vr[] = {"vendor", "result", NULL};
+	static const char *const fl[] = {"field", NULL};
+	static const char *const rsn[] = {"reason", NULL};
 	static const double b[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25,
 				   0.5, 1, 2.5};
 	int rc;
@@ -1148,6 +1887,25 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 				     "Reviewer actions, by action.", ac, err)) < 0 ||
 	    (rc = sg_metrics_counter(&api->m_reload, reg, "sopgate_policy_reloads_total",
 				     "Policy reloads, by result.", rs, err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_webhook, reg, "sopgate_webhook_events_total",
+				     "Helpdesk webhook deliveries, by vendor and result.", vr,
+				     err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_shadow_eval, reg, "sopgate_shadow_evaluated_total",
+				     "Ticket events decided under the shadow policy.", NULL,
+				     err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_shadow_diff, reg,
+				     "sopgate_shadow_tickets_differing_total",
+				     "Ticket events the shadow policy decided differently.", NULL,
+				     err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_shadow_fields, reg,
+				     "sopgate_shadow_differences_total",
+				     "Shadow-policy differences, by decision field.", fl, err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_shadow_drop, reg, "sopgate_shadow_dropped_total",
+				     "Shadow differences not recorded (pending list full).", NULL,
+				     err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_peer, reg, "sopgate_peer_reviews_total",
+				     "Sends of onboarding reviewers held for a peer's approval, by "
+				     "reason (first_tickets, random).", rsn, err)) < 0 ||
 	    (rc = sg_metrics_histogram(&api->m_latency, reg, "sopgate_ticket_seconds",
 				       "Time to decide and durably store one ticket event.", NULL,
 				       b, sizeof(b) / sizeof(b[0]), err)) < 0)
@@ -1201,6 +1959,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		snprintf(api->worker, sizeof(api->worker), "serve-%.24s-%ld", host, (long)getpid());
 	}
 	snprintf(api->worker_review, sizeof(api->worker_review), "%s-review", api->worker);
+	snprintf(api->worker_peer, sizeof(api->worker_peer), "%s-peer", api->worker);
 	api->no_classifier = o->no_classifier;
 	if (o->kb_db)
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
@@ -1212,6 +1971,13 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		pthread_mutex_init(&api->slots[i].mu, NULL);
 	pthread_mutex_init(&api->mu_h, NULL);
 	pthread_mutex_init(&api->mu_r, NULL);
+	pthread_mutex_init(&api->mu_wh, NULL);
+	pthread_mutex_init(&api->mu_shadow, NULL);
+	pthread_mutex_init(&api->mu_x, NULL);
+	snprintf(api->zd_env_flag, sizeof(api->zd_env_flag), "%s",
+		 o->zendesk_secret_env ? o->zendesk_secret_env : "");
+	snprintf(api->ic_env_flag, sizeof(api->ic_env_flag), "%s",
+		 o->intercom_secret_env ? o->intercom_secret_env : "");
 	const struct sg_route r[API_NROUTES] = {
 		{"POST", "/v1/tickets", SG_ROLE_AGENT, 0, h_post_ticket, api},
 		{"GET", "/v1/queue", SG_ROLE_AGENT, 0, h_queue, api},
@@ -1221,6 +1987,13 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/tickets/{id}/reject", SG_ROLE_AGENT, 0, h_reject, api},
 		{"GET", "/v1/audit", SG_ROLE_AGENT, 0, h_audit, api},
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
+		{"POST", "/v1/webhooks/zendesk", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_zendesk, api},
+		{"POST", "/v1/webhooks/intercom", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_intercom, api},
+		{"GET", "/v1/shadow", SG_ROLE_AGENT, 0, h_shadow_get, api},
+		{"POST", "/v1/shadow", SG_ROLE_ADMIN, 0, h_shadow_set, api},
+		{"DELETE", "/v1/shadow", SG_ROLE_ADMIN, 0, h_shadow_clear, api},
+		{"GET", "/v1/me", SG_ROLE_AGENT, 0, h_me, api},
+		{"POST", "/v1/users/{name}/onboarding", SG_ROLE_LEAD, 0, h_onboarding, api},
 	};
 	memcpy(api->routes, r, sizeof(r));
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
@@ -1230,11 +2003,15 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		goto fail;
 	for (unsigned i = 0; i < api->nslots; i++)
 		api->slots[i].run = runs[i];
+	webhooks_configure(api);
 	if ((rc = sg_store_open(&api->wstore, url, api->worker, err)) < 0 ||
 	    (rc = sg_store_open(&api->hstore, url, api->worker_review, err)) < 0 ||
+	    (rc = sg_store_open(&api->xstore, url, api->worker_peer, err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
 	if ((rc = sg_store_open_existing(&api->rstore, url, "serve-read", err)) < 0)
+		goto fail;
+	if (o->shadow_path && (rc = shadow_set(api, o->shadow_path, "serve", err)) < 0)
 		goto fail;
 	*out = api;
 	return 0;
@@ -1249,8 +2026,15 @@ void sg_api_free(struct sg_api *api)
 		return;
 	if (api->batch)
 		sg_store_batcher_stop(api->batch);
+	if (api->hstore) {
+		struct sg_error e = SG_ERROR_INIT;
+		shadow_flush(api, &e);
+	}
+	shadow_batch_free(api->spend);
+	sg_cli_engine_close(&api->shadow);
 	sg_store_close(api->wstore);
 	sg_store_close(api->hstore);
+	sg_store_close(api->xstore);
 	sg_store_close(api->rstore);
 	for (unsigned i = 0; i < api->nslots; i++) {
 		sg_decide_run_free(api->slots[i].run);
@@ -1262,5 +2046,10 @@ void sg_api_free(struct sg_api *api)
 	pthread_mutex_destroy(&api->mu_decide);
 	pthread_mutex_destroy(&api->mu_h);
 	pthread_mutex_destroy(&api->mu_r);
+	pthread_mutex_destroy(&api->mu_wh);
+	pthread_mutex_destroy(&api->mu_shadow);
+	pthread_mutex_destroy(&api->mu_x);
+	memset(api->zd_secret, 0, sizeof(api->zd_secret));
+	memset(api->ic_secret, 0, sizeof(api->ic_secret));
 	sg_free(api);
 }

@@ -20,6 +20,10 @@ struct sg_api_options {
 	const char *store_url;    /* "sqlite:FILE" or "postgres://..." */
 	int no_classifier;        /* tests: build the engine without the model */
 	const char *kb_db;        /* knowledge base to draft from, or NULL */
+	/* webhooks: names of the environment variables holding the signing
+	 * secrets; NULL: the policy's webhooks.<vendor>.secret_env */
+	const char *zendesk_secret_env, *intercom_secret_env;
+	const char *shadow_path;  /* a shadow policy to evaluate beside the live one */
 	/* names this process's audit chains (NAME, NAME-review) and leases;
 	 * NULL: "serve" on SQLite, "serve-HOST-PID" on PostgreSQL, so
 	 * several processes on one database never share a chain */

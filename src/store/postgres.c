@@ -88,6 +88,23 @@
 	  " updated_at = $2 WHERE id = $3 AND state = 'open' AND ($4::text IS NULL OR lease_owner = $4)") \
 	X(USER_PREFIX, "SELECT name, role, created_at, token_hash FROM users WHERE token_prefix = $1" \
 	  " AND disabled = 0") \
+	X(ONB_SET, "UPDATE users SET onboarding = $1::integer, onboarding_tickets = CASE WHEN" \
+	  " $2::integer = 1 THEN 0 ELSE onboarding_tickets END WHERE name = $3") \
+	X(ONB_BUMP, "UPDATE users SET onboarding_tickets = onboarding_tickets + 1 WHERE name = $1") \
+	X(ONB_GET, "SELECT onboarding, onboarding_tickets FROM users WHERE name = $1") \
+	X(PEER_ADD, "INSERT INTO peer_reviews (decision_id, ticket_id, user_name, reason, created_at)" \
+	  " VALUES ($1, $2, $3, $4, $5)") \
+	X(PEER_GET, "SELECT user_name, reason, created_at FROM peer_reviews WHERE decision_id = $1") \
+	X(SHADOW_INSERT, "INSERT INTO shadow_diffs (id, ticket_id, event_id, live_version, shadow_version," \
+	  " field, live_value, shadow_value, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)") \
+	X(SHADOW_FIELDS, "SELECT field, COUNT(*) FROM shadow_diffs WHERE shadow_version = $1" \
+	  " GROUP BY field ORDER BY field") \
+	X(SHADOW_SCAN, "SELECT ticket_id, event_id, live_version, shadow_version, field, live_value," \
+	  " shadow_value, created_at FROM shadow_diffs WHERE shadow_version = $1" \
+	  " ORDER BY created_at DESC, ticket_id, event_id, field LIMIT $2") \
+	X(COUNTER_ADD, "INSERT INTO counters (name, value) VALUES ($1, $2)" \
+	  " ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value") \
+	X(COUNTER_GET, "SELECT value FROM counters WHERE name = $1") \
 	/* read views, in the order of enum sg_store_view */ \
 	X(V_LATEST, "SELECT d.id, d.gate, d.body FROM tickets t JOIN decisions d" \
 	  " ON d.id = t.latest_decision_id WHERE t.id = $1") \
@@ -1055,6 +1072,161 @@ static int g_queue_scan(struct sg_store *s, const struct sg_store_queue_filter *
 	return rc < 0 ? rc : rows(res, fn, ctx);
 }
 
+/* ---- onboarding reviewers, shadow policy, counters ------------------- */
+
+static int g_onboarding_set(struct sg_store *s, const char *name, int on,
+			    struct sg_error *err)
+{
+	struct params p = {0};
+	long changed = 0;
+	p_int(&p, on);
+	p_int(&p, on);
+	p_text(&p, name);
+	int rc = run(P(s), ST_ONB_SET, &p, &changed, err);
+	return rc < 0 ? rc : changed ? 0 : 1;
+}
+
+static int g_onboarding_bump(struct sg_store *s, const char *name, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, name);
+	return run(P(s), ST_ONB_BUMP, &p, NULL, err);
+}
+
+static int g_onboarding_get(struct sg_store *s, const char *name,
+			    struct sg_store_onboarding *out, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, name);
+	PGresult *res;
+	int rc = exec_st(P(s), ST_ONB_GET, &p, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 1;
+	}
+	out->onboarding = (int)col_int(res, 0, 0);
+	out->tickets = (long)col_int(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
+static int g_peer_review_add(struct sg_store *s, const char *decision_id,
+			     const char *ticket_id, const char *user, const char *reason,
+			     int64_t now_ms, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, decision_id);
+	p_text(&p, ticket_id);
+	p_text(&p, user);
+	p_text(&p, reason);
+	p_int(&p, now_ms);
+	return run(P(s), ST_PEER_ADD, &p, NULL, err);
+}
+
+static int g_peer_review_get(struct sg_store *s, const char *decision_id,
+			     struct sg_store_peer_review *out, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, decision_id);
+	PGresult *res;
+	int rc = exec_st(P(s), ST_PEER_GET, &p, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 1;
+	}
+	snprintf(out->user, sizeof(out->user), "%s", col_text(res, 0, 0));
+	snprintf(out->reason, sizeof(out->reason), "%s", col_text(res, 0, 1));
+	out->created_ms = col_int(res, 0, 2);
+	PQclear(res);
+	return 0;
+}
+
+static int g_shadow_insert(struct sg_store *s, const char *id,
+			   const struct sg_store_shadow_diff *d, int64_t now_ms,
+			   struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, id);
+	p_text(&p, d->ticket_id);
+	p_text(&p, d->event_id);
+	p_text(&p, d->live_version);
+	p_text(&p, d->shadow_version);
+	p_text(&p, d->field);
+	p_text(&p, d->live_value);
+	p_text(&p, d->shadow_value);
+	p_int(&p, now_ms);
+	return run(P(s), ST_SHADOW_INSERT, &p, NULL, err);
+}
+
+static int g_counter_add(struct sg_store *s, const char *name, long delta,
+			 struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, name);
+	p_int(&p, delta);
+	return run(P(s), ST_COUNTER_ADD, &p, NULL, err);
+}
+
+static int g_counter_get(struct sg_store *s, const char *name, long *out,
+			 struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, name);
+	PGresult *res;
+	*out = 0;
+	int rc = exec_st(P(s), ST_COUNTER_GET, &p, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) > 0)
+		*out = (long)col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int g_shadow_fields(struct sg_store *s, const char *shadow_version,
+			   int (*fn)(const char *field, long n, void *ctx), void *ctx,
+			   struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, shadow_version);
+	PGresult *res;
+	int rc = exec_st(P(s), ST_SHADOW_FIELDS, &p, &res, err);
+	if (rc < 0)
+		return rc;
+	int frc = 0;
+	for (int i = 0; i < PQntuples(res) && !frc; i++)
+		frc = fn(col_text(res, i, 0), (long)col_int(res, i, 1), ctx);
+	PQclear(res);
+	return frc < 0 ? frc : 0;
+}
+
+static int g_shadow_scan(struct sg_store *s, const char *shadow_version, unsigned limit,
+			 int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
+			 void *ctx, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, shadow_version);
+	p_int(&p, limit);
+	PGresult *res;
+	int rc = exec_st(P(s), ST_SHADOW_SCAN, &p, &res, err);
+	if (rc < 0)
+		return rc;
+	int frc = 0;
+	for (int i = 0; i < PQntuples(res) && !frc; i++) {
+		struct sg_store_shadow_diff d = {
+			col_text(res, i, 0), col_text(res, i, 1), col_text(res, i, 2),
+			col_text(res, i, 3), col_text(res, i, 4), col_text(res, i, 5),
+			col_text(res, i, 6), col_int(res, i, 7)};
+		frc = fn(&d, ctx);
+	}
+	PQclear(res);
+	return frc < 0 ? frc : 0;
+}
+
 const struct sg_store_ops sg_store_postgres_ops = {
 	.name = "postgres",
 	.version = SG_STORE_OPS_VERSION,
@@ -1087,4 +1259,14 @@ const struct sg_store_ops sg_store_postgres_ops = {
 	.escalation_close = g_escalation_close,
 	.view = g_view,
 	.queue_scan = g_queue_scan,
+	.onboarding_set = g_onboarding_set,
+	.onboarding_bump = g_onboarding_bump,
+	.onboarding_get = g_onboarding_get,
+	.peer_review_add = g_peer_review_add,
+	.peer_review_get = g_peer_review_get,
+	.shadow_insert = g_shadow_insert,
+	.counter_add = g_counter_add,
+	.counter_get = g_counter_get,
+	.shadow_fields = g_shadow_fields,
+	.shadow_scan = g_shadow_scan,
 };

@@ -146,6 +146,21 @@ const struct sg_migration sg_store_migrations[] = {
 	 "CREATE TABLE counters ("
 	 " name TEXT PRIMARY KEY,"
 	 " value BIGINT NOT NULL);"},
+	{2, "onboarding reviewers and peer reviews",
+	 /* a reviewer in onboarding: the flag and the sends they made while
+	  * onboarding (the policy says how many need a peer); onboarding_left
+	  * of version 1 is not used */
+	 "ALTER TABLE users ADD COLUMN onboarding INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE users ADD COLUMN onboarding_tickets INTEGER NOT NULL DEFAULT 0;"
+	 /* a decision whose first approval came from an onboarding reviewer
+	  * and needs a peer's second approval, and why */
+	 "CREATE TABLE peer_reviews ("
+	 " decision_id TEXT PRIMARY KEY,"
+	 " ticket_id TEXT NOT NULL,"
+	 " user_name TEXT NOT NULL,"
+	 " reason TEXT NOT NULL,"
+	 " created_at BIGINT NOT NULL);"
+	 "CREATE INDEX shadow_diffs_version ON shadow_diffs (shadow_version, created_at);"},
 };
 
 const int sg_store_nmigrations =

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -100,6 +101,23 @@
 	X(ESC_CLOSE, "UPDATE escalations SET state = ?, lease_owner = NULL, lease_expires = NULL," \
 	  " updated_at = ? WHERE id = ? AND state = 'open' AND (? IS NULL OR lease_owner = ?)") \
 	X(USER_PREFIX, "SELECT name, role, created_at, token_hash FROM users WHERE token_prefix = ? AND disabled = 0") \
+	X(ONB_SET, "UPDATE users SET onboarding = ?, onboarding_tickets = CASE WHEN ? = 1 THEN 0" \
+	  " ELSE onboarding_tickets END WHERE name = ?") \
+	X(ONB_BUMP, "UPDATE users SET onboarding_tickets = onboarding_tickets + 1 WHERE name = ?") \
+	X(ONB_GET, "SELECT onboarding, onboarding_tickets FROM users WHERE name = ?") \
+	X(PEER_ADD, "INSERT INTO peer_reviews (decision_id, ticket_id, user_name, reason, created_at)" \
+	  " VALUES (?, ?, ?, ?, ?)") \
+	X(PEER_GET, "SELECT user_name, reason, created_at FROM peer_reviews WHERE decision_id = ?") \
+	X(SHADOW_INSERT, "INSERT INTO shadow_diffs (id, ticket_id, event_id, live_version, shadow_version," \
+	  " field, live_value, shadow_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)") \
+	X(SHADOW_FIELDS, "SELECT field, COUNT(*) FROM shadow_diffs WHERE shadow_version = ?" \
+	  " GROUP BY field ORDER BY field") \
+	X(SHADOW_SCAN, "SELECT ticket_id, event_id, live_version, shadow_version, field, live_value," \
+	  " shadow_value, created_at FROM shadow_diffs WHERE shadow_version = ?" \
+	  " ORDER BY created_at DESC, ticket_id, event_id, field LIMIT ?") \
+	X(COUNTER_ADD, "INSERT INTO counters (name, value) VALUES (?, ?)" \
+	  " ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value") \
+	X(COUNTER_GET, "SELECT value FROM counters WHERE name = ?") \
 	/* read views, in the order of enum sg_store_view */ \
 	X(V_LATEST, "SELECT d.id, d.gate, d.body FROM tickets t JOIN decisions d" \
 	  " ON d.id = t.latest_decision_id WHERE t.id = ?") \
@@ -1184,6 +1202,176 @@ static int q_queue_scan(struct sg_store *s, const struct sg_store_queue_filter *
 	return rows(q, st, fn, ctx, "reading the queue", err);
 }
 
+/* ---- onboarding reviewers -------------------------------------------- */
+
+/* Runs a statement with text/int arguments ("t" text, "i" int, "l" int64)
+ * that returns no rows; sets *changes when not NULL. */
+static int run_args(struct sqlite_store *q, int which, int *changes, struct sg_error *err,
+		    const char *types, ...)
+{
+	sqlite3_stmt *st = stmt(q, which, err);
+	if (!st)
+		return -SG_ESTORE;
+	va_list ap;
+	va_start(ap, types);
+	for (int i = 0; types[i]; i++) {
+		if (types[i] == 't')
+			bind_text(st, i + 1, va_arg(ap, const char *));
+		else if (types[i] == 'i')
+			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
+		else
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+	}
+	va_end(ap);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, statement_sql[which]);
+	if (changes)
+		*changes = sqlite3_changes(q->db);
+	return 0;
+}
+
+static int q_onboarding_set(struct sg_store *s, const char *name, int on,
+			    struct sg_error *err)
+{
+	int changes = 0;
+	int rc = run_args(S(s), ST_ONB_SET, &changes, err, "iit", on, on, name);
+	return rc < 0 ? rc : changes ? 0 : 1;
+}
+
+static int q_onboarding_bump(struct sg_store *s, const char *name, struct sg_error *err)
+{
+	return run_args(S(s), ST_ONB_BUMP, NULL, err, "t", name);
+}
+
+static int q_onboarding_get(struct sg_store *s, const char *name,
+			    struct sg_store_onboarding *out, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_ONB_GET, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->onboarding = sqlite3_column_int(st, 0);
+		out->tickets = (long)sqlite3_column_int64(st, 1);
+	}
+	done(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW ? 0 : fail(q, err, "reading the onboarding state");
+}
+
+static int q_peer_review_add(struct sg_store *s, const char *decision_id,
+			     const char *ticket_id, const char *user, const char *reason,
+			     int64_t now_ms, struct sg_error *err)
+{
+	return run_args(S(s), ST_PEER_ADD, NULL, err, "ttttl", decision_id, ticket_id, user,
+			reason, now_ms);
+}
+
+static int q_peer_review_get(struct sg_store *s, const char *decision_id,
+			     struct sg_store_peer_review *out, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_PEER_GET, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, decision_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(out->user, sizeof(out->user), "%s", col_text(st, 0));
+		snprintf(out->reason, sizeof(out->reason), "%s", col_text(st, 1));
+		out->created_ms = sqlite3_column_int64(st, 2);
+	}
+	done(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW ? 0 : fail(q, err, "reading the peer review");
+}
+
+/* ---- shadow policy and counters ------------------------------------- */
+
+static int q_shadow_insert(struct sg_store *s, const char *id,
+			   const struct sg_store_shadow_diff *d, int64_t now_ms,
+			   struct sg_error *err)
+{
+	return run_args(S(s), ST_SHADOW_INSERT, NULL, err, "ttttttttl", id, d->ticket_id,
+			d->event_id, d->live_version, d->shadow_version, d->field,
+			d->live_value, d->shadow_value, now_ms);
+}
+
+static int q_counter_add(struct sg_store *s, const char *name, long delta,
+			 struct sg_error *err)
+{
+	return run_args(S(s), ST_COUNTER_ADD, NULL, err, "tl", name, (int64_t)delta);
+}
+
+static int q_counter_get(struct sg_store *s, const char *name, long *out,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	*out = 0;
+	sqlite3_stmt *st = stmt(q, ST_COUNTER_GET, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = (long)sqlite3_column_int64(st, 0);
+	done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(q, err, "reading a counter");
+}
+
+static int q_shadow_fields(struct sg_store *s, const char *shadow_version,
+			   int (*fn)(const char *field, long n, void *ctx), void *ctx,
+			   struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SHADOW_FIELDS, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, shadow_version);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int frc = fn(col_text(st, 0), (long)sqlite3_column_int64(st, 1), ctx);
+		if (frc) {
+			done(st);
+			return frc < 0 ? frc : 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "counting shadow diffs");
+}
+
+static int q_shadow_scan(struct sg_store *s, const char *shadow_version, unsigned limit,
+			 int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
+			 void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_SHADOW_SCAN, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, shadow_version);
+	sqlite3_bind_int(st, 2, (int)limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_store_shadow_diff d = {
+			col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
+			col_text(st, 4), col_text(st, 5), col_text(st, 6),
+			sqlite3_column_int64(st, 7)};
+		int frc = fn(&d, ctx);
+		if (frc) {
+			done(st);
+			return frc < 0 ? frc : 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, "reading shadow diffs");
+}
+
 const struct sg_store_ops sg_store_sqlite_ops = {
 	.name = "sqlite",
 	.version = SG_STORE_OPS_VERSION,
@@ -1216,4 +1404,14 @@ const struct sg_store_ops sg_store_sqlite_ops = {
 	.escalation_close = q_escalation_close,
 	.view = q_view,
 	.queue_scan = q_queue_scan,
+	.onboarding_set = q_onboarding_set,
+	.onboarding_bump = q_onboarding_bump,
+	.onboarding_get = q_onboarding_get,
+	.peer_review_add = q_peer_review_add,
+	.peer_review_get = q_peer_review_get,
+	.shadow_insert = q_shadow_insert,
+	.counter_add = q_counter_add,
+	.counter_get = q_counter_get,
+	.shadow_fields = q_shadow_fields,
+	.shadow_scan = q_shadow_scan,
 };

@@ -303,10 +303,23 @@ static int human_fn(struct sg_store *s, void *arg, struct sg_error *err)
 	int rc = s->ops->human_action(s, a, err);
 	if (rc < 0)
 		return rc;
+	int send = strcmp(a->action, "reject") && a->step == 1;
+	if (a->onboarding && send && (rc = s->ops->onboarding_bump(s, a->user, err)) < 0)
+		return rc;
+	if (a->needs_peer &&
+	    (rc = s->ops->peer_review_add(s, a->decision_id, a->ticket_id, a->user,
+					  a->onboarding_reason ? a->onboarding_reason
+							       : "peer review",
+					  a->now_ms ? a->now_ms : sg_now_ms(), err)) < 0)
+		return rc;
 	json_t *body = json_object();
 	if (!body || set_str(body, "decision_id", a->decision_id) ||
 	    set_str(body, "role", a->role) || set_str(body, "note", a->note) ||
 	    json_object_set_new(body, "step", json_integer(a->step)) ||
+	    (a->onboarding_reason &&
+	     (set_str(body, "onboarding", a->onboarding_reason) ||
+	      json_object_set_new(body, "peer_review_required",
+				  json_boolean(a->needs_peer)))) ||
 	    (a->draft_text && (json_object_set_new(body, "draft_version",
 						   json_integer(a->draft_version)) ||
 			       set_str(body, "draft_diff", a->draft_diff)))) {
@@ -336,6 +349,9 @@ int sg_store_human_action(struct sg_store *s, struct sg_human_action *a,
 		return sg_error_set(err, SG_EINVALID, "step %d: expected 1 or 2", a->step);
 	if (!strcmp(a->action, "edit") && !a->draft_text)
 		return sg_error_set(err, SG_EINVALID, "an edit needs the new draft text");
+	if (a->needs_peer && (!a->decision_id || !strcmp(a->action, "reject") || a->step != 1))
+		return sg_error_set(err, SG_EINVALID, "a peer review follows a first approval "
+				    "of a decision");
 	return in_tx(s, human_fn, a, err);
 }
 
@@ -408,6 +424,7 @@ int sg_store_role_valid(const char *role)
 
 struct user_add {
 	const char *actor, *name, *role, *prefix, *hash;
+	unsigned flags;
 };
 
 static int user_fn(struct sg_store *s, void *arg, struct sg_error *err)
@@ -417,8 +434,13 @@ static int user_fn(struct sg_store *s, void *arg, struct sg_error *err)
 				     sg_now_ms(), err);
 	if (rc < 0)
 		return rc;
+	if ((u->flags & SG_STORE_USER_ONBOARDING) &&
+	    (rc = s->ops->onboarding_set(s, u->name, 1, err)) != 0)
+		return rc < 0 ? rc : sg_error_set(err, SG_ESTORE, "user '%s' vanished", u->name);
 	json_t *body = json_object();
-	if (!body || set_str(body, "name", u->name) || set_str(body, "role", u->role)) {
+	if (!body || set_str(body, "name", u->name) || set_str(body, "role", u->role) ||
+	    ((u->flags & SG_STORE_USER_ONBOARDING) &&
+	     json_object_set_new(body, "onboarding", json_true()))) {
 		json_decref(body);
 		return sg_error_set(err, SG_ENOMEM, "audit: out of memory");
 	}
@@ -429,6 +451,13 @@ static int user_fn(struct sg_store *s, void *arg, struct sg_error *err)
 
 int sg_store_user_add(struct sg_store *s, const char *actor, const char *name,
 		      const char *role, char token[SG_TOKEN_LEN], struct sg_error *err)
+{
+	return sg_store_user_add_opts(s, actor, name, role, 0, token, err);
+}
+
+int sg_store_user_add_opts(struct sg_store *s, const char *actor, const char *name,
+			   const char *role, unsigned flags, char token[SG_TOKEN_LEN],
+			   struct sg_error *err)
 {
 	token[0] = 0;
 	int rc = check_name("user name", name, err);
@@ -452,7 +481,7 @@ int sg_store_user_add(struct sg_store *s, const char *actor, const char *name,
 	snprintf(tok, sizeof(tok), "%s%s", SG_TOKEN_PREFIX, hex);
 	snprintf(key, sizeof(key), "%.*s", TOKEN_KEY_LEN, hex);
 	sg_sha256_hex(tok, strlen(tok), hash);
-	struct user_add u = {actor ? actor : "sopgate", name, role, key, hash};
+	struct user_add u = {actor ? actor : "sopgate", name, role, key, hash, flags};
 	if ((rc = in_tx(s, user_fn, &u, err)) < 0)
 		return rc;
 	memcpy(token, tok, sizeof(tok));
@@ -539,6 +568,158 @@ int sg_store_session_del(struct sg_store *s, const char *sid_hash, struct sg_err
 {
 	int rc = check_hash("session id hash", sid_hash, err);
 	return rc < 0 ? rc : s->ops->session_del(s, sid_hash, err);
+}
+
+/* ---- onboarding reviewers --------------------------------------------- */
+
+int sg_store_user_onboarding(struct sg_store *s, const char *name,
+			     struct sg_store_onboarding *out, struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = check_name("user", name, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = s->ops->onboarding_get(s, name, out, err)) == 1)
+		return sg_error_set(err, SG_ENOTFOUND, "user '%s' not found", name);
+	return rc;
+}
+
+struct onboarding_set {
+	const char *actor, *name;
+	int on;
+};
+
+static int onboarding_fn(struct sg_store *s, void *arg, struct sg_error *err)
+{
+	struct onboarding_set *o = arg;
+	int rc = s->ops->onboarding_set(s, o->name, o->on, err);
+	if (rc == 1)
+		return sg_error_set(err, SG_ENOTFOUND, "user '%s' not found", o->name);
+	if (rc < 0)
+		return rc;
+	json_t *body = json_object();
+	if (!body || set_str(body, "name", o->name) ||
+	    json_object_set_new(body, "onboarding", json_boolean(o->on))) {
+		json_decref(body);
+		return sg_error_set(err, SG_ENOMEM, "audit: out of memory");
+	}
+	rc = append_audit(s, o->actor, "user.onboarding", NULL, body, err);
+	json_decref(body);
+	return rc;
+}
+
+int sg_store_user_onboarding_set(struct sg_store *s, const char *actor,
+				 const char *name, int on, struct sg_error *err)
+{
+	int rc = check_name("user", name, err);
+	if (rc < 0)
+		return rc;
+	struct onboarding_set o = {actor ? actor : "sopgate", name, on ? 1 : 0};
+	return in_tx(s, onboarding_fn, &o, err);
+}
+
+int sg_store_peer_review(struct sg_store *s, const char *decision_id,
+			 struct sg_store_peer_review *out, struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = check_name("decision_id", decision_id, err);
+	return rc < 0 ? rc : s->ops->peer_review_get(s, decision_id, out, err);
+}
+
+/* ---- shadow policy ------------------------------------------------------- */
+
+/* Counter names: "shadow.evaluated:<version>", "shadow.differing:<version>". */
+static int shadow_counter(char *out, size_t n, const char *what, const char *version,
+			  struct sg_error *err)
+{
+	int rc = check_name("shadow policy version", version, err);
+	if (rc < 0)
+		return rc;
+	if (snprintf(out, n, "shadow.%s:%s", what, version) >= (int)n)
+		return sg_error_set(err, SG_EINVALID, "shadow policy version is too long");
+	return 0;
+}
+
+struct shadow_rec {
+	const char *version;
+	long evaluated, differing;
+	const struct sg_store_shadow_diff *d;
+	size_t n;
+};
+
+static int shadow_fn(struct sg_store *s, void *arg, struct sg_error *err)
+{
+	struct shadow_rec *r = arg;
+	char ce[SG_MAX_ID_BYTES + 32], cd[SG_MAX_ID_BYTES + 32];
+	int rc;
+	if ((rc = shadow_counter(ce, sizeof(ce), "evaluated", r->version, err)) < 0 ||
+	    (rc = shadow_counter(cd, sizeof(cd), "differing", r->version, err)) < 0)
+		return rc;
+	if ((r->evaluated && (rc = s->ops->counter_add(s, ce, r->evaluated, err)) < 0) ||
+	    (r->differing && (rc = s->ops->counter_add(s, cd, r->differing, err)) < 0))
+		return rc;
+	int64_t now = sg_now_ms();
+	for (size_t i = 0; i < r->n; i++) {
+		char id[SG_ID_LEN];
+		if (sg_id_new(id) < 0)
+			return sg_error_set(err, SG_EINTERNAL, "no randomness for an id");
+		const struct sg_store_shadow_diff *d = &r->d[i];
+		if ((rc = s->ops->shadow_insert(s, id, d, d->created_ms ? d->created_ms : now,
+						err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int sg_store_shadow_record(struct sg_store *s, const char *shadow_version,
+			   long evaluated, long differing,
+			   const struct sg_store_shadow_diff *d, size_t n,
+			   struct sg_error *err)
+{
+	int rc;
+	if (evaluated < 0 || differing < 0)
+		return sg_error_set(err, SG_EINVALID, "shadow counts must not be negative");
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = check_name("ticket_id", d[i].ticket_id, err)) < 0 ||
+		    (rc = check_name("event_id", d[i].event_id, err)) < 0 ||
+		    (rc = check_name("shadow diff field", d[i].field, err)) < 0)
+			return rc;
+		if (!d[i].live_version || !d[i].shadow_version ||
+		    strcmp(d[i].shadow_version, shadow_version))
+			return sg_error_set(err, SG_EINVALID, "shadow diff %zu: versions missing "
+					    "or not %s", i, shadow_version);
+	}
+	struct shadow_rec r = {shadow_version, evaluated, differing, d, n};
+	return in_tx(s, shadow_fn, &r, err);
+}
+
+int sg_store_shadow_summary(struct sg_store *s, const char *shadow_version,
+			    struct sg_store_shadow_counts *out,
+			    int (*fn)(const char *field, long n, void *ctx), void *ctx,
+			    struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	char ce[SG_MAX_ID_BYTES + 32], cd[SG_MAX_ID_BYTES + 32];
+	int rc;
+	if ((rc = shadow_counter(ce, sizeof(ce), "evaluated", shadow_version, err)) < 0 ||
+	    (rc = shadow_counter(cd, sizeof(cd), "differing", shadow_version, err)) < 0 ||
+	    (rc = s->ops->counter_get(s, ce, &out->evaluated, err)) < 0 ||
+	    (rc = s->ops->counter_get(s, cd, &out->differing, err)) < 0)
+		return rc;
+	return fn ? s->ops->shadow_fields(s, shadow_version, fn, ctx, err) : 0;
+}
+
+int sg_store_shadow_scan(struct sg_store *s, const char *shadow_version, unsigned limit,
+			 int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
+			 void *ctx, struct sg_error *err)
+{
+	int rc = check_name("shadow policy version", shadow_version, err);
+	if (rc < 0)
+		return rc;
+	if (limit == 0 || limit > SG_STORE_MAX_SHADOW_ROWS)
+		return sg_error_set(err, SG_EINVALID, "shadow scan: limit must be 1..%u",
+				    (unsigned)SG_STORE_MAX_SHADOW_ROWS);
+	return s->ops->shadow_scan(s, shadow_version, limit, fn, ctx, err);
 }
 
 /* ---- escalations ------------------------------------------------------- */
@@ -800,10 +981,12 @@ static void *committer(void *arg)
 			r->wake[1] = kid;
 			kid = kid ? kid->next : NULL;
 		}
-		sem_post(&batch->done); /* batch may be gone after this */
+		/* counted before any caller wakes, so a caller that has its
+		 * answer also sees it in the statistics */
 		atomic_fetch_add(&b->writes, n);
 		if (n > atomic_load(&b->max_seen))
 			atomic_store(&b->max_seen, n);
+		sem_post(&batch->done); /* batch may be gone after this */
 		pthread_mutex_lock(&b->mu);
 	}
 	pthread_mutex_unlock(&b->mu);

@@ -118,6 +118,14 @@ struct sg_human_action {
 	const char *draft_text;    /* edit: the new text (masked) */
 	const char *draft_diff;    /* edit: unified diff against the previous */
 	int64_t now_ms;            /* 0: the current time */
+	/* Onboarding reviewers (docs/server.md): `onboarding` 1 when the user
+	 * is onboarding; an approve/edit at step 1 then adds one to their
+	 * onboarding ticket count. `onboarding_reason` (may be NULL) says in
+	 * the audit record why a peer must, or need not, approve; with
+	 * `needs_peer` the decision waits for a peer's second approval. */
+	int onboarding;
+	const char *onboarding_reason;
+	int needs_peer;
 	/* OUT */
 	int draft_version;         /* edit: the version written */
 };
@@ -181,6 +189,41 @@ int sg_store_token_verify(struct sg_store *s, const char *token,
 			  struct sg_store_user *out, struct sg_error *err);
 int sg_store_role_valid(const char *role); /* 1 for the four roles */
 
+/* Flags for sg_store_user_add_opts. */
+#define SG_STORE_USER_ONBOARDING 0x1u /* the user starts in onboarding */
+/* sg_store_user_add with flags; the flags are set in the same transaction
+ * and in the `user.add` audit record. */
+int sg_store_user_add_opts(struct sg_store *s, const char *actor, const char *name,
+			   const char *role, unsigned flags, char token[SG_TOKEN_LEN],
+			   struct sg_error *err);
+
+/* ---- onboarding reviewers ------------------------------------------------ */
+
+struct sg_store_onboarding {
+	int onboarding;      /* 1 while the user is onboarding */
+	long tickets;        /* sends (approve/edit at step 1) while onboarding */
+};
+/* Reads a user's onboarding state; -SG_ENOTFOUND for an unknown user. */
+int sg_store_user_onboarding(struct sg_store *s, const char *name,
+			     struct sg_store_onboarding *out, struct sg_error *err);
+/* Starts (on = 1, the ticket count restarts at 0) or ends (on = 0,
+ * "graduates") a user's onboarding, with a `user.onboarding` audit record
+ * by actor. -SG_ENOTFOUND for an unknown user. */
+int sg_store_user_onboarding_set(struct sg_store *s, const char *actor,
+				 const char *name, int on, struct sg_error *err);
+
+/* The peer review a decision waits for: who gave the first approval and
+ * why a peer must give the second. */
+struct sg_store_peer_review {
+	char user[128];
+	char reason[256];
+	int64_t created_ms;
+};
+/* 0 and *out filled when the decision needs a peer's approval, 1 when it
+ * does not, or a negative SG_E... */
+int sg_store_peer_review(struct sg_store *s, const char *decision_id,
+			 struct sg_store_peer_review *out, struct sg_error *err);
+
 /* ---- console sessions --------------------------------------------------- */
 
 /* Sessions are keyed by the hex SHA-256 of the cookie value; the cookie is
@@ -223,6 +266,38 @@ int sg_store_escalation_claim_due(struct sg_store *s, const char *worker,
 int sg_store_escalation_close(struct sg_store *s, const char *id, const char *worker,
 			      const char *state, struct sg_error *err);
 
+/* ---- shadow policy -------------------------------------------------------- */
+
+/* One field where the shadow policy decided differently from the live one
+ * for a ticket event (field: gate, risk_tier, escalation, guardrail_types,
+ * rules). Values are short masked-free summaries (names, never text). */
+struct sg_store_shadow_diff {
+	const char *ticket_id, *event_id;
+	const char *live_version, *shadow_version;
+	const char *field, *live_value, *shadow_value;
+	int64_t created_ms;        /* 0: the current time */
+};
+/* Records, in one transaction, that `evaluated` more ticket events were
+ * decided under shadow_version, `differing` of them differently, and the
+ * n differing fields of those. */
+int sg_store_shadow_record(struct sg_store *s, const char *shadow_version,
+			   long evaluated, long differing,
+			   const struct sg_store_shadow_diff *d, size_t n,
+			   struct sg_error *err);
+struct sg_store_shadow_counts {
+	long evaluated, differing;
+};
+/* Totals for shadow_version and, through fn (may be NULL), the number of
+ * differing ticket events per field. */
+int sg_store_shadow_summary(struct sg_store *s, const char *shadow_version,
+			    struct sg_store_shadow_counts *out,
+			    int (*fn)(const char *field, long n, void *ctx), void *ctx,
+			    struct sg_error *err);
+/* The diffs of shadow_version, newest event first, at most `limit` rows;
+ * rows are valid only during the call. */
+int sg_store_shadow_scan(struct sg_store *s, const char *shadow_version, unsigned limit,
+			 int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
+			 void *ctx, struct sg_error *err);
 /* ---- read views (review queue, ticket page, audit of a ticket) -------- */
 
 /* One row handed to a view callback: column i is text[i] (NULL for SQL

@@ -101,6 +101,40 @@ struct sg_store_ops {
 	int (*user_by_prefix)(struct sg_store *s, const char *prefix,
 			      struct sg_store_user *out, char hash[SG_SHA256_HEX],
 			      struct sg_error *err);
+
+	/* onboarding reviewers. In a transaction: onboarding_set (1 when no
+	 * such user; on = 1 restarts the ticket count), onboarding_bump,
+	 * peer_review_add. Own statements: onboarding_get (1 when absent),
+	 * peer_review_get (1 when absent). */
+	int (*onboarding_set)(struct sg_store *s, const char *name, int on,
+			      struct sg_error *err);
+	int (*onboarding_bump)(struct sg_store *s, const char *name,
+			       struct sg_error *err);
+	int (*onboarding_get)(struct sg_store *s, const char *name,
+			      struct sg_store_onboarding *out, struct sg_error *err);
+	int (*peer_review_add)(struct sg_store *s, const char *decision_id,
+			       const char *ticket_id, const char *user,
+			       const char *reason, int64_t now_ms, struct sg_error *err);
+	int (*peer_review_get)(struct sg_store *s, const char *decision_id,
+			       struct sg_store_peer_review *out, struct sg_error *err);
+
+	/* shadow policy and counters. In a transaction: shadow_insert,
+	 * counter_add (creates the counter at delta). Own statements:
+	 * counter_get (0 when absent), shadow_fields (GROUP BY field),
+	 * shadow_scan. */
+	int (*shadow_insert)(struct sg_store *s, const char *id,
+			     const struct sg_store_shadow_diff *d, int64_t now_ms,
+			     struct sg_error *err);
+	int (*counter_add)(struct sg_store *s, const char *name, long delta,
+			   struct sg_error *err);
+	int (*counter_get)(struct sg_store *s, const char *name, long *out,
+			   struct sg_error *err);
+	int (*shadow_fields)(struct sg_store *s, const char *shadow_version,
+			     int (*fn)(const char *field, long n, void *ctx), void *ctx,
+			     struct sg_error *err);
+	int (*shadow_scan)(struct sg_store *s, const char *shadow_version, unsigned limit,
+			   int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
+			   void *ctx, struct sg_error *err);
 };
 
 struct sg_store {

@@ -731,13 +731,13 @@ static void test_human_action(void **state)
 	fill(&w, "T-4", "e-1", dec, sizeof(dec));
 	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
 	struct sg_human_action a = {"T-4", w.decision_id, "ann", "agent", "edit", 1,
-				    NULL, "Hello [NAME_1], refunded.", "-Hi\n+Hello", 0, 0};
+				    NULL, "Hello [NAME_1], refunded.", "-Hi\n+Hello", 0, 0, NULL, 0, 0};
 	assert_int_equal(sg_store_human_action(s, &a, &err), 0);
 	assert_int_equal(a.draft_version, 1);
 	assert_int_equal(sg_store_human_action(s, &a, &err), 0);
 	assert_int_equal(a.draft_version, 2);
 	struct sg_human_action ap = {"T-4", w.decision_id, "lee", "lead", "approve", 2,
-				     "ok", NULL, NULL, 0, 0};
+				     "ok", NULL, NULL, 0, 0, NULL, 0, 0};
 	assert_int_equal(sg_store_human_action(s, &ap, &err), 0);
 	ap.step = 3;
 	assert_int_equal(sg_store_human_action(s, &ap, &err), -SG_EINVALID);
@@ -794,10 +794,10 @@ static void test_views(void **state)
 	w2.now_ms = 2000;
 	assert_int_equal(sg_store_ticket_write(s, &w2, &err), 0);
 	struct sg_human_action a = {"T-7", d1, "ann", "agent", "edit", 1, "fixed", "New text",
-				    "-a\n+b", 3000, 0};
+				    "-a\n+b", 3000, 0, NULL, 0, 0};
 	assert_int_equal(sg_store_human_action(s, &a, &err), 0);
 	struct sg_human_action rj = {"T-7", d1, "bob", "lead", "reject", 1, NULL, NULL, NULL,
-				     4000, 0};
+				     4000, 0, NULL, 0, 0};
 	assert_int_equal(sg_store_human_action(s, &rj, &err), 0);
 	assert_int_equal(sg_store_escalation_open(s, "T-7", 1, "lead", NULL, "why", 9000, id,
 						  &err), 0);
@@ -878,6 +878,131 @@ static void test_views(void **state)
 	c.null_col = -1;
 	assert_int_equal(sg_store_queue_scan(s, &f, collect_row, &c, &err), 0);
 	assert_int_equal(c.n, 0);
+	sg_store_close(s);
+}
+
+/* Onboarding: the flag set at creation, sends counted, a peer review
+ * recorded with the first approval and its reason audited; graduation. */
+static void test_onboarding(void **state)
+{
+	(void)state;
+	char path[512], dec[256], token[SG_TOKEN_LEN];
+	tmp_db(path, sizeof(path), "onboarding.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store_onboarding o;
+	assert_int_equal(sg_store_user_add_opts(s, "cli", "nia", "agent",
+						SG_STORE_USER_ONBOARDING, token, &err), 0);
+	assert_int_equal(sg_store_user_add(s, "cli", "lee", "lead", token, &err), 0);
+	assert_int_equal(sg_store_user_onboarding(s, "nia", &o, &err), 0);
+	assert_int_equal(o.onboarding, 1);
+	assert_int_equal(o.tickets, 0);
+	assert_int_equal(sg_store_user_onboarding(s, "lee", &o, &err), 0);
+	assert_int_equal(o.onboarding, 0);
+	assert_int_equal(sg_store_user_onboarding(s, "nobody", &o, &err), -SG_ENOTFOUND);
+	sg_error_clear(&err);
+
+	struct sg_ticket_write w;
+	fill(&w, "T-9", "e-1", dec, sizeof(dec));
+	assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+	struct sg_store_peer_review pr;
+	assert_int_equal(sg_store_peer_review(s, w.decision_id, &pr, &err), 1);
+	struct sg_human_action a = {"T-9", w.decision_id, "nia", "agent", "approve", 1,
+				    NULL, NULL, NULL, 0, 1, "ticket 1 of the first 20", 1, 0};
+	assert_int_equal(sg_store_human_action(s, &a, &err), 0);
+	assert_int_equal(sg_store_peer_review(s, w.decision_id, &pr, &err), 0);
+	assert_string_equal(pr.user, "nia");
+	assert_string_equal(pr.reason, "ticket 1 of the first 20");
+	assert_int_equal(sg_store_user_onboarding(s, "nia", &o, &err), 0);
+	assert_int_equal(o.tickets, 1);
+	/* a reject is not a send: not counted; a peer review only follows an approval */
+	struct sg_human_action r = {"T-9", w.decision_id, "nia", "agent", "reject", 1,
+				    NULL, NULL, NULL, 0, 1, "x", 1, 0};
+	assert_int_equal(sg_store_human_action(s, &r, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	r.needs_peer = 0;
+	assert_int_equal(sg_store_human_action(s, &r, &err), 0);
+	assert_int_equal(sg_store_user_onboarding(s, "nia", &o, &err), 0);
+	assert_int_equal(o.tickets, 1);
+
+	assert_int_equal(sg_store_user_onboarding_set(s, "lee", "nia", 0, &err), 0);
+	assert_int_equal(sg_store_user_onboarding(s, "nia", &o, &err), 0);
+	assert_int_equal(o.onboarding, 0);
+	assert_int_equal(o.tickets, 1);
+	assert_int_equal(sg_store_user_onboarding_set(s, "lee", "nia", 1, &err), 0);
+	assert_int_equal(sg_store_user_onboarding(s, "nia", &o, &err), 0);
+	assert_int_equal(o.onboarding, 1);
+	assert_int_equal(o.tickets, 0);
+	assert_int_equal(sg_store_user_onboarding_set(s, "lee", "ghost", 0, &err), -SG_ENOTFOUND);
+	sg_error_clear(&err);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM audit WHERE action = 'user.onboarding'"), 2);
+	/* bodies are compact JSON with sorted keys (portable LIKE, no JSON functions) */
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM audit WHERE action = 'approve' AND"
+			       " body LIKE '%\"onboarding\":\"ticket 1 of the first 20\"%'"
+			       " AND body LIKE '%\"peer_review_required\":true%'"), 1);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM audit WHERE action = 'user.add' AND"
+			       " body LIKE '%\"onboarding\":true%'"), 1);
+}
+
+struct shadow_seen {
+	int rows, fields;
+	char first_field[32];
+};
+
+static int shadow_row(const struct sg_store_shadow_diff *d, void *ctx)
+{
+	struct shadow_seen *s = ctx;
+	if (!s->rows++)
+		snprintf(s->first_field, sizeof(s->first_field), "%s", d->field);
+	assert_string_equal(d->live_version, "live-v");
+	return 0;
+}
+
+static int shadow_field(const char *field, long n, void *ctx)
+{
+	struct shadow_seen *s = ctx;
+	s->fields++;
+	if (!strcmp(field, "gate"))
+		assert_int_equal(n, 2);
+	return 0;
+}
+
+static void test_shadow(void **state)
+{
+	(void)state;
+	char path[512];
+	tmp_db(path, sizeof(path), "shadow.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store_shadow_diff d[3] = {
+		{"T-1", "e1", "live-v", "shadow-v", "gate", "agent_review", "two_step", 1000},
+		{"T-1", "e1", "live-v", "shadow-v", "rules", "", "test-two-step", 1000},
+		{"T-2", "e1", "live-v", "shadow-v", "gate", "auto_send", "agent_review", 2000},
+	};
+	assert_int_equal(sg_store_shadow_record(s, "shadow-v", 5, 2, d, 3, &err), 0);
+	assert_int_equal(sg_store_shadow_record(s, "shadow-v", 3, 0, NULL, 0, &err), 0);
+	assert_int_equal(sg_store_shadow_record(s, "other-v", 1, 1, d, 1, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	struct sg_store_shadow_counts c;
+	struct shadow_seen seen = {0};
+	assert_int_equal(sg_store_shadow_summary(s, "shadow-v", &c, shadow_field, &seen, &err), 0);
+	assert_int_equal(c.evaluated, 8);
+	assert_int_equal(c.differing, 2);
+	assert_int_equal(seen.fields, 2);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(sg_store_shadow_scan(s, "shadow-v", 10, shadow_row, &seen, &err), 0);
+	assert_int_equal(seen.rows, 3);
+	assert_string_equal(seen.first_field, "gate"); /* T-2, the newest */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(sg_store_shadow_scan(s, "shadow-v", 1, shadow_row, &seen, &err), 0);
+	assert_int_equal(seen.rows, 1);
+	assert_int_equal(sg_store_shadow_scan(s, "shadow-v", 0, shadow_row, &seen, &err),
+			 -SG_EINVALID);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_shadow_summary(s, "never-v", &c, NULL, NULL, &err), 0);
+	assert_int_equal(c.evaluated, 0);
 	sg_store_close(s);
 }
 
@@ -1037,6 +1162,8 @@ int main(void)
 		cmocka_unit_test(test_outbox_lease),
 		cmocka_unit_test(test_user_tokens),
 		cmocka_unit_test(test_human_action),
+		cmocka_unit_test(test_onboarding),
+		cmocka_unit_test(test_shadow),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_escalations),

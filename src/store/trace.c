@@ -277,6 +277,91 @@ static int tr_queue_scan(struct sg_store *s, const struct sg_store_queue_filter 
 		     f->gate ? f->gate : "*", f->tier ? f->tier : "*");
 }
 
+static int tr_onboarding_set(struct sg_store *s, const char *name, int on,
+			     struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, onboarding_set, name, on, err),
+		     "onboarding_set(user=%s, %d)", name, on);
+}
+
+static int tr_onboarding_bump(struct sg_store *s, const char *name, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, onboarding_bump, name, err), "onboarding_bump(user=%s)",
+		     name);
+}
+
+static int tr_onboarding_get(struct sg_store *s, const char *name,
+			     struct sg_store_onboarding *out, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, onboarding_get, name, out, err), "onboarding_get(user=%s)",
+		     name);
+}
+
+static int tr_peer_review_add(struct sg_store *s, const char *decision_id,
+			      const char *ticket_id, const char *user, const char *reason,
+			      int64_t now_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, peer_review_add, decision_id, ticket_id, user, reason,
+				 now_ms, err),
+		     "peer_review_add(decision=%s, ticket=%s, user=%s)", decision_id,
+		     ticket_id, user);
+}
+
+static int tr_peer_review_get(struct sg_store *s, const char *decision_id,
+			      struct sg_store_peer_review *out, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, peer_review_get, decision_id, out, err),
+		     "peer_review_get(decision=%s)", decision_id);
+}
+
+static int tr_shadow_insert(struct sg_store *s, const char *id,
+			    const struct sg_store_shadow_diff *d, int64_t now_ms,
+			    struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, shadow_insert, id, d, now_ms, err),
+		     "shadow_insert(ticket=%s, event=%s, field=%s)", d->ticket_id,
+		     d->event_id, d->field);
+}
+
+static int tr_counter_add(struct sg_store *s, const char *name, long delta,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, counter_add, name, delta, err), "counter_add(%s, %ld)",
+		     name, delta);
+}
+
+static int tr_counter_get(struct sg_store *s, const char *name, long *out,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, counter_get, name, out, err), "counter_get(%s)", name);
+}
+
+static int tr_shadow_fields(struct sg_store *s, const char *shadow_version,
+			    int (*fn)(const char *field, long n, void *ctx), void *ctx,
+			    struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, shadow_fields, shadow_version, fn, ctx, err),
+		     "shadow_fields(%.12s)", shadow_version);
+}
+
+static int tr_shadow_scan(struct sg_store *s, const char *shadow_version, unsigned limit,
+			  int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
+			  void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, shadow_scan, shadow_version, limit, fn, ctx, err),
+		     "shadow_scan(%.12s, limit=%u)", shadow_version, limit);
+}
+
 static const struct sg_store_ops trace_ops = {
 	.name = "trace",
 	.version = SG_STORE_OPS_VERSION,
@@ -308,6 +393,16 @@ static const struct sg_store_ops trace_ops = {
 	.escalation_close = tr_escalation_close,
 	.view = tr_view,
 	.queue_scan = tr_queue_scan,
+	.onboarding_set = tr_onboarding_set,
+	.onboarding_bump = tr_onboarding_bump,
+	.onboarding_get = tr_onboarding_get,
+	.peer_review_add = tr_peer_review_add,
+	.peer_review_get = tr_peer_review_get,
+	.shadow_insert = tr_shadow_insert,
+	.counter_add = tr_counter_add,
+	.counter_get = tr_counter_get,
+	.shadow_fields = tr_shadow_fields,
+	.shadow_scan = tr_shadow_scan,
 };
 
 /* One ops table per wrapped backend, so caps match the inner one. */

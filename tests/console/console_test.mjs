@@ -1,12 +1,15 @@
 // console_test.mjs - the review console in headless Chromium: log in with a
 // token, open a ticket from the queue, approve its draft, see the approval
-// in the audit trail. Usage: node console_test.mjs BASE_URL TOKEN TICKET SHOT
+// in the audit trail; the shadow policy page lists a ticket it decided
+// differently; an onboarding reviewer's approval waits for a peer, who then
+// approves. Usage: node console_test.mjs BASE_URL TOKEN TICKET SHOT
+//                  ONBOARDING_TOKEN ONBOARDING_TICKET SHADOW_TICKET SHADOW_SHOT
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, token, ticket, shot] = process.argv.slice(2);
+const [base, token, ticket, shot, nia, obTicket, shTicket, shadowShot] = process.argv.slice(2);
 const fail = (msg) => { console.log('FAIL: ' + msg); process.exitCode = 1; };
 const profile = mkdtempSync(join(tmpdir(), 'sopgate-chromium-'));
 let ctx;
@@ -74,6 +77,53 @@ try {
   else console.log('ok the audit trail shows the approval by alice');
   await page.screenshot({ path: shot, fullPage: true });
   console.log('ok screenshot saved');
+
+  // the shadow policy page
+  await page.click('#nav-shadow');
+  await page.waitForSelector('#shadow:not(.hidden)');
+  const gateRow = page.locator(`#s-diffs tr[data-ticket="${shTicket}"][data-field="gate"]`);
+  await gateRow.waitFor();
+  const gateText = await gateRow.textContent();
+  if (!gateText.includes('two_step') || !gateText.includes('agent_review')) fail('shadow gate row: ' + gateText);
+  else console.log('ok the shadow page shows ' + shTicket + ': two_step live, agent_review under the shadow');
+  const rulesRow = await page.locator(`#s-diffs tr[data-ticket="${shTicket}"][data-field="rules"]`).textContent();
+  if (!rulesRow.includes('test-two-step')) fail('shadow rules row: ' + rulesRow);
+  else console.log('ok the shadow page names the rule that fired under the live policy only');
+  const summary = await page.textContent('#s-summary');
+  if (!/Evaluated\s*[1-9]/.test(summary) || !/Decided differently\s*1/.test(summary)) fail('shadow summary: ' + summary);
+  else console.log('ok the shadow summary counts evaluated and differing tickets');
+  if (!(await page.textContent('#s-state')).includes('no effect')) fail('the shadow state does not say it has no effect');
+  await page.screenshot({ path: shadowShot, fullPage: true });
+
+  // an onboarding reviewer's approval waits for a peer
+  await page.click('#logout');
+  await page.waitForSelector('#login:not(.hidden)');
+  await page.fill('#token', nia);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#queue:not(.hidden)');
+  await page.waitForSelector('#who-onboarding:not(.hidden)');
+  console.log('ok the onboarding reviewer sees: ' + (await page.textContent('#who-onboarding')));
+  await page.locator(`#queue-rows tr[data-ticket="${obTicket}"]`).click();
+  await page.waitForSelector('#ticket:not(.hidden)');
+  await page.click('#approve');
+  await page.waitForFunction(() => document.querySelector('#t-status').textContent === 'awaiting_second');
+  const peerLine = await page.textContent('#t-peer');
+  if (!peerLine.includes('nia') || !peerLine.includes('onboarding')) fail('peer review line: ' + peerLine);
+  else console.log('ok the trainee\'s approval waits for a peer: ' + peerLine.split(';')[0]);
+  await page.click('#logout');
+  await page.waitForSelector('#login:not(.hidden)');
+  await page.fill('#token', token);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#queue:not(.hidden)');
+  await page.locator(`#queue-rows tr[data-ticket="${obTicket}"]`).click();
+  await page.waitForSelector('#ticket:not(.hidden)');
+  if ((await page.textContent('#approve')) !== 'Peer approval') fail('the button does not say Peer approval');
+  await page.click('#approve');
+  await page.waitForFunction(() => document.querySelector('#t-status').textContent === 'approved');
+  const peerAudit = await page.locator('#t-audit tr', { hasText: 'approve' }).allTextContents();
+  if (peerAudit.length !== 2 || !peerAudit[0].includes('nia') || !peerAudit[1].includes('alice'))
+    fail('audit after the peer approval: ' + peerAudit.join(' | '));
+  else console.log('ok a peer approves; the audit trail shows nia then alice');
   if (errors.length) fail('page errors: ' + errors.join(' | '));
   else console.log('ok no page errors');
 } catch (e) {

@@ -1,7 +1,9 @@
 /*
  * app.js - the review console: log in with a token (session cookie +
  * CSRF header), the review queue with filters, a ticket with its decision,
- * draft, guardrails, SOP steps and audit trail, and approve / edit / reject.
+ * draft, guardrails, SOP steps and audit trail, approve / edit / reject
+ * (with the peer review of onboarding reviewers), and the shadow policy's
+ * differences from the live one.
  * Plain browser JavaScript, no build step; data is only ever inserted as
  * text (never as HTML).
  */
@@ -11,7 +13,7 @@ const state = { csrf: null, user: null, ticket: null };
 const $ = (id) => document.getElementById(id);
 
 function show(section) {
-  for (const s of ['login', 'queue', 'ticket']) $(s).classList.toggle('hidden', s !== section);
+  for (const s of ['login', 'queue', 'ticket', 'shadow']) $(s).classList.toggle('hidden', s !== section);
   $('nav').classList.toggle('hidden', section === 'login');
 }
 
@@ -145,8 +147,61 @@ async function openTicket(id) {
     (a) => (a.hash || '').slice(0, 16)]);
   const open = t.status === 'pending' || t.status === 'awaiting_second';
   $('actions').classList.toggle('hidden', !open);
-  $('approve').textContent = t.status === 'awaiting_second' ? 'Second approval' : 'Approve';
+  const peer = t.peer_review;
+  $('t-peer').classList.toggle('hidden', !peer);
+  $('t-peer').textContent = peer
+    ? 'Peer review: first approval by ' + peer.first_approval_by + ' (' + peer.reason + ')' +
+      (t.status === 'awaiting_second' ? '; a different reviewer who is not onboarding approves it.' : '.')
+    : '';
+  $('approve').textContent = t.status !== 'awaiting_second' ? 'Approve'
+    : (peer && d.gate !== 'two_step' ? 'Peer approval' : 'Second approval');
   show('ticket');
+}
+
+async function loadMe() {
+  const me = await api('GET', '/v1/me');
+  const b = $('who-onboarding');
+  b.classList.toggle('hidden', !me.onboarding);
+  b.textContent = me.onboarding
+    ? 'onboarding: ' + me.onboarding_tickets + ' sends (peer review for the first ' +
+      me.peer_review_first + ', then ' + Math.round(me.random_review_share * 100) + '%)'
+    : '';
+}
+
+async function loadShadow() {
+  const s = await api('GET', '/v1/shadow');
+  const sh = s.shadow;
+  $('s-state').textContent = sh
+    ? 'Candidate ' + sh.path + ' (version ' + sh.version.slice(0, 12) + ') is decided beside the live policy (' +
+      s.live_version.slice(0, 12) + ') on every new ticket since ' + when(sh.since) + ', set by ' + sh.set_by +
+      '. It has no effect on decisions or the outbox.'
+    : (s.last_version ? 'No shadow policy is set; the results of the last one (' + s.last_version.slice(0, 12) + ') are shown.'
+      : 'No shadow policy is set (sopgate serve --shadow FILE, or POST /v1/shadow as an admin).');
+  const sum = s.summary;
+  const pairs = sum ? [['Evaluated', sum.evaluated], ['Decided differently', sum.differing],
+    ['Share', Math.round(sum.differing_share * 1000) / 10 + '%']] : [];
+  for (const [f, n] of Object.entries((sum && sum.by_field) || {})) pairs.push(['Differs in ' + f, n]);
+  dl($('s-summary'), pairs);
+  const body = $('s-diffs');
+  body.textContent = '';
+  for (const d of s.diffs || []) {
+    let first = true;
+    for (const [field, v] of Object.entries(d.fields)) {
+      const tr = document.createElement('tr');
+      tr.dataset.ticket = d.ticket_id;
+      tr.dataset.field = field;
+      if (first) tr.className = 'diff-first';
+      cell(tr, first ? d.ticket_id : '');
+      cell(tr, first ? d.event_id : '');
+      cell(tr, first ? when(d.created_at) : '');
+      cell(tr, field === 'rules' ? 'rules fired under one only' : field);
+      cell(tr, field === 'rules' ? v.live_only : v.live);
+      cell(tr, field === 'rules' ? v.shadow_only : v.shadow);
+      body.appendChild(tr);
+      first = false;
+    }
+  }
+  show('shadow');
 }
 
 async function act(action) {
@@ -172,6 +227,7 @@ async function start() {
     state.csrf = s.csrf_token || null;
     state.user = s.user;
     $('who').textContent = s.user + ' (' + s.role + ')';
+    await loadMe();
     await loadQueue();
   } catch (e) {
     show('login');
@@ -188,13 +244,15 @@ document.addEventListener('DOMContentLoaded', () => {
       state.user = s.user;
       $('who').textContent = s.user + ' (' + s.role + ')';
       flash('');
+      await loadMe();
       await loadQueue();
     } catch (e) {
       flash(e.message, true);
     }
   });
   $('filters').addEventListener('submit', (ev) => { ev.preventDefault(); loadQueue().catch((e) => flash(e.message, true)); });
-  $('nav-queue').addEventListener('click', () => loadQueue().catch((e) => flash(e.message, true)));
+  $('nav-queue').addEventListener('click', () => { flash(''); loadQueue().catch((e) => flash(e.message, true)); });
+  $('nav-shadow').addEventListener('click', () => { flash(''); loadShadow().catch((e) => flash(e.message, true)); });
   $('logout').addEventListener('click', async () => {
     try { await api('DELETE', '/v1/session'); } catch (e) { /* already gone */ }
     state.csrf = null;
