@@ -1,7 +1,8 @@
 -- post_ticket.lua - wrk script: POST /v1/tickets with a distinct ticket id
 -- on every request (so each is a new decision and a durable write), and a
 -- count of answers other than 201 printed at the end.
--- Environment: SG_TOKEN (a reviewer token).
+-- Environment: SG_TOKEN (a reviewer token), SG_PREFIX (ticket id prefix,
+-- default "W").
 local token = os.getenv("SG_TOKEN") or ""
 local threads = {}
 local n = 0
@@ -13,7 +14,8 @@ function setup(thread)
 end
 
 function init(args)
-	prefix = "W" .. tid .. "-"
+	-- SG_PREFIX keeps the ids of several wrk processes apart
+	prefix = (os.getenv("SG_PREFIX") or "W") .. tid .. "-"
 end
 
 function request()

@@ -282,21 +282,19 @@ static void model_gap(struct sg_decide_run *r, const struct sg_draft *dr, const 
 		goto failed;
 	if (model_call(r, SG_TASK_GAP, &hits, m, "REPLY", 0, fallback, &resp) < 0)
 		goto cleanup;
-	const char *a = resp.text;
-	while (*a == ' ' || *a == '\n' || *a == '"' || *a == '\r' || *a == '\t')
-		a++;
-	if (!strncmp(a, "OK", 2) && !((a[2] >= 'a' && a[2] <= 'z') || (a[2] >= 'A' && a[2] <= 'Z')))
-		goto cleanup;
-	if (!*a) {
-		sg_error_set(&e, SG_EBACKEND, "empty answer (expected OK or the unsupported claims)");
+	const char *claim;
+	size_t clen;
+	int listed = sg_draft_parse_gap(&claim, &clen, resp.text, &e);
+	if (listed < 0)
 		goto failed;
-	}
+	if (!listed)
+		goto cleanup;
 	sg_decision_add_type(r->d, "unsupported_claim");
 	r->d->guardrail_triggered = 1;
 	r->unsupported = 1;
 	reason(r, "draft.knowledge_gap", NULL, 0,
 	       sg_arena_printf(&r->arena, "model '%s' lists claims no cited article supports: %.*s",
-			       r->e->tasks[SG_TASK_GAP].model_name, (int)strcspn(a, "\r\n") > 200 ? 200 : (int)strcspn(a, "\r\n"), a));
+			       r->e->tasks[SG_TASK_GAP].model_name, (int)(clen > 200 ? 200 : clen), claim));
 	goto cleanup;
 failed:
 	model_failed(r, SG_TASK_GAP, fallback, e.msg);
@@ -314,11 +312,9 @@ static void model_tags(struct sg_decide_run *r, const json_t *given, const char 
 		       const struct sg_scan_input *in)
 {
 	static const char fallback[] = "classifier signals kept";
-	static const char *const keys[] = {"frustration", "churn_risk", "escalation_likelihood"};
 	struct sg_masked_text *m = NULL;
 	struct sg_backend_response resp;
 	struct sg_error e = SG_ERROR_INIT;
-	json_t *j = NULL;
 	int v[3];
 	memset(&resp, 0, sizeof(resp));
 	if (!r->e->tasks[SG_TASK_TAG].backend || r->e->policy->kill_switch ||
@@ -329,15 +325,8 @@ static void model_tags(struct sg_decide_run *r, const json_t *given, const char 
 		goto failed;
 	if (model_call(r, SG_TASK_TAG, NULL, m, NULL, 1, fallback, &resp) < 0)
 		goto cleanup;
-	j = json_loads(resp.text, 0, NULL);
-	for (int i = 0; i < 3; i++) {
-		json_t *x = json_object_get(j, keys[i]);
-		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 10) {
-			sg_error_set(&e, SG_EBACKEND, "field '%s': expected an integer from 0 to 10", keys[i]);
-			goto failed;
-		}
-		v[i] = (int)json_integer_value(x);
-	}
+	if (sg_draft_parse_tags(v, resp.text, &e) < 0)
+		goto failed;
 	r->c.frustration = v[0];
 	r->c.churn_risk = v[1];
 	r->c.escalation_likelihood = v[2];
@@ -349,7 +338,6 @@ static void model_tags(struct sg_decide_run *r, const json_t *given, const char 
 failed:
 	model_failed(r, SG_TASK_TAG, fallback, e.msg);
 cleanup:
-	json_decref(j);
 	sg_backend_response_release(&resp);
 	sg_masked_free(m);
 }

@@ -250,6 +250,79 @@ static int post_json(struct sg_backend *b, const char *url, struct curl_slist *h
 	return rc;
 }
 
+/* ---- answers ---- */
+
+static int parse_openai(struct sg_backend_response *out, json_t *resp, int json,
+			struct sg_error *err)
+{
+	json_t *choice = json_array_get(json_object_get(resp, "choices"), 0);
+	json_t *content = json_object_get(json_object_get(choice, "message"), "content");
+	if (!json_is_string(content))
+		return sg_error_set(err, SG_EBACKEND,
+				    "openai backend: malformed response (no choices[0].message.content string)");
+	out->text = dup_json_str(content);
+	out->model = dup_json_str(json_object_get(resp, "model"));
+	out->finish = dup_json_str(json_object_get(choice, "finish_reason"));
+	json_t *u = json_object_get(resp, "usage");
+	out->input_tokens = json_uint(json_object_get(u, "prompt_tokens"));
+	out->output_tokens = json_uint(json_object_get(u, "completion_tokens"));
+	if (!out->text)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	if (out->finish && !strcmp(out->finish, "length") && json)
+		return sg_error_set(err, SG_EBACKEND, "openai backend: answer cut at max_tokens (finish_reason length)");
+	return 0;
+}
+
+static int parse_anthropic(struct sg_backend_response *out, json_t *resp, struct sg_error *err)
+{
+	struct sg_buf text = SG_BUF_INIT;
+	json_t *content = json_object_get(resp, "content");
+	if (!json_is_array(content))
+		return sg_error_set(err, SG_EBACKEND, "anthropic backend: malformed response (no content array)");
+	size_t i;
+	json_t *blk;
+	int any = 0;
+	json_array_foreach(content, i, blk) {
+		const char *t = json_string_value(json_object_get(blk, "text"));
+		const char *ty = json_string_value(json_object_get(blk, "type"));
+		if (t && ty && !strcmp(ty, "text")) {
+			sg_buf_adds(&text, t);
+			any = 1;
+		}
+	}
+	if (!any)
+		return sg_error_set(err, SG_EBACKEND, "anthropic backend: malformed response (no text block)");
+	int oom = text.oom;
+	out->text = text.len ? sg_buf_detach(&text, NULL) : sg_strdup("");
+	sg_buf_release(&text);
+	out->model = dup_json_str(json_object_get(resp, "model"));
+	out->finish = dup_json_str(json_object_get(resp, "stop_reason"));
+	json_t *u = json_object_get(resp, "usage");
+	out->input_tokens = json_uint(json_object_get(u, "input_tokens"));
+	out->output_tokens = json_uint(json_object_get(u, "output_tokens"));
+	if (!out->text || oom)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	return 0;
+}
+
+int sg_backend_parse(struct sg_backend_response *out, const char *backend, const char *body,
+		     size_t len, int json, struct sg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *resp = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
+	int rc;
+	if (!json_is_object(resp))
+		rc = sg_error_set(err, SG_EBACKEND, "%s backend: malformed response (not a JSON object)", backend);
+	else if (!strcmp(backend, "anthropic"))
+		rc = parse_anthropic(out, resp, err);
+	else
+		rc = parse_openai(out, resp, json, err);
+	json_decref(resp);
+	if (rc)
+		sg_backend_response_release(out);
+	return rc;
+}
+
 static int openai_complete(struct sg_backend *b, const struct sg_backend_request *req,
 			   struct sg_backend_response *out, long *status,
 			   long *retry_after, struct sg_error *err)
@@ -257,7 +330,7 @@ static int openai_complete(struct sg_backend *b, const struct sg_backend_request
 	struct sg_buf url = SG_BUF_INIT, user = SG_BUF_INIT, auth = SG_BUF_INIT;
 	struct http h = {SG_BUF_INIT, -1, 0};
 	struct curl_slist *hdr = NULL;
-	json_t *body = NULL, *resp = NULL;
+	json_t *body = NULL;
 	int rc = 0;
 	if (b->deployment)
 		sg_buf_addf(&url, "%s/openai/deployments/%s/chat/completions?api-version=%s",
@@ -287,27 +360,9 @@ static int openai_complete(struct sg_backend *b, const struct sg_backend_request
 	rc = post_json(b, url.data, hdr, body, &h, status, retry_after, err);
 	if (rc)
 		goto cleanup;
-	resp = json_loadb(h.body.data, h.body.len, 0, NULL);
-	json_t *choice = json_array_get(json_object_get(resp, "choices"), 0);
-	json_t *content = json_object_get(json_object_get(choice, "message"), "content");
-	if (!resp || !json_is_string(content)) {
-		rc = sg_error_set(err, SG_EBACKEND,
-				  "openai backend: malformed response (no choices[0].message.content string)");
-		goto cleanup;
-	}
-	out->text = dup_json_str(content);
-	out->model = dup_json_str(json_object_get(resp, "model"));
-	out->finish = dup_json_str(json_object_get(choice, "finish_reason"));
-	json_t *u = json_object_get(resp, "usage");
-	out->input_tokens = json_uint(json_object_get(u, "prompt_tokens"));
-	out->output_tokens = json_uint(json_object_get(u, "completion_tokens"));
-	if (!out->text)
-		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
-	else if (out->finish && !strcmp(out->finish, "length") && req->json)
-		rc = sg_error_set(err, SG_EBACKEND, "openai backend: answer cut at max_tokens (finish_reason length)");
+	rc = sg_backend_parse(out, "openai", h.body.data, h.body.len, req->json, err);
 cleanup:
 	json_decref(body);
-	json_decref(resp);
 	curl_slist_free_all(hdr);
 	sg_buf_release(&url);
 	sg_buf_release(&user);
@@ -320,11 +375,10 @@ static int anthropic_complete(struct sg_backend *b, const struct sg_backend_requ
 			      struct sg_backend_response *out, long *status,
 			      long *retry_after, struct sg_error *err)
 {
-	struct sg_buf url = SG_BUF_INIT, user = SG_BUF_INIT, key = SG_BUF_INIT, ver = SG_BUF_INIT,
-		      text = SG_BUF_INIT;
+	struct sg_buf url = SG_BUF_INIT, user = SG_BUF_INIT, key = SG_BUF_INIT, ver = SG_BUF_INIT;
 	struct http h = {SG_BUF_INIT, -1, 0};
 	struct curl_slist *hdr = NULL;
-	json_t *body = NULL, *resp = NULL;
+	json_t *body = NULL;
 	int rc = 0;
 	sg_buf_addf(&url, "%s/v1/messages", b->base_url);
 	user_message(&user, req);
@@ -345,44 +399,14 @@ static int anthropic_complete(struct sg_backend *b, const struct sg_backend_requ
 	rc = post_json(b, url.data, hdr, body, &h, status, retry_after, err);
 	if (rc)
 		goto cleanup;
-	resp = json_loadb(h.body.data, h.body.len, 0, NULL);
-	json_t *content = json_object_get(resp, "content");
-	if (!resp || !json_is_array(content)) {
-		rc = sg_error_set(err, SG_EBACKEND, "anthropic backend: malformed response (no content array)");
-		goto cleanup;
-	}
-	size_t i;
-	json_t *blk;
-	int any = 0;
-	json_array_foreach(content, i, blk) {
-		const char *t = json_string_value(json_object_get(blk, "text"));
-		const char *ty = json_string_value(json_object_get(blk, "type"));
-		if (t && ty && !strcmp(ty, "text")) {
-			sg_buf_adds(&text, t);
-			any = 1;
-		}
-	}
-	if (!any) {
-		rc = sg_error_set(err, SG_EBACKEND, "anthropic backend: malformed response (no text block)");
-		goto cleanup;
-	}
-	out->text = text.len ? sg_buf_detach(&text, NULL) : sg_strdup("");
-	out->model = dup_json_str(json_object_get(resp, "model"));
-	out->finish = dup_json_str(json_object_get(resp, "stop_reason"));
-	json_t *u = json_object_get(resp, "usage");
-	out->input_tokens = json_uint(json_object_get(u, "input_tokens"));
-	out->output_tokens = json_uint(json_object_get(u, "output_tokens"));
-	if (!out->text || text.oom)
-		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+	rc = sg_backend_parse(out, "anthropic", h.body.data, h.body.len, req->json, err);
 cleanup:
 	json_decref(body);
-	json_decref(resp);
 	curl_slist_free_all(hdr);
 	sg_buf_release(&url);
 	sg_buf_release(&user);
 	sg_buf_release(&key);
 	sg_buf_release(&ver);
-	sg_buf_release(&text);
 	sg_buf_release(&h.body);
 	return rc;
 }

@@ -101,6 +101,15 @@ const char *sg_backend_name(const struct sg_backend *b);
 int sg_backend_complete(struct sg_backend *b, const struct sg_backend_request *req,
 			struct sg_backend_response *out, struct sg_error *err);
 
+/* Parses a 2xx answer body of backend ("openai" or "anthropic": the
+ * documented response shapes) into out: the text (anthropic: the text
+ * blocks joined), the model, the finish reason and the usage figures. A
+ * body that is not that shape is -SG_EBACKEND naming what is missing;
+ * json: an openai answer cut at max_tokens is an error. out released with
+ * sg_backend_response_release (empty on failure). */
+int sg_backend_parse(struct sg_backend_response *out, const char *backend, const char *body,
+		     size_t len, int json, struct sg_error *err);
+
 /* Circuit state: "closed", "open", "half-open". */
 const char *sg_backend_circuit(struct sg_backend *b);
 

@@ -137,6 +137,18 @@ int sg_draft_gap_check(struct sg_gap_report *out, struct sg_kb *kb,
 int sg_draft_gap_check_text(struct sg_gap_report *out, const char *draft,
 			    const char *sources_text, struct sg_error *err);
 
+/* ---- model answers (answer.c) ---- */
+
+/* The sentiment/risk tagger's answer: strict JSON {"frustration": N,
+ * "churn_risk": N, "escalation_likelihood": N}, integers 0 to 10, into
+ * out in that order. Otherwise -SG_EBACKEND naming the field. */
+int sg_draft_parse_tags(int out[3], const char *text, struct sg_error *err);
+
+/* The knowledge-gap detector's answer: 0 when it is "OK", 1 when it lists
+ * claims (*first points into text at the first, *len up to its line end),
+ * -SG_EBACKEND when it is empty. */
+int sg_draft_parse_gap(const char **first, size_t *len, const char *text, struct sg_error *err);
+
 /* ---- prompt templates ---- */
 
 struct sg_prompt;

@@ -17,7 +17,10 @@
 #include "core/limits.h"
 #include "core/banned.h"
 
-#define CACHE_MAGIC "sopgate-scan-db 1 "
+/* The cache file: this magic, the 64-hex-digit key, '\n', then for the
+ * input and the output database its byte count (16 hex digits, '\n') and
+ * its serialized bytes (0 bytes: no rules in that mode). */
+#define CACHE_MAGIC "sopgate-scan-db 2 "
 
 static int add_type(struct sg_scanner *s, const char *name)
 {
@@ -49,25 +52,37 @@ static int load_cache(struct sg_scanner *s, const char *path, const char *key)
 	char head[128];
 	int rc = -1;
 	char *data = NULL;
+	hs_database_t *db[2] = {NULL, NULL};
 	size_t hl = strlen(CACHE_MAGIC) + 64 + 1;
 	if (fread(head, 1, hl, fp) != hl || memcmp(head, CACHE_MAGIC, strlen(CACHE_MAGIC)) ||
 	    memcmp(head + strlen(CACHE_MAGIC), key, 64) || head[hl - 1] != '\n')
 		goto cleanup;
-	if (fseek(fp, 0, SEEK_END) != 0)
-		goto cleanup;
-	long size = ftell(fp);
-	if (size <= (long)hl || size > (64L << 20) || fseek(fp, (long)hl, SEEK_SET) != 0)
-		goto cleanup;
-	size_t n = (size_t)size - hl;
-	data = sg_malloc(n);
-	if (!data || fread(data, 1, n, fp) != n)
-		goto cleanup;
-	hs_database_t *db = NULL;
-	if (hs_deserialize_database(data, n, &db) != HS_SUCCESS)
-		goto cleanup;
-	s->db = db;
+	for (int m = 0; m < 2; m++) {
+		char lenb[17];
+		if (fread(lenb, 1, 17, fp) != 17 || lenb[16] != '\n')
+			goto cleanup;
+		lenb[16] = 0;
+		char *end;
+		unsigned long long n = strtoull(lenb, &end, 16);
+		if (*end || n > (64ULL << 20))
+			goto cleanup;
+		if (!n)
+			continue;
+		data = sg_malloc((size_t)n);
+		if (!data || fread(data, 1, (size_t)n, fp) != n ||
+		    hs_deserialize_database(data, (size_t)n, &db[m]) != HS_SUCCESS)
+			goto cleanup;
+		sg_free(data);
+		data = NULL;
+	}
+	s->db[0] = db[0];
+	s->db[1] = db[1];
+	db[0] = db[1] = NULL;
 	rc = 0;
 cleanup:
+	for (int m = 0; m < 2; m++)
+		if (db[m])
+			hs_free_database(db[m]);
 	sg_free(data);
 	fclose(fp);
 	return rc;
@@ -75,24 +90,28 @@ cleanup:
 
 static void save_cache(const struct sg_scanner *s, const char *path, const char *key)
 {
-	char *bytes = NULL;
-	size_t n = 0;
-	if (hs_serialize_database(s->db, &bytes, &n) != HS_SUCCESS)
-		return;
+	char *bytes[2] = {NULL, NULL};
+	size_t n[2] = {0, 0};
+	for (int m = 0; m < 2; m++)
+		if (s->db[m] && hs_serialize_database(s->db[m], &bytes[m], &n[m]) != HS_SUCCESS)
+			goto cleanup;
 	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		free(bytes);
-		return;
-	}
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
+		goto cleanup;
 	FILE *fp = fopen(tmp, "wb");
 	if (fp) {
 		int ok = fputs(CACHE_MAGIC, fp) >= 0 && fwrite(key, 1, 64, fp) == 64 &&
-			 fputc('\n', fp) != EOF && fwrite(bytes, 1, n, fp) == n;
+			 fputc('\n', fp) != EOF;
+		for (int m = 0; m < 2 && ok; m++)
+			ok = fprintf(fp, "%016llx\n", (unsigned long long)n[m]) == 17 &&
+			     (n[m] == 0 || fwrite(bytes[m], 1, n[m], fp) == n[m]);
 		ok &= fclose(fp) == 0;
 		if (!ok || rename(tmp, path) != 0)
 			unlink(tmp);
 	}
-	free(bytes); /* allocated by vectorscan's malloc */
+cleanup:
+	free(bytes[0]); /* allocated by vectorscan's malloc */
+	free(bytes[1]);
 }
 
 /* Tracking the start of a match is what costs most in vectorscan: only
@@ -101,6 +120,8 @@ static void save_cache(const struct sg_scanner *s, const char *path, const char 
  * need their end, and everything else (rare hits) asks PCRE2. */
 static enum sg_scan_start start_kind(const struct sg_scan_ruledef *d)
 {
+	if (!d->pattern)
+		return SG_START_PASS;
 	if (d->type > SG_T_SECRET)
 		return SG_START_RE;
 	switch (d->check) {
@@ -264,46 +285,79 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 		}
 		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
 	}
-	if (!s->nrules)
-		goto done;
+	if (sg_scan_person_init(s))
+		goto nomem;
+	/* Two databases: the rules of input mode and those of output mode
+	 * (a rule of both modes is in both), so a scan runs no rule its mode
+	 * would drop; the word pass needs no pattern. */
+	const char **hx[2] = {NULL, NULL};
+	unsigned *hf[2] = {NULL, NULL}, *hi[2] = {NULL, NULL};
+	size_t nhs[2] = {0, 0};
+	for (int m = 0; m < 2; m++) {
+		hx[m] = sg_calloc(cap + 1, sizeof(*hx[m]));
+		hf[m] = sg_calloc(cap + 1, sizeof(*hf[m]));
+		hi[m] = sg_calloc(cap + 1, sizeof(*hi[m]));
+		if (!hx[m] || !hf[m] || !hi[m])
+			goto nomem_hs;
+		unsigned mode = m ? SG_SCAN_OUTPUT : SG_SCAN_INPUT;
+		for (size_t i = 0; i < s->nrules; i++)
+			if (s->rules[i].start != SG_START_PASS && (s->rules[i].modes & mode)) {
+				hx[m][nhs[m]] = exprs[i];
+				hf[m][nhs[m]] = flags[i];
+				hi[m][nhs[m]++] = (unsigned)i;
+			}
+	}
+	if (!nhs[0] && !nhs[1])
+		goto done_hs;
 
-	/* the cache key: the engine version and every rule's id, type, flags
-	 * and pattern */
+	/* the cache key: the engine version and every rule's id, type, flags,
+	 * modes and pattern */
 	char key[SG_SHA256_HEX];
 	{
 		struct sg_buf kb = SG_BUF_INIT;
 		sg_buf_adds(&kb, hs_version());
+		sg_buf_adds(&kb, "\ninput+output databases");
 		for (size_t i = 0; i < s->nrules; i++)
-			sg_buf_addf(&kb, "\n%s\t%s\t%u\t%u\t%s", s->rules[i].id,
-				    s->type_names[s->rules[i].type], flags[i],
-				    s->rules[i].modes, exprs[i]);
+			if (s->rules[i].start != SG_START_PASS)
+				sg_buf_addf(&kb, "\n%s\t%s\t%u\t%u\t%s", s->rules[i].id,
+					    s->type_names[s->rules[i].type], flags[i],
+					    s->rules[i].modes, exprs[i]);
 		if (kb.oom) {
 			sg_buf_release(&kb);
-			goto nomem;
+			goto nomem_hs;
 		}
 		sg_sha256_hex(kb.data, kb.len, key);
 		sg_buf_release(&kb);
 	}
 	if (opts->cache_path && load_cache(s, opts->cache_path, key) == 0) {
 		s->from_cache = 1;
-		goto done;
+		goto done_hs;
 	}
-	hs_compile_error_t *cerr = NULL;
-	if (hs_compile_multi(exprs, flags, ids, (unsigned)s->nrules, HS_MODE_BLOCK,
-			     NULL, &s->db, &cerr) != HS_SUCCESS) {
-		if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < s->nrules)
-			rc = sg_error_set(err, SG_EPOLICY, "scan rule '%s': %s",
-					  s->rules[cerr->expression].id, cerr->message);
-		else
-			rc = sg_error_set(err, SG_EPOLICY, "scan rules: %s",
-					  cerr ? cerr->message : "compile failed");
-		hs_free_compile_error(cerr);
-		s->db = NULL;
-		goto cleanup;
+	for (int m = 0; m < 2; m++) {
+		if (!nhs[m])
+			continue;
+		hs_compile_error_t *cerr = NULL;
+		if (hs_compile_multi(hx[m], hf[m], hi[m], (unsigned)nhs[m], HS_MODE_BLOCK,
+				     NULL, &s->db[m], &cerr) != HS_SUCCESS) {
+			if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < nhs[m])
+				rc = sg_error_set(err, SG_EPOLICY, "scan rule '%s': %s",
+						  s->rules[hi[m][cerr->expression]].id, cerr->message);
+			else
+				rc = sg_error_set(err, SG_EPOLICY, "scan rules: %s",
+						  cerr ? cerr->message : "compile failed");
+			hs_free_compile_error(cerr);
+			s->db[m] = NULL;
+			goto fail_hs;
+		}
 	}
 	if (opts->cache_path)
 		save_cache(s, opts->cache_path, key);
-done:
+done_hs:
+	for (int m = 0; m < 2; m++) {
+		sg_free(hx[m]);
+		sg_free(hf[m]);
+		sg_free(hi[m]);
+	}
 	*out = s;
 	s = NULL;
 cleanup:
@@ -319,14 +373,24 @@ cleanup:
 nomem:
 	rc = sg_error_set(err, SG_ENOMEM, "out of memory building the scanner");
 	goto cleanup;
+nomem_hs:
+	rc = sg_error_set(err, SG_ENOMEM, "out of memory building the scanner");
+fail_hs:
+	for (int m = 0; m < 2; m++) {
+		sg_free(hx[m]);
+		sg_free(hf[m]);
+		sg_free(hi[m]);
+	}
+	goto cleanup;
 }
 
 void sg_scanner_free(struct sg_scanner *s)
 {
 	if (!s)
 		return;
-	if (s->db)
-		hs_free_database(s->db);
+	for (int m = 0; m < 2; m++)
+		if (s->db[m])
+			hs_free_database(s->db[m]);
 	if (s->rules)
 		for (size_t i = 0; i < s->nrules; i++) {
 			pcre2_code_free(s->rules[i].re);
@@ -352,6 +416,8 @@ void sg_scanner_free(struct sg_scanner *s)
 	sg_free(s->type_names);
 	sg_free(s->actions);
 	sg_free(s->rules);
+	sg_free(s->words);
+	sg_free(s->whash);
 	sg_free(s);
 }
 
@@ -378,8 +444,9 @@ int sg_scan_ctx_new(struct sg_scan_ctx **out, const struct sg_scanner *s,
 	c->types = sg_calloc(s->ntypes + 1, sizeof(char *));
 	if (!c->last || !c->laststamp || !c->types)
 		goto nomem;
-	if (s->db && hs_alloc_scratch(s->db, &c->scratch) != HS_SUCCESS)
-		goto nomem;
+	for (int m = 0; m < 2; m++)
+		if (s->db[m] && hs_alloc_scratch(s->db[m], &c->scratch) != HS_SUCCESS)
+			goto nomem;
 	c->md = pcre2_match_data_create(1, NULL);
 	if (!c->md)
 		goto nomem;

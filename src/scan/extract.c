@@ -84,7 +84,7 @@ static int in_list(const char *const *list, const char *t, size_t from, size_t t
 		w[i] = lower(t[from + i]);
 	w[n] = 0;
 	for (const char *const *s = list; *s; s++)
-		if (strcmp(w, *s) == 0)
+		if ((*s)[0] == w[0] && strcmp(w, *s) == 0)
 			return 1;
 	return 0;
 }
@@ -94,7 +94,7 @@ static int ambiguous(const char *t, size_t from, size_t to)
 	return in_list(ambiguous_names, t, from, to);
 }
 
-static int stopword(const char *t, size_t from, size_t to)
+int sg_scan_stopword(const char *t, size_t from, size_t to)
 {
 	char w[16];
 	size_t n = to - from;
@@ -104,7 +104,7 @@ static int stopword(const char *t, size_t from, size_t to)
 		w[i] = lower(t[from + i]);
 	w[n] = 0;
 	for (const char *const *s = not_names; *s; s++)
-		if (strcmp(w, *s) == 0)
+		if ((*s)[0] == w[0] && strcmp(w, *s) == 0)
 			return 1;
 	return 0;
 }
@@ -135,18 +135,23 @@ static size_t cap_word(const char *t, size_t tlen, size_t i, int initial)
 		return j;
 	if (initial && j < tlen && t[j] == '.')
 		return j + 1;
+	/* a middle initial without its dot: "Daniela C Capon" */
+	if (initial && j == i + 1 && j + 1 < tlen && t[j] == ' ' &&
+	    t[j + 1] >= 'A' && t[j + 1] <= 'Z')
+		return j;
 	return 0;
 }
 
 /* Up to three name words starting at i (spaces between them); returns the
  * end and the number of words in *nw. */
-static size_t name_run(const char *t, size_t tlen, size_t i, unsigned *nw)
+size_t sg_scan_name_run(const char *t, size_t tlen, size_t i, unsigned *nw)
 {
 	size_t end = 0;
 	*nw = 0;
 	while (*nw < 3) {
 		size_t e = cap_word(t, tlen, i, *nw > 0);
-		if (!e || stopword(t, i, e))
+		/* a middle initial may look like a stop word ("Juliusz A Kwiatkowski") */
+		if (!e || (sg_scan_stopword(t, i, e) && !(*nw > 0 && e - i == 1)))
 			break;
 		(*nw)++;
 		end = e;
@@ -188,7 +193,10 @@ static const char *const strong_cues[] = {
 	"name is", "name's", "dear", "mr", "mrs", "ms", "dr", "miss", "prof",
 	"mx", "sir", "madam", "mme", "mlle", "herr", "frau", "sr", "sra",
 	"regards", "sincerely", "cheers", "thanks", "thank you", "best", "hi",
-	"hello", "hey", "signed", "attn", "attention", "yours", NULL,
+	"hello", "hey", "signed", "attn", "attention", "yours", "starring",
+	"named him", "named her", "mister", "monsieur", "madame", "signor",
+	"signora", "senor", "se\xc3\xb1or", "se\xc3\xb1ora", "greetings", "wishes",
+	"respectfully", NULL,
 };
 
 /* The cue ends at *to (its start is not needed); the name follows. */
@@ -212,7 +220,7 @@ static int person_cue(const char *t, size_t tlen, size_t *from, size_t *to)
 	if (!skipped)
 		return 0;
 	unsigned nw;
-	size_t end = name_run(t, tlen, i, &nw);
+	size_t end = sg_scan_name_run(t, tlen, i, &nw);
 	if (!end || nw < (strong ? 1u : 2u))
 		return 0;
 	*from = i;
@@ -306,7 +314,7 @@ static int address(const char *t, size_t tlen, size_t *from, size_t *to)
 			e = k + 2; /* a state code */
 		} else {
 			unsigned nw;
-			e = name_run(t, tlen, k, &nw);
+			e = sg_scan_name_run(t, tlen, k, &nw);
 			if (!e)
 				break;
 		}
@@ -367,7 +375,7 @@ int sg_scan_extract(int check, const char *t, size_t tlen, size_t *from,
 		unsigned nw;
 		if (*from >= 4 && cue_ends(t, *from - 1, "the"))
 			return 0; /* "The Garmin Orchestra was" */
-		size_t end = name_run(t, tlen, *from, &nw);
+		size_t end = sg_scan_name_run(t, tlen, *from, &nw);
 		if (!end || nw < 2)
 			return 0;
 		*to = end;
@@ -375,12 +383,14 @@ int sg_scan_extract(int check, const char *t, size_t tlen, size_t *from,
 	}
 	case CK_PERSON_NAME: {
 		unsigned nw;
-		size_t end = name_run(t, tlen, *from, &nw);
+		size_t end = sg_scan_name_run(t, tlen, *from, &nw);
 		if (!end || (nw < 2 && ambiguous(t, *from, end)))
 			return 0;
 		*to = end;
 		return 1;
 	}
+	case CK_PERSON_RECORD:
+		return 1;
 	case CK_ADDRESS:
 		return address(t, tlen, from, to);
 	case CK_ADDRESS_CUE:

@@ -99,6 +99,22 @@ static void test_phone(void **state)
 	NOT_FOUND("PHONE", "from 1990-2005 we grew");
 	NOT_FOUND("PHONE", "Date: 1992-11-12 07:04:41");
 	NOT_FOUND("PHONE", "we sold 300 400 units");
+	/* extensions belong to the number */
+	FOUND("PHONE", "Fax: 259.735.7502x459 thanks", "259.735.7502x459");
+	FOUND("PHONE", "Desk: (898)666-3621x0135 Fax:", "(898)666-3621x0135");
+	FOUND("PHONE", "call +1-903-140-4508 ext. 769 today", "+1-903-140-4508 ext. 769");
+	FOUND("PHONE", "office 020 7946 0958, extension 12.", "020 7946 0958, extension 12");
+	/* national formats: area code and one block */
+	FOUND("PHONE", "phone: 0393 1144137 e-mail", "0393 1144137");
+	FOUND("PHONE", "Mobile: 99 577450 desk", "99 577450");
+	FOUND("PHONE", "ring 0341-8387176 after six", "0341-8387176");
+	/* near misses: an order number and a count are not phones */
+	NOT_FOUND("PHONE", "order 2024 123456 shipped");
+	NOT_FOUND("PHONE", "version 12 100200 released");
+	NOT_FOUND("PHONE", "box 12x34 cm");
+	/* evasions: full-width digits, zero-width characters between digits */
+	FOUND("PHONE", "mobile \xef\xbc\x90\xef\xbc\x93\xef\xbc\x94\xef\xbc\x91 8387176", NULL);
+	FOUND("PHONE", "call 415\xe2\x80\x8b" "555\xe2\x80\x8b" "0132 x12", NULL);
 }
 
 static void test_dob(void **state)
@@ -145,6 +161,48 @@ static void test_person(void **state)
 	assert_true(t_has(t_scan_in(SG_SCAN_INPUT, t, &in), t, "PERSON", "Quigley"));
 }
 
+/* The cues of the word pass: introductions, greetings, sign-offs, titles,
+ * name fields, records that open with a name, and the near misses. */
+static void test_person_cues(void **state)
+{
+	(void)state;
+	FOUND("PERSON", "Hi, this is Priya Raman from billing", "Priya Raman");
+	FOUND("PERSON", "I'm Tobias Lindqvist and my order is late", "Tobias Lindqvist");
+	FOUND("PERSON", "I\xe2\x80\x99m Tobias Lindqvist, order 5512", "Tobias Lindqvist");
+	FOUND("PERSON", "Hi Agnes, thanks for the quick reply", "Agnes");
+	FOUND("PERSON", "Dear Dr. Haverkamp, the results are in", "Haverkamp");
+	FOUND("PERSON", "Regards,\nWiebke Janssen", "Wiebke Janssen");
+	FOUND("PERSON", "Kind regards, Ottilie Brandt", "Ottilie Brandt");
+	FOUND("PERSON", "Thanks, Rosalind", "Rosalind");
+	FOUND("PERSON", "Ms Okafor asked for a refund", "Okafor");
+	FOUND("PERSON", "Full name: Ingeborg Sand\nOrder: 77", "Ingeborg Sand");
+	FOUND("PERSON", "I want to add Edvard Petrussen as a beneficiary", "Edvard Petrussen");
+	FOUND("PERSON", "She named him Timmie", "Timmie");
+	FOUND("PERSON", "a comedy directed by Ugo Fenzi and starring Bracco", "Bracco");
+	FOUND("PERSON", "\"We are moving that way,\" says Hartvigsson.", "Hartvigsson");
+	/* a middle initial without its dot */
+	FOUND("PERSON", "Daniela C Capon lives at 92597 Jahu 80, Liiva", "Daniela C Capon");
+	FOUND("PERSON", "Ana M. Ruiz lives in Quito", "Ana M. Ruiz");
+	/* records that open with a name */
+	FOUND("PERSON", "Jamie Pratt  Talking-books clerk  Personal info", "Jamie Pratt");
+	FOUND("PERSON", "leone mazzi\n\nnurse\n\npersonal info:", "leone mazzi");
+	FOUND("PERSON", "eva kleist lives at 255 hersnapvej 18", "eva kleist");
+	/* a known given name and a surname, no cue */
+	FOUND("PERSON", "please forward this to Sophie Marchetti today", "Sophie Marchetti");
+	/* near misses */
+	NOT_FOUND("PERSON", "Hi team, the export is broken");
+	NOT_FOUND("PERSON", "Thanks, that fixed it");
+	NOT_FOUND("PERSON", "this is not working since Monday");
+	NOT_FOUND("PERSON", "I want to add a new card");
+	NOT_FOUND("PERSON", "Name: \nOrder: 77");
+	NOT_FOUND("PERSON", "the error message says Invalid Token again");
+	NOT_FOUND("PERSON", "order status  shipped");
+	NOT_FOUND("PERSON", "Grace period ends soon");
+	/* evasions: look-alike letters in the cue, full-width letters */
+	FOUND("PERSON", "my n\xd0\xb0me is Ilse Vogt", "Ilse Vogt");
+	FOUND("PERSON", "Dear \xef\xbc\xad\xef\xbd\x92. Okonkwo,", "Okonkwo");
+}
+
 static void test_secret(void **state)
 {
 	(void)state;
@@ -170,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_dob),
 		cmocka_unit_test(test_address),
 		cmocka_unit_test(test_person),
+		cmocka_unit_test(test_person_cues),
 		cmocka_unit_test(test_secret),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);

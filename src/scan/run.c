@@ -484,14 +484,17 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	c->ncands = 0;
 	c->nhits = 0;
 	new_stamp(c);
-	if (s->db && tlen) {
+	hs_database_t *db = s->db[mode == SG_SCAN_OUTPUT];
+	if (db && tlen) {
 		struct run_state st = {c, t, tlen};
-		hs_error_t he = hs_scan(s->db, t, (unsigned)tlen, 0, c->scratch, on_match, &st);
+		hs_error_t he = hs_scan(db, t, (unsigned)tlen, 0, c->scratch, on_match, &st);
 		if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED)
 			return sg_error_set(err, SG_EINTERNAL, "scan: vectorscan error %d", (int)he);
 		if (c->overflow == 2)
 			goto nomem;
 	}
+	if (tlen && sg_scan_person_pass(c, t, tlen))
+		goto nomem;
 	/* rules without start tracking: find each start, and merge the
 	 * reports of one match at several ends ("!!!", "https://x/y") */
 	size_t ncand = c->ncands;

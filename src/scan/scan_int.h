@@ -25,6 +25,7 @@ enum sg_scan_check {
 	CK_PERSON_CUE,   /* a cue ("my name is", "Dear"): the name follows */
 	CK_PERSON_NAME,  /* a known first name + capitalized surname */
 	CK_PERSON_PAIR,  /* two capitalized words before "lives", "is", "said"... */
+	CK_PERSON_RECORD, /* a text opening with a name: kept as found */
 	CK_ADDRESS,      /* a street match, possibly followed by unit/city */
 	CK_ADDRESS_CUE,  /* "lives at": the address follows */
 	CK_SECRET_VALUE, /* "password: x": the value follows */
@@ -40,6 +41,7 @@ enum sg_scan_start {
 	SG_START_WORD,  /* walk back over the letters of one word */
 	SG_START_CUE,   /* not needed: the extractor reads what follows the end */
 	SG_START_RE,    /* rare hits: a PCRE2 match anchored at the end */
+	SG_START_PASS,  /* no pattern: candidates come from the word pass */
 };
 
 /* One built-in rule. modes: SG_SCAN_INPUT|SG_SCAN_OUTPUT. */
@@ -58,6 +60,8 @@ extern const struct sg_scan_ruledef sg_scan_rules_risk[];
 extern const size_t sg_scan_rules_risk_count;
 extern const struct sg_scan_ruledef sg_scan_rules_output[];
 extern const size_t sg_scan_rules_output_count;
+/* rules_pii.c: the given names, '|'-separated */
+extern const char sg_scan_first_names[];
 
 /* validate.c: checks on the digits/characters of a candidate in the
  * scanned (normalized) text t; 1 to keep. */
@@ -78,6 +82,12 @@ int sg_scan_context_before(const char *t, size_t at, size_t window,
 /* extract.c: post checks that may move [*from, *to); 1 to keep. */
 int sg_scan_extract(int check, const char *t, size_t tlen, size_t *from,
 		    size_t *to);
+/* extract.c: up to three name words from t[i] (capitalized words, middle
+ * initials); returns the end (0: none) and the word count in *nw. */
+size_t sg_scan_name_run(const char *t, size_t tlen, size_t i, unsigned *nw);
+/* 1 when t[from..to) is a word that starts with a capital but is no name
+ * ("Thanks", "Order", "Monday"), compared without case. */
+int sg_scan_stopword(const char *t, size_t from, size_t to);
 /* Canonical form of a value for placeholder numbering and PII echo:
  * digits only for number types, lower-cased otherwise. */
 void sg_scan_canon(struct sg_buf *out, int type, const char *s, size_t len);
@@ -95,8 +105,23 @@ struct sg_scan_crule {      /* a compiled rule, built-in or custom */
 	pcre2_code *re;     /* SG_START_RE: finds the start of a rare match */
 };
 
+/* person.c: the words the PERSON word pass looks up (given names, cue
+ * words, verbs after a name), built once per scanner. */
+struct sg_scan_word {
+	const char *word;   /* as written in the table (names keep their case) */
+	unsigned char len;
+	unsigned char flags;
+	unsigned char ncue;
+	unsigned char cue[6]; /* indexes of cue phrases ending with this word */
+};
+#define SG_SCAN_WORD_SLOTS 2048
+
 struct sg_scanner {
-	hs_database_t *db;
+	hs_database_t *db[2];       /* [0]: input-mode rules, [1]: output-mode rules */
+	struct sg_scan_word *words; /* SG_SCAN_WORD_SLOTS, open addressing */
+	uint32_t *whash;            /* hash of each slot's word, 0: empty */
+	uint32_t wfirst[25];        /* per word length: bit (first letter & 31) */
+	int person_rule[4];         /* rule index of cue, name, pair, record; -1: off */
 	struct sg_scan_crule *rules;
 	size_t nrules;
 	const char **type_names; /* SG_T__COUNT built-ins + custom types */
@@ -150,6 +175,12 @@ struct sg_scan_ctx {
 	struct sg_scan_result result;
 	struct sg_classify_scratch *cls;  /* for the injection model */
 };
+
+/* person.c: builds s->words and s->person_rule; 0 or -1 (no memory). */
+int sg_scan_person_init(struct sg_scanner *s);
+/* Adds the PERSON candidates of t to ctx->cands (rule ids of the person
+ * rules); 0, or -1 when the candidate array could not grow. */
+int sg_scan_person_pass(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
 
 /* mask.c: builds result.masked from text and the findings (sorted by
  * start); 0 or -SG_ENOMEM. */

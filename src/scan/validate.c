@@ -221,6 +221,14 @@ static const char *const phone_words[] = {
 int sg_scan_phone_ok(const char *t, size_t tlen, size_t from, size_t to)
 {
 	char d[24];
+	/* the number without its extension ("x769", "ext. 12") */
+	size_t core = from;
+	while (core < to && t[core] != 'x' && t[core] != 'X' && t[core] != 'e' &&
+	       t[core] != 'E' && t[core] != '#')
+		core++;
+	while (core > from && (t[core - 1] == ' ' || t[core - 1] == ','))
+		core--;
+	to = core;
 	size_t n = digits_of(t + from, to - from, d, 16);
 	(void)tlen;
 	if (n < 7 || n > 15)
@@ -246,7 +254,9 @@ int sg_scan_phone_ok(const char *t, size_t tlen, size_t from, size_t to)
 		return 0;
 	if (plus || paren)
 		return 1;
-	if (n >= 10 && seps >= 1)
+	/* one separator: a trunk prefix ("0341 8387176") or a phone word
+	 * ("order 2024 123456" is not a phone) */
+	if (n >= 10 && (seps >= 2 || (seps == 1 && d[0] == '0')))
 		return 1;
 	/* short or unseparated: only with a phone word before it */
 	return sg_scan_context_before(t, from, 32, phone_words);

@@ -43,6 +43,7 @@
 #define API_EDIT_MAX 20000       /* bytes of an edited draft */
 #define API_NOTE_MAX 2000
 #define API_MAX_SLOTS 16         /* decisions running at once, at most */
+#define API_READERS 4            /* connections serving the read views */
 
 struct sg_api {
 	char policy_path[PATH_MAX], kb_db[PATH_MAX];
@@ -74,8 +75,7 @@ struct sg_api {
 	pthread_mutex_t mu_h;        /* hstore: human actions, auth, SLA */
 	struct sg_store *hstore;
 
-	pthread_mutex_t mu_r;        /* rstore: the read views */
-	struct sg_store *rstore;
+	struct sg_store_pool *rpool;  /* read views, one connection per reader */
 
 	struct sg_route routes[API_NROUTES];
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
@@ -101,7 +101,8 @@ struct sg_api {
 	struct sg_metric *m_shadow_eval, *m_shadow_diff, *m_shadow_fields, *m_shadow_drop;
 
 	/* onboarding reviewers: peer reviews are read through their own
-	 * connection, taken last (after mu_h and mu_r), never holding another */
+	 * connection, taken last (after mu_h and a read connection), never
+	 * holding another */
 	pthread_mutex_t mu_x;
 	struct sg_store *xstore;
 	struct sg_metric *m_peer;
@@ -234,22 +235,22 @@ static int draft_row(const struct sg_store_row *r, void *ctx)
 	return 1;
 }
 
-/* Loads the review state; mu_r held. 1 when the ticket is unknown. */
-static int review_load(struct sg_api *api, const char *ticket, struct review *rv,
-		       struct sg_error *err)
+/* Loads the review state from rs. 1 when the ticket is unknown. */
+static int review_load(struct sg_api *api, struct sg_store *rs, const char *ticket,
+		       struct review *rv, struct sg_error *err)
 {
 	int rc;
 	memset(rv, 0, sizeof(*rv));
-	if ((rc = sg_store_view(api->rstore, SG_STORE_VIEW_LATEST, ticket, latest_row, rv,
+	if ((rc = sg_store_view(rs, SG_STORE_VIEW_LATEST, ticket, latest_row, rv,
 				err)) < 0) {
 		review_release(rv);
 		return rc;
 	}
 	if (!rv->decision_id[0])
 		return 1;
-	if ((rc = sg_store_view(api->rstore, SG_STORE_VIEW_DECISION_APPROVALS, rv->decision_id,
+	if ((rc = sg_store_view(rs, SG_STORE_VIEW_DECISION_APPROVALS, rv->decision_id,
 				approval_row, rv, err)) < 0 ||
-	    (rc = sg_store_view(api->rstore, SG_STORE_VIEW_LATEST_DRAFT, ticket, draft_row, rv,
+	    (rc = sg_store_view(rs, SG_STORE_VIEW_LATEST_DRAFT, ticket, draft_row, rv,
 				err)) < 0) {
 		review_release(rv);
 		return rc;
@@ -591,13 +592,13 @@ static int queue_row(const struct sg_store_row *r, void *ctx)
 }
 
 /* Builds the review queue: latest decisions needing approval and not yet
- * approved or escalated. mu_r held. */
-static int queue_list(struct sg_api *api, const struct queue_filter *f, json_t *items,
-		      struct sg_error *err)
+ * approved or escalated. */
+static int queue_list(struct sg_api *api, struct sg_store *rs, const struct queue_filter *f,
+		      json_t *items, struct sg_error *err)
 {
 	struct queue_ctx qc = {f, sg_now_ms(), items, api, err};
 	struct sg_store_queue_filter sf = {f->queue, f->gate, f->tier};
-	return sg_store_queue_scan(api->rstore, &sf, queue_row, &qc, err);
+	return sg_store_queue_scan(rs, &sf, queue_row, &qc, err);
 }
 
 static int h_queue(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
@@ -623,9 +624,9 @@ static int h_queue(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 					    "minutes (a number from 0), got '%.40s'", due);
 	}
 	json_t *items = json_array();
-	pthread_mutex_lock(&api->mu_r);
-	rc = queue_list(api, &f, items, err);
-	pthread_mutex_unlock(&api->mu_r);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = queue_list(api, rs, &f, items, err);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc == 0) {
 		json_t *o = json_pack("{s:o, s:I}", "items", items,
 				      "count", (json_int_t)json_array_size(items));
@@ -655,10 +656,10 @@ static int audit_row(const struct sg_store_row *r, void *ctx)
 	return 0;
 }
 
-static int audit_rows(struct sg_api *api, const char *ticket, json_t *arr,
+static int audit_rows(struct sg_store *rs, const char *ticket, json_t *arr,
 		      struct sg_error *err)
 {
-	return sg_store_view(api->rstore, SG_STORE_VIEW_AUDIT, ticket, audit_row, arr, err);
+	return sg_store_view(rs, SG_STORE_VIEW_AUDIT, ticket, audit_row, arr, err);
 }
 
 struct rows_ctx {
@@ -691,11 +692,11 @@ static int named_row(const struct sg_store_row *r, void *ctx)
 	return 0;
 }
 
-static int rows_into(struct sg_api *api, enum sg_store_view view, const char *ticket,
+static int rows_into(struct sg_store *rs, enum sg_store_view view, const char *ticket,
 		     const char *const *names, json_t *arr, struct sg_error *err)
 {
 	struct rows_ctx rc = {names, arr};
-	return sg_store_view(api->rstore, view, ticket, named_row, &rc, err);
+	return sg_store_view(rs, view, ticket, named_row, &rc, err);
 }
 
 static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
@@ -706,10 +707,10 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 	struct review rv;
 	json_t *o = NULL;
 	int rc;
-	pthread_mutex_lock(&api->mu_r);
-	rc = review_load(api, id, &rv, err);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = review_load(api, rs, id, &rv, err);
 	if (rc == 1) {
-		pthread_mutex_unlock(&api->mu_r);
+		sg_store_pool_put(api->rpool, rs);
 		return sg_error_set(err, SG_ENOTFOUND, "ticket '%.128s' not found", id);
 	}
 	if (rc == 0) {
@@ -725,12 +726,12 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 						  "@created_at", "decision_id", NULL};
 		static const char *const e_n[] = {"id", "=level", "owner", "channel", "reason",
 						  "@due_at", "state", "@created_at", NULL};
-		if ((rc = rows_into(api, SG_STORE_VIEW_EVENTS, id, ev_n, events, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_DECISIONS, id, d_n, decisions, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_DRAFTS, id, dr_n, drafts, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_APPROVALS, id, a_n, approvals, err)) < 0 ||
-		    (rc = rows_into(api, SG_STORE_VIEW_ESCALATIONS, id, e_n, escal, err)) < 0 ||
-		    (rc = audit_rows(api, id, audit, err)) < 0) {
+		if ((rc = rows_into(rs, SG_STORE_VIEW_EVENTS, id, ev_n, events, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_DECISIONS, id, d_n, decisions, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_DRAFTS, id, dr_n, drafts, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_APPROVALS, id, a_n, approvals, err)) < 0 ||
+		    (rc = rows_into(rs, SG_STORE_VIEW_ESCALATIONS, id, e_n, escal, err)) < 0 ||
+		    (rc = audit_rows(rs, id, audit, err)) < 0) {
 			json_decref(events); json_decref(decisions); json_decref(drafts);
 			json_decref(approvals); json_decref(escal); json_decref(audit);
 		} else {
@@ -744,7 +745,7 @@ static int h_ticket(void *ctx, const struct sg_http_req *req, struct sg_http_res
 		}
 		review_release(&rv);
 	}
-	pthread_mutex_unlock(&api->mu_r);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc < 0)
 		return rc;
 	if (!o)
@@ -765,9 +766,9 @@ static int h_audit(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 	if (!ticket || !*ticket)
 		return sg_error_set(err, SG_EINVALID, "query 'ticket': required");
 	json_t *arr = json_array();
-	pthread_mutex_lock(&api->mu_r);
-	rc = audit_rows(api, ticket, arr, err);
-	pthread_mutex_unlock(&api->mu_r);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = audit_rows(rs, ticket, arr, err);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc < 0) {
 		json_decref(arr);
 		return rc;
@@ -967,14 +968,13 @@ static void line_diff(struct sg_buf *b, const char *a, const char *n)
 
 /* Opens a level-n escalation with its audit record, in one transaction;
  * mu_h held. */
-static int escalate(struct sg_api *api, const char *ticket, int level, const char *owner,
-		    const char *channel, const char *reason, int sla_min, const char *actor,
-		    char id[SG_ID_LEN], struct sg_error *err)
+/* Opens an escalation and its audit record inside the open transaction. */
+static int escalate_in_tx(struct sg_api *api, const char *ticket, int level, const char *owner,
+			  const char *channel, const char *reason, int sla_min,
+			  const char *actor, char id[SG_ID_LEN], struct sg_error *err)
 {
 	int rc;
 	int64_t due = sg_now_ms() + (int64_t)sla_min * 60000;
-	if ((rc = sg_store_begin(api->hstore, err)) < 0)
-		return rc;
 	if ((rc = sg_store_escalation_open(api->hstore, ticket, level, owner, channel, reason,
 					   due, id, err)) == 0) {
 		struct sg_audit_record r;
@@ -995,6 +995,17 @@ static int escalate(struct sg_api *api, const char *ticket, int level, const cha
 			sg_free(body);
 		}
 	}
+	return rc;
+}
+
+static int escalate(struct sg_api *api, const char *ticket, int level, const char *owner,
+		    const char *channel, const char *reason, int sla_min, const char *actor,
+		    char id[SG_ID_LEN], struct sg_error *err)
+{
+	int rc;
+	if ((rc = sg_store_begin(api->hstore, err)) < 0)
+		return rc;
+	rc = escalate_in_tx(api, ticket, level, owner, channel, reason, sla_min, actor, id, err);
 	if (rc == 0)
 		return sg_store_commit(api->hstore, err);
 	struct sg_error e2 = SG_ERROR_INIT;
@@ -1035,9 +1046,11 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	}
 
 	pthread_mutex_lock(&api->mu_h);
-	pthread_mutex_lock(&api->mu_r);
-	rc = review_load(api, id, &rv, err);
-	pthread_mutex_unlock(&api->mu_r);
+	{
+		struct sg_store *rs = sg_store_pool_get(api->rpool);
+		rc = review_load(api, rs, id, &rv, err);
+		sg_store_pool_put(api->rpool, rs);
+	}
 	have_rv = rc == 0;
 	if (rc == 1) {
 		rc = sg_error_set(err, SG_ENOTFOUND, "ticket '%.128s' not found", id);
@@ -1721,24 +1734,33 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	pthread_mutex_lock(&api->mu_h);
 	rc = sg_store_escalation_claim_due(api->hstore, api->worker, sg_now_ms(), 60000, 32, &due,
 					   &n, err);
+	/* The breach and the next level's escalation commit together: a
+	 * worker killed in between leaves neither, and the lease expires so
+	 * another worker fires the timer (once). */
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if ((rc = sg_store_escalation_close(api->hstore, due[i].id, api->worker, "breached",
-						    err)) < 0)
+		if ((rc = sg_store_begin(api->hstore, err)) < 0)
 			break;
+		rc = sg_store_escalation_close(api->hstore, due[i].id, api->worker, "breached", err);
+		if (rc == 0 && due[i].level < API_BREACH_MAX_LEVEL) {
+			char id[SG_ID_LEN];
+			char reason[96];
+			snprintf(reason, sizeof(reason), "SLA breach at level %d", due[i].level);
+			rc = escalate_in_tx(api, due[i].ticket_id, due[i].level + 1, "lead",
+					    due[i].channel[0] ? due[i].channel : NULL, reason,
+					    API_DEFAULT_SLA_MIN, "sla", id, err);
+		}
+		if (rc == 0)
+			rc = sg_store_commit(api->hstore, err);
+		if (rc < 0) {
+			sg_store_rollback(api->hstore, NULL);
+			break;
+		}
 		breached++;
 		if (api->m_breach) {
 			char lv[16];
 			snprintf(lv, sizeof(lv), "%d", due[i].level);
 			const char *v[] = {lv};
 			sg_metric_inc(api->m_breach, v);
-		}
-		if (due[i].level < API_BREACH_MAX_LEVEL) {
-			char id[SG_ID_LEN];
-			char reason[96];
-			snprintf(reason, sizeof(reason), "SLA breach at level %d", due[i].level);
-			rc = escalate(api, due[i].ticket_id, due[i].level + 1, "lead",
-				      due[i].channel[0] ? due[i].channel : NULL, reason,
-				      API_DEFAULT_SLA_MIN, "sla", id, err);
 		}
 	}
 	pthread_mutex_unlock(&api->mu_h);
@@ -1835,9 +1857,9 @@ static void collect_queue(void *ctx, struct sg_metrics *reg)
 	struct queue_filter f = {NULL, NULL, NULL, -1};
 	struct sg_error err = SG_ERROR_INIT;
 	json_t *items = json_array();
-	pthread_mutex_lock(&api->mu_r);
-	int rc = queue_list(api, &f, items, &err);
-	pthread_mutex_unlock(&api->mu_r);
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	int rc = queue_list(api, rs, &f, items, &err);
+	sg_store_pool_put(api->rpool, rs);
 	if (rc == 0) {
 		json_t *counts = json_object();
 		size_t i;
@@ -1970,7 +1992,6 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	for (unsigned i = 0; i < api->nslots; i++)
 		pthread_mutex_init(&api->slots[i].mu, NULL);
 	pthread_mutex_init(&api->mu_h, NULL);
-	pthread_mutex_init(&api->mu_r, NULL);
 	pthread_mutex_init(&api->mu_wh, NULL);
 	pthread_mutex_init(&api->mu_shadow, NULL);
 	pthread_mutex_init(&api->mu_x, NULL);
@@ -2009,7 +2030,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	    (rc = sg_store_open(&api->xstore, url, api->worker_peer, err)) < 0 ||
 	    (rc = sg_store_batcher_start(&api->batch, api->wstore, SG_STORE_MAX_BATCH, err)) < 0)
 		goto fail;
-	if ((rc = sg_store_open_existing(&api->rstore, url, "serve-read", err)) < 0)
+	if ((rc = sg_store_pool_open(&api->rpool, url, "serve-read", API_READERS, err)) < 0)
 		goto fail;
 	if (o->shadow_path && (rc = shadow_set(api, o->shadow_path, "serve", err)) < 0)
 		goto fail;
@@ -2034,8 +2055,8 @@ void sg_api_free(struct sg_api *api)
 	sg_cli_engine_close(&api->shadow);
 	sg_store_close(api->wstore);
 	sg_store_close(api->hstore);
+	sg_store_pool_close(api->rpool);
 	sg_store_close(api->xstore);
-	sg_store_close(api->rstore);
 	for (unsigned i = 0; i < api->nslots; i++) {
 		sg_decide_run_free(api->slots[i].run);
 		pthread_mutex_destroy(&api->slots[i].mu);
@@ -2045,7 +2066,6 @@ void sg_api_free(struct sg_api *api)
 	sg_cli_engine_close(&api->ce);
 	pthread_mutex_destroy(&api->mu_decide);
 	pthread_mutex_destroy(&api->mu_h);
-	pthread_mutex_destroy(&api->mu_r);
 	pthread_mutex_destroy(&api->mu_wh);
 	pthread_mutex_destroy(&api->mu_shadow);
 	pthread_mutex_destroy(&api->mu_x);

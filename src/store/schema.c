@@ -161,6 +161,12 @@ const struct sg_migration sg_store_migrations[] = {
 	 " reason TEXT NOT NULL,"
 	 " created_at BIGINT NOT NULL);"
 	 "CREATE INDEX shadow_diffs_version ON shadow_diffs (shadow_version, created_at);"},
+	/* One approval per decision and step, even when two workers take the
+	 * same ticket at once: the second insert fails as a conflict instead
+	 * of recording a second approval. (Edits may follow one another.) */
+	{3, "one approval per decision and step",
+	 "CREATE UNIQUE INDEX approvals_once ON approvals (decision_id, step)"
+	 " WHERE action = 'approve';"},
 };
 
 const int sg_store_nmigrations =

@@ -209,8 +209,10 @@ static struct sqlite_store *S(struct sg_store *s)
 
 static int fail(struct sqlite_store *q, struct sg_error *err, const char *what)
 {
-	int code = sqlite3_errcode(q->db);
-	int sg = (code & 0xff) == SQLITE_BUSY ? SG_ETIMEOUT : SG_ESTORE;
+	int code = sqlite3_extended_errcode(q->db);
+	int sg = (code & 0xff) == SQLITE_BUSY ? SG_ETIMEOUT
+		 : code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY
+		 ? SG_ECONFLICT : SG_ESTORE;
 	return sg_error_set(err, sg, "sqlite: %s: %s", what, sqlite3_errmsg(q->db));
 }
 

@@ -92,6 +92,74 @@ int sg_store_open_existing(struct sg_store **out, const char *url,
 	return sg_store_open(out, url, writer, err);
 }
 
+/* ---- connection pool ---------------------------------------------------- */
+
+struct sg_store_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t freed;
+	unsigned n, nfree;
+	struct sg_store *all[SG_STORE_POOL_MAX];
+	struct sg_store *free[SG_STORE_POOL_MAX];
+};
+
+int sg_store_pool_open(struct sg_store_pool **out, const char *url, const char *writer,
+		       unsigned n, struct sg_error *err)
+{
+	*out = NULL;
+	if (n < 1 || n > SG_STORE_POOL_MAX)
+		return sg_error_set(err, SG_EINVALID, "store pool of %u connections: expected "
+				    "1 to %d", n, SG_STORE_POOL_MAX);
+	if (!writer)
+		writer = "main";
+	struct sg_store_pool *p = sg_calloc(1, sizeof(*p));
+	if (!p)
+		return sg_error_set(err, SG_ENOMEM, "store pool: out of memory");
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		char name[80];
+		snprintf(name, sizeof(name), "%.60s-%u", writer, i + 1);
+		int rc = sg_store_open_existing(&p->all[i], url, name, err);
+		if (rc < 0) {
+			sg_store_pool_close(p);
+			return rc;
+		}
+		p->free[p->nfree++] = p->all[i];
+		p->n++;
+	}
+	*out = p;
+	return 0;
+}
+
+struct sg_store *sg_store_pool_get(struct sg_store_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->nfree == 0)
+		pthread_cond_wait(&p->freed, &p->mu);
+	struct sg_store *s = p->free[--p->nfree];
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+void sg_store_pool_put(struct sg_store_pool *p, struct sg_store *s)
+{
+	pthread_mutex_lock(&p->mu);
+	p->free[p->nfree++] = s;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void sg_store_pool_close(struct sg_store_pool *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->n; i++)
+		sg_store_close(p->all[i]);
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->mu);
+	sg_free(p);
+}
+
 void sg_store_close(struct sg_store *s)
 {
 	if (s)

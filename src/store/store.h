@@ -43,6 +43,18 @@ int sg_store_begin(struct sg_store *s, struct sg_error *err);
 int sg_store_commit(struct sg_store *s, struct sg_error *err);
 int sg_store_rollback(struct sg_store *s, struct sg_error *err);
 
+/* A fixed pool of n connections (1..SG_STORE_POOL_MAX) to one database,
+ * shared by the threads of a process: _get hands out a free one (waiting
+ * while all are taken), _put returns it. Connection i writes as
+ * "<writer>-i". On SQLite the file must exist (sg_store_open_existing). */
+#define SG_STORE_POOL_MAX 32
+struct sg_store_pool;
+int sg_store_pool_open(struct sg_store_pool **out, const char *url, const char *writer,
+		       unsigned n, struct sg_error *err);
+struct sg_store *sg_store_pool_get(struct sg_store_pool *p);
+void sg_store_pool_put(struct sg_store_pool *p, struct sg_store *s);
+void sg_store_pool_close(struct sg_store_pool *p); /* all returned; NULL is fine */
+
 /* ---- ticket events ---------------------------------------------------- */
 
 struct sg_outbox_action {

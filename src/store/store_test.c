@@ -739,6 +739,11 @@ static void test_human_action(void **state)
 	struct sg_human_action ap = {"T-4", w.decision_id, "lee", "lead", "approve", 2,
 				     "ok", NULL, NULL, 0, 0, NULL, 0, 0};
 	assert_int_equal(sg_store_human_action(s, &ap, &err), 0);
+	/* a second approval of the same step (two workers racing) conflicts */
+	struct sg_human_action ap2 = ap;
+	ap2.user = "max";
+	assert_int_equal(sg_store_human_action(s, &ap2, &err), -SG_ECONFLICT);
+	sg_error_clear(&err);
 	ap.step = 3;
 	assert_int_equal(sg_store_human_action(s, &ap, &err), -SG_EINVALID);
 	sg_error_clear(&err);
@@ -1079,6 +1084,148 @@ static void test_escalations(void **state)
 	assert_int_equal(count(path, "SELECT COUNT(*) FROM escalations WHERE state = 'breached'"), 1);
 }
 
+/* Three processes, each with its own connection, race to claim 60 outbox
+ * actions and 30 due escalations: each is delivered and fired once. */
+static void claim_child(const char *path, int i, int fd)
+{
+	char writer[16];
+	snprintf(writer, sizeof(writer), "c%d", i);
+	struct sg_store *s = open_db(path, writer);
+	struct sg_error err = SG_ERROR_INIT;
+	int idle = 0;
+	while (idle < 3) {
+		struct sg_outbox_item *items = NULL;
+		size_t n = 0;
+		if (sg_store_outbox_claim(s, writer, 1000, 60000, 4, &items, &n, &err) < 0)
+			_exit(10);
+		for (size_t k = 0; k < n; k++) {
+			if (sg_store_outbox_done(s, items[k].id, writer, &err) < 0)
+				_exit(11);
+			dprintf(fd, "o %s\n", items[k].id);
+		}
+		sg_store_outbox_items_free(items, n);
+		struct sg_store_escalation *due = NULL;
+		size_t m = 0;
+		if (sg_store_escalation_claim_due(s, writer, 1000, 60000, 4, &due, &m, &err) < 0)
+			_exit(12);
+		for (size_t k = 0; k < m; k++) {
+			if (sg_store_escalation_close(s, due[k].id, writer, "breached", &err) < 0)
+				_exit(13);
+			dprintf(fd, "e %s\n", due[k].id);
+		}
+		sg_free(due);
+		idle = n == 0 && m == 0 ? idle + 1 : 0;
+	}
+	sg_store_close(s);
+	_exit(0);
+}
+
+static void test_claims_racing(void **state)
+{
+	(void)state;
+	char path[512], dec[256], ticket[32], id[SG_ID_LEN];
+	tmp_db(path, sizeof(path), "race.db");
+	struct sg_store *s = open_db(path, NULL);
+	struct sg_error err = SG_ERROR_INIT;
+	for (int i = 0; i < 30; i++) {
+		struct sg_ticket_write w;
+		snprintf(ticket, sizeof(ticket), "R-%d", i);
+		fill(&w, ticket, "e-1", dec, sizeof(dec));
+		w.now_ms = 500;
+		assert_int_equal(sg_store_ticket_write(s, &w, &err), 0);
+		assert_int_equal(sg_store_escalation_open(s, ticket, 1, "lead", NULL, "race", 900, id,
+							  &err), 0);
+	}
+	sg_store_close(s);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pids[3];
+	for (int i = 0; i < 3; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(fds[0]);
+			claim_child(path, i, fds[1]);
+		}
+	}
+	close(fds[1]);
+	static char buf[16384];
+	size_t len = 0;
+	ssize_t r;
+	while ((r = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)r;
+	close(fds[0]);
+	buf[len] = 0;
+	for (int i = 0; i < 3; i++) {
+		int status = 0;
+		waitpid(pids[i], &status, 0);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	int outbox = 0, esc = 0;
+	for (char *p = buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		*nl = 0;
+		/* the same id twice would mean two workers got the same row */
+		for (char *q = nl + 1; (q = strstr(q, p + 2)); q++)
+			fail_msg("%s claimed twice", p);
+		if (p[0] == 'o')
+			outbox++;
+		else
+			esc++;
+	}
+	assert_int_equal(outbox, 60);
+	assert_int_equal(esc, 30);
+	s = open_db(path, NULL);
+	long c = 0;
+	assert_int_equal(sg_store_outbox_count(s, "sent", &c, &err), 0);
+	assert_int_equal(c, 60);
+	sg_store_close(s);
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM escalations WHERE state = 'breached'"), 30);
+}
+
+struct pool_waiter {
+	struct sg_store_pool *p;
+	struct sg_store *got;
+};
+
+static void *pool_wait(void *arg)
+{
+	struct pool_waiter *pw = arg;
+	pw->got = sg_store_pool_get(pw->p);
+	return NULL;
+}
+
+static void test_pool(void **state)
+{
+	(void)state;
+	char path[512], url[600];
+	tmp_db(path, sizeof(path), "pool.db");
+	sg_store_close(open_db(path, NULL)); /* create and migrate */
+	url_of(url, sizeof(url), path);
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store_pool *p = NULL;
+	assert_int_equal(sg_store_pool_open(&p, url, "reader", 0, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_pool_open(&p, url, "reader", 3, &err), 0);
+	struct sg_store *a = sg_store_pool_get(p), *b = sg_store_pool_get(p),
+			*c = sg_store_pool_get(p);
+	assert_true(a != b && b != c && a != c);
+	int v = 0;
+	assert_int_equal(sg_store_schema_version(c, &v, &err), 0);
+	assert_true(v >= 2);
+	/* a fourth reader waits until one is returned, then gets that one */
+	struct pool_waiter pw = {p, NULL};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, pool_wait, &pw), 0);
+	sg_store_pool_put(p, b);
+	pthread_join(t, NULL);
+	assert_ptr_equal(pw.got, b);
+	sg_store_pool_put(p, a);
+	sg_store_pool_put(p, b);
+	sg_store_pool_put(p, c);
+	sg_store_pool_close(p);
+}
+
 static void test_trace(void **state)
 {
 	(void)state;
@@ -1167,6 +1314,8 @@ int main(void)
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_escalations),
+		cmocka_unit_test(test_claims_racing),
+		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_alloc_failures),
 	};

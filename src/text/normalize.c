@@ -131,6 +131,29 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 
 	const int fold = (flags & SG_NORM_CASEFOLD) != 0;
+	/* Pure ASCII (most texts) is its own normal form: copied, with no
+	 * offset maps (sg_text_norm_orig knows the offsets are the same). */
+	size_t k8 = 0;
+	while (k8 + 8 <= len) {
+		uint64_t w;
+		memcpy(&w, s + k8, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+		k8 += 8;
+	}
+	while (k8 < len && (unsigned char)s[k8] < 0x80)
+		k8++;
+	n->identity = k8 == len;
+	if (n->identity) {
+		if (fold)
+			for (size_t i = 0; i < len; i++)
+				n->text[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+		else if (len)
+			memcpy(n->text, s, len);
+		n->len = len;
+		n->text[len] = '\0';
+		return 0;
+	}
 	const utf8proc_option_t opts = UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE |
 				       UTF8PROC_IGNORE |
 				       (fold ? UTF8PROC_CASEFOLD : 0);
@@ -229,6 +252,11 @@ void sg_text_norm_orig(const struct sg_text_norm *n, size_t nstart, size_t nend,
 		nend = n->len;
 	if (nend <= nstart)
 		nend = nstart + 1;
+	if (n->identity) {
+		*ostart = nstart;
+		*oend = nend;
+		return;
+	}
 	*ostart = n->start[nstart];
 	*oend = n->end[nend - 1];
 }

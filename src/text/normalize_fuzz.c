@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "text/text.h"
 
@@ -25,7 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (sg_text_validate(n.text, n.len, &bad) != 0)
 			abort(); /* the output is valid UTF-8 too */
 		uint32_t last = 0;
-		for (size_t i = 0; i < n.len; i++) {
+		if (n.identity && (n.len != size || memcmp(n.text, data, size) != 0) && !flags)
+			abort(); /* pure ASCII is copied as is */
+		for (size_t i = 0; i < n.len && !n.identity; i++) {
 			if (n.start[i] > n.end[i] || n.end[i] > size || n.start[i] < last)
 				abort();
 			last = n.start[i];

@@ -38,6 +38,9 @@ struct sg_text_norm {
 	unsigned tags;    /* tag characters decoded to ASCII */
 	size_t cap;       /* capacity of text/start/end, in bytes */
 	int32_t *seg;     /* scratch: code points of the segment in progress */
+	int identity;     /* 1: the text was pure ASCII, output byte i is input
+			   * byte i (case-folded if asked) and start/end are NOT
+			   * filled; sg_text_norm_orig handles both cases */
 	size_t segcap;
 };
 

@@ -43,10 +43,19 @@ static void test_ascii_and_fold(void **state)
 	assert_string_equal(n.text, "hello world");
 	norm(&n, "Hello WORLD", 0);
 	assert_string_equal(n.text, "Hello WORLD");
+	/* pure ASCII is copied without offset maps: offsets are the same */
+	size_t s, e;
+	assert_true(n.identity);
+	sg_text_norm_orig(&n, 6, 11, &s, &e);
+	assert_int_equal(s, 6);
+	assert_int_equal(e, 11);
+	sg_text_norm_orig(&n, 3, 3, &s, &e); /* an empty range covers one byte */
+	assert_int_equal(s, 3);
+	assert_int_equal(e, 4);
 	norm(&n, "Stra\xc3\x9f" "e", SG_NORM_CASEFOLD); /* Straße */
 	assert_string_equal(n.text, "strasse");
+	assert_false(n.identity);
 	/* the two s from ß both map to the two bytes of ß */
-	size_t s, e;
 	sg_text_norm_orig(&n, 4, 6, &s, &e);
 	assert_int_equal(s, 4);
 	assert_int_equal(e, 6);

@@ -37,7 +37,7 @@ cleanup_multi() {
 }
 trap cleanup_multi EXIT
 for i in 1 2 3; do
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 1200); do # slow under the sanitizers, three at once
 		PORTS[$i]=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$W/log.$i" | tail -n 1)
 		[ -n "${PORTS[$i]}" ] && break
 		kill -0 "${PIDS[$i]}" 2>/dev/null || { cat "$W/log.$i"; die "worker $i exited at start"; }
@@ -96,6 +96,24 @@ done
 n2=$(q "SELECT COUNT(*) FROM approvals WHERE ticket_id LIKE 'M-%' AND step = 2")
 [ "$n2" = 60 ] || die "$n2 second approvals stored, expected 60"
 echo "ok approvals split across workers"
+
+# the next 40 are approved by the same reviewer on two workers at the same
+# moment: one approval is stored, the other answered 409 or 403
+cpids=()
+for t in $(sed -n '61,100p' "$W/acked.s"); do
+	for port in "${PORTS[1]}" "${PORTS[3]}"; do
+		curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN_alice" \
+			"http://127.0.0.1:$port/v1/tickets/$t/approve" &
+		cpids+=($!)
+	done
+done
+wait "${cpids[@]}"
+twice=$(q "SELECT COUNT(*) FROM (SELECT ticket_id FROM approvals WHERE ticket_id LIKE 'M-%'
+	   GROUP BY ticket_id, step HAVING COUNT(*) > 1) x")
+once=$(q "SELECT COUNT(DISTINCT ticket_id) FROM approvals WHERE ticket_id LIKE 'M-%'")
+[ "$twice" = 0 ] || die "$twice tickets approved twice at the same step by racing workers"
+[ "$once" = 100 ] || die "$once tickets have approvals, expected 100"
+echo "ok racing approvals on two workers store one"
 
 for _ in $(seq 1 100); do
 	[ "$(q "SELECT COUNT(*) FROM escalations WHERE level = 2 AND state = 'open'")" = 0 ] && break
