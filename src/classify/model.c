@@ -126,6 +126,22 @@ int sg_features_extract(struct sg_classify_scratch *s,
 			continue;
 		/* char n-grams over "<" word ">" */
 		size_t plen = wl + 2;
+		unsigned char pb[64];
+		if (plen <= sizeof(pb)) { /* the same hashes from a padded copy */
+			pb[0] = '<';
+			memcpy(pb + 1, w, wl);
+			pb[plen - 1] = '>';
+			for (size_t a = 0; a < plen; a++) {
+				uint32_t h = seed ^ 0x7f4a7c15u;
+				size_t jend = a + p->char_max < plen ? a + p->char_max : plen;
+				for (size_t j = a; j < jend; j++) {
+					h = (h ^ pb[j]) * FNV_PRIME;
+					if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
+						emit(s, fmix(h + (uint32_t)(j - a)));
+				}
+			}
+			continue;
+		}
 		for (size_t a = 0; a < plen; a++) {
 			uint32_t h = seed ^ 0x7f4a7c15u;
 			for (size_t j = a; j < plen && j - a < p->char_max; j++) {
