@@ -15,6 +15,7 @@ set -eu
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
 
 bindir=${PG_BINDIR:-}
 if [ -z "$bindir" ]; then
@@ -39,27 +40,40 @@ case $cmd in
 start)
 	mkdir -p "$dir"
 	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
-	# a free loopback port: one nobody answers on (pg_ctl fails, and we
-	# say so, in the unlikely case another process takes it meanwhile)
-	port=
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			port=$p
-			break
-		fi
-	done
-	[ -n "$port" ] || { echo "no free loopback port found" >&2; exit 1; }
+	cd "$dir" # the server's user may not enter the caller's directory
 	as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
 		--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-	# fsync off: a test server that dies is thrown away anyway
-	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off \
-		    -c max_connections=200 -c shared_buffers=64MB" start >/dev/null ||
-		{ cat "$dir/server.log" >&2; exit 1; }
+	# A free loopback port below the kernel's ephemeral range (so no
+	# outgoing connection holds it): one nobody answers on. Another process
+	# may still take it first; then the next try picks another.
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
+	port=
+	for _ in $(seq 5); do
+		port=
+		for _ in $(seq 100); do
+			p=$((10000 + RANDOM % (lo - 10000)))
+			if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+				port=$p
+				break
+			fi
+		done
+		[ -n "$port" ] || { echo "no free loopback port found" >&2; exit 1; }
+		# fsync off: a test server that dies is thrown away anyway
+		if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off \
+			    -c max_connections=200 -c shared_buffers=64MB" start >/dev/null; then
+			break
+		fi
+		grep -q "could not bind\|could not create any TCP" "$dir/server.log" ||
+			{ cat "$dir/server.log" >&2; exit 1; }
+		port=
+	done
+	[ -n "$port" ] || { cat "$dir/server.log" >&2; exit 1; }
 	echo "postgres://postgres@127.0.0.1:$port/postgres"
 	;;
 stop)
+	cd /
 	if [ -f "$dir/data/postmaster.pid" ]; then
 		as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "kb/kb.h"
@@ -19,6 +20,9 @@
 #include "server/api.h"
 #include "server/server.h"
 #include "store/store.h"
+#include "connectors/connector.h"
+#include "outbox/outbox.h"
+#include "policy/policy.h"
 #include "core/banned.h"
 
 static int run(int argc, char **argv);
@@ -161,6 +165,62 @@ static int first_user(const char *url)
 			"add reviewers with 'sopgate user add'\n");
 	}
 	return 0;
+}
+
+/* The outbox delivery worker: its own copy of the policy's connectors and
+ * its own store connection. Absent (NULL) when the policy defines no
+ * connectors: actions then wait in the outbox. */
+struct delivery {
+	struct sg_policy *policy;
+	struct sg_connectors *cs;
+	struct sg_outbox *ob;
+};
+
+static void delivery_stop(struct delivery *d, int64_t wait_ms)
+{
+	if (d->ob)
+		sg_outbox_stop(d->ob, wait_ms);
+	sg_outbox_free(d->ob);
+	sg_connectors_free(d->cs);
+	sg_policy_free(d->policy);
+	memset(d, 0, sizeof(*d));
+}
+
+static int delivery_start(struct delivery *d, const char *policy, const char *store,
+			  const char *worker, struct sg_metrics *reg, struct sg_error *err)
+{
+	struct sg_diags diags;
+	char owner[128], host[64] = "";
+	int rc;
+	memset(d, 0, sizeof(*d));
+	sg_diags_init(&diags);
+	rc = sg_policy_load(&d->policy, policy, &diags, err);
+	if (rc == -SG_EPOLICY)
+		sg_error_set(err, SG_EPOLICY, "policy '%s' does not load", policy);
+	sg_diags_release(&diags);
+	if (rc < 0 || (rc = sg_connectors_build(&d->cs, d->policy, err)) < 0)
+		goto cleanup;
+	if (d->cs->n == 0) {
+		fprintf(stderr, "sopgate serve: the policy defines no connectors; outbox actions "
+			"are kept, not delivered\n");
+		return 0;
+	}
+	/* the lease owner: the worker's name, else unique to this process */
+	gethostname(host, sizeof(host) - 1);
+	if (worker)
+		snprintf(owner, sizeof(owner), "%s", worker);
+	else
+		snprintf(owner, sizeof(owner), "serve-%s-%ld", host, (long)getpid());
+	struct sg_outbox_options o = {owner, reg, stderr};
+	if ((rc = sg_outbox_new(&d->ob, store, d->cs, &o, err)) < 0 ||
+	    (rc = sg_outbox_start(d->ob, err)) < 0)
+		goto cleanup;
+	fprintf(stderr, "sopgate serve: delivering the outbox through %zu connector(s), %d at "
+		"a time\n", d->cs->n, d->cs->concurrency);
+	return 0;
+cleanup:
+	delivery_stop(d, 0);
+	return rc;
 }
 
 static int run(int argc, char **argv)
@@ -308,6 +368,13 @@ static int run(int argc, char **argv)
 		sg_api_free(api);
 		return SG_EXIT_USAGE;
 	}
+	struct delivery dl;
+	if (delivery_start(&dl, policy, store, worker, sg_server_metrics(srv), &err) < 0) {
+		sg_cli_print_error(&err);
+		sg_server_stop(srv, 0);
+		sg_api_free(api);
+		return SG_EXIT_USAGE;
+	}
 	fprintf(stderr, "sopgate serve: listening on http://%s:%u/ (policy %s, store %s%s%s)\n",
 		host, sg_server_port(srv), policy, store, console ? ", console " : "",
 		console ? console : "");
@@ -335,12 +402,18 @@ static int run(int argc, char **argv)
 					"stays: %s\n", sg_error_format(&err, msg, sizeof(msg)));
 			} else {
 				fprintf(stderr, "sopgate serve: policy reloaded from %s\n", policy);
+				/* the connectors follow the policy; in-flight deliveries
+				 * finish first (or are sent again after their lease) */
+				delivery_stop(&dl, 5000);
+				if (delivery_start(&dl, policy, store, worker, sg_server_metrics(srv), &err) < 0)
+					sg_cli_print_error(&err);
 			}
 			continue;
 		}
 		fprintf(stderr, "sopgate serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		break;
 	}
+	delivery_stop(&dl, 5000);
 	sg_server_stop(srv, 5000);
 	sg_api_free(api);
 	return rc;

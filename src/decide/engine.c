@@ -140,6 +140,7 @@ int sg_engine_new(struct sg_engine **out, const struct sg_policy *policy,
 	e->policy = policy;
 	pthread_mutex_init(&e->budget_lock, NULL);
 	pthread_mutex_init(&e->records_lock, NULL);
+	pthread_mutex_init(&e->qa_lock, NULL);
 	const char *data_dir = opts->data_dir ? opts->data_dir : sg_cli_data_dir();
 
 	if (opts->records_dir) {
@@ -207,6 +208,10 @@ void sg_engine_free(struct sg_engine *e)
 		json_decref(e->records[i].record);
 	}
 	pthread_mutex_destroy(&e->records_lock);
+	for (size_t i = 0; i < e->nqa_paused; i++)
+		sg_free(e->qa_paused[i]);
+	sg_free(e->qa_paused);
+	pthread_mutex_destroy(&e->qa_lock);
 	sg_free(e);
 }
 
@@ -266,4 +271,39 @@ void sg_decide__reset(struct sg_decide_run *r)
 json_t *sg_decide_actions(const struct sg_decide_run *r)
 {
 	return r->actions ? json_deep_copy(r->actions) : json_array();
+}
+
+int sg_engine_qa_pause(struct sg_engine *e, const char *const *categories, size_t n,
+		       struct sg_error *err)
+{
+	char **list = n ? sg_calloc(n, sizeof(*list)) : NULL;
+	if (n && !list)
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!(list[i] = sg_strdup(categories[i]))) {
+			while (i--)
+				sg_free(list[i]);
+			sg_free(list);
+			return sg_error_set(err, SG_ENOMEM, "out of memory");
+		}
+	pthread_mutex_lock(&e->qa_lock);
+	char **old = e->qa_paused;
+	size_t nold = e->nqa_paused;
+	e->qa_paused = list;
+	e->nqa_paused = n;
+	pthread_mutex_unlock(&e->qa_lock);
+	for (size_t i = 0; i < nold; i++)
+		sg_free(old[i]);
+	sg_free(old);
+	return 0;
+}
+
+int sg_engine_qa_paused(struct sg_engine *e, const char *category)
+{
+	int hit = 0;
+	pthread_mutex_lock(&e->qa_lock);
+	for (size_t i = 0; category && i < e->nqa_paused && !hit; i++)
+		hit = !strcmp(e->qa_paused[i], category);
+	pthread_mutex_unlock(&e->qa_lock);
+	return hit;
 }

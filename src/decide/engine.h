@@ -66,6 +66,15 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
  * escalation notices) as a JSON array the caller owns; for the outbox. */
 json_t *sg_decide_actions(const struct sg_decide_run *r);
 
+/* The QA loop's pauses: tickets of these categories (intents) never
+ * auto-send; they go to agent review with the reason "qa.pause". The list
+ * replaces the previous one (copied; n 0 clears it); thread-safe while
+ * other threads decide. */
+int sg_engine_qa_pause(struct sg_engine *e, const char *const *categories, size_t n,
+		       struct sg_error *err);
+/* 1 when auto-send of the category is paused. */
+int sg_engine_qa_paused(struct sg_engine *e, const char *category);
+
 /* A readable explanation of a decision for a terminal (colour when asked). */
 void sg_decision_explain(const struct sg_decision *d, struct sg_buf *b, int color);
 

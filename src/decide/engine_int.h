@@ -62,6 +62,10 @@ struct sg_engine {
 	pthread_mutex_t budget_lock;
 	long budget_day;
 	double sessions_today;
+	/* categories (intents) whose auto-send the QA loop paused */
+	pthread_mutex_t qa_lock;
+	char **qa_paused;
+	size_t nqa_paused;
 	/* models (models.c): per task, the approvals, tokens per session */
 	struct sg_task_model tasks[SG_TASK__COUNT];
 	struct sg_model_approval *approvals;

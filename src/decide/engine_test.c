@@ -341,6 +341,30 @@ static void test_no_raw_pii_in_decision(void **state)
 	assert_string_not_equal(d->gate, "auto_send"); /* PII echo in the draft */
 }
 
+/* The QA loop's pause keeps a category out of auto-send until cleared. */
+static void test_qa_pause(void **state)
+{
+	struct fixture *f = *state;
+	struct sg_error err = SG_ERROR_INIT;
+	const char *ev = "{\"id\":\"T1\",\"body\":\"where is my order\","
+			 "\"customer\":{\"id\":\"C-1\",\"tier\":\"free\"},"
+			 "\"draft\":{\"text\":\"Your order ships today.\"}}";
+	const char *paused[] = {"track_order"};
+	assert_int_equal(sg_engine_qa_pause(f->engine, paused, 1, &err), 0);
+	assert_true(sg_engine_qa_paused(f->engine, "track_order"));
+	assert_false(sg_engine_qa_paused(f->engine, "refund_request"));
+	struct sg_decision *d = decide(f, ev, SURE);
+	assert_string_equal(d->gate, "agent_review");
+	assert_true(d->approval_required);
+	assert_false(d->ai_draft_sent);
+	assert_true(has_reason(d, "qa.pause"));
+	assert_false(has_reason(d, "gates.auto_send"));
+	assert_int_equal(sg_engine_qa_pause(f->engine, NULL, 0, &err), 0);
+	d = decide(f, ev, SURE);
+	assert_string_equal(d->gate, "auto_send");
+	assert_false(has_reason(d, "qa.pause"));
+}
+
 static void test_kill_switch(void **state)
 {
 	struct fixture *f = *state;
@@ -435,6 +459,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loop_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_raw_pii_in_decision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_switch, setup_kill, teardown),
+		cmocka_unit_test_setup_teardown(test_qa_pause, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions_and_budget, setup_perm, teardown),
 		cmocka_unit_test_setup_teardown(test_drafting_from_the_kb, setup, teardown),
 	};

@@ -1001,8 +1001,15 @@ int sg_decide(struct sg_decision *out, struct sg_decide_run *r,
 	/* 10. auto-send only when every condition holds */
 	const char *why = NULL;
 	if (g.gate <= SG_GATE_AGENT_REVIEW && !triage && auto_send_ok(r, &g, tier, &why)) {
-		g.gate = SG_GATE_AUTO_SEND;
-		reason(r, "gates.auto_send", NULL, 0, why);
+		if (sg_engine_qa_paused(r->e, r->c.intent)) {
+			raise_gate(&g, SG_GATE_AGENT_REVIEW);
+			reason(r, "qa.pause", NULL, 0,
+			       sg_arena_printf(&r->arena, "auto-send for intent %s is paused by "
+					       "the QA loop until a human lifts it", r->c.intent));
+		} else {
+			g.gate = SG_GATE_AUTO_SEND;
+			reason(r, "gates.auto_send", NULL, 0, why);
+		}
 	}
 	/* 11. what the AI may do */
 	out->ai_mode = "draft_reply";

@@ -291,9 +291,56 @@ static void check_scan_types(const struct sg_policy *p, struct sg_diags *d)
 		}
 }
 
+/* With connectors defined, every channel must reach one, or what is sent
+ * there ends in the dead letters. (The same fit as connectors/set.c.) */
+static void check_connectors(const struct sg_policy *p, struct sg_diags *d)
+{
+	static const struct {
+		const char *kind, *type;
+	} fits[] = {
+		{"slack", "slack"},     {"pagerduty", "pagerduty"}, {"email", "smtp"},
+		{"webhook", "webhook"}, {"jira", "jira"},
+	};
+	const struct sg_pnode *conns = sg_pnode_get(p->root, "connectors");
+	const struct sg_pnode *chans = sg_pnode_get(p->root, "channels");
+	if (!conns || conns->kind != SG_PN_MAP)
+		return;
+	for (size_t i = 0; i < conns->n; i++) {
+		const char *type = sg_pnode_str(conns->items[i], "type", "");
+		if (!sg_pnode_get(conns->items[i], "base_url") &&
+		    (!strcmp(type, "zendesk") || !strcmp(type, "smtp") || !strcmp(type, "webhook") ||
+		     !strcmp(type, "salesforce") || !strcmp(type, "jira") || !strcmp(type, "http")))
+			at(d, SG_DIAG_ERROR, conns->key_nodes[i], "connector '%s' (%s) needs `base_url`",
+			   conns->keys[i], type);
+	}
+	for (size_t i = 0; chans && chans->kind == SG_PN_MAP && i < chans->n; i++) {
+		const struct sg_pnode *ch = chans->items[i];
+		const char *kind = sg_pnode_str(ch, "kind", "");
+		if (!strcmp(kind, "log") || sg_pnode_get(ch, "connector"))
+			continue;
+		const char *want = NULL;
+		size_t nfit = 0;
+		for (size_t k = 0; k < sizeof(fits) / sizeof(fits[0]); k++)
+			if (!strcmp(fits[k].kind, kind))
+				want = fits[k].type;
+		for (size_t k = 0; want && k < conns->n; k++)
+			if (!strcmp(sg_pnode_str(conns->items[k], "type", ""), want))
+				nfit++;
+		if (nfit == 0)
+			at(d, SG_DIAG_WARNING, chans->key_nodes[i],
+			   "channel '%s' (kind %s) has no %s connector: actions sent there become dead letters",
+			   chans->keys[i], kind, want ? want : kind);
+		else if (nfit > 1)
+			at(d, SG_DIAG_ERROR, chans->key_nodes[i],
+			   "channel '%s' (kind %s): %zu %s connectors fit; name one with `connector:`",
+			   chans->keys[i], kind, nfit, want);
+	}
+}
+
 void sg_policy_check(const struct sg_policy *p, struct sg_diags *d)
 {
 	check_scan_types(p, d);
+	check_connectors(p, d);
 	const struct sg_pnode *intents = sg_pnode_get(p->root, "intents");
 	for (size_t i = 0; i < p->n_intents; i++) {
 		const struct sg_policy_intent *it = &p->intents[i];

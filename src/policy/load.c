@@ -511,6 +511,7 @@ static const struct { const char *kind, *section, *sub, *singular; } ref_kinds[]
 	{"model", "models", NULL, "model"},
 	{"prompt", "prompts", NULL, "prompt"},
 	{"sop", "sops", NULL, "sop"},
+	{"connector", "connectors", NULL, "connector"},
 };
 
 static void resolve_refs(struct sg_loader *l, const struct sg_pnode *root)

@@ -19,6 +19,7 @@
 #include "core/banned.h"
 
 #define R SG_SK_REQUIRED
+#define CONNECTOR_TYPES "hubspot|zendesk|intercom|pagerduty|slack|smtp|webhook|salesforce|jira|http"
 #define GATES "auto_send|agent_review|agent_edit|two_step|senior_review|human_only"
 
 /* in, key, type, flags, sub (child schema | enum values | ref kind), doc */
@@ -49,6 +50,8 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"", "onboarding", SG_T_MAP, 0, "onboarding", "Peer review of reviewers in onboarding (`sopgate user add --onboarding`): every send for their first tickets, then a random share."},
 	{"", "webhooks", SG_T_MAP, 0, "webhooks", "Inbound helpdesk webhooks (`POST /v1/webhooks/zendesk`, `/intercom`): where their signing secrets are."},
 	{"", "tests", SG_T_LIST, 0, "test", "Example tickets with expected outcomes, run by `sopgate test`."},
+	{"", "connectors", SG_T_DICT, 0, "connector", "Outbound connectors (CRM, helpdesk, Slack, PagerDuty, e-mail, webhooks): where outbox actions are delivered. Secrets come from environment variables named here, never from the file."},
+	{"", "outbox", SG_T_MAP, 0, "outbox", "Delivery of outbox actions: attempts before the dead letter, backoff, leases, concurrency."},
 
 	{"queue", "description", SG_T_STR, 0, NULL, "What the queue is for."},
 	{"queue", "owner", SG_T_REF, 0, "owner", "Owner responsible for the queue."},
@@ -56,6 +59,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"channel", "kind", SG_T_ENUM, R, "slack|pagerduty|email|webhook|jira|log", "Transport used to notify."},
 	{"channel", "target", SG_T_STR, R, NULL, "Where: `#refunds`, a PagerDuty service, an address or URL."},
 	{"channel", "description", SG_T_STR, 0, NULL, "Free text."},
+	{"channel", "connector", SG_T_REF, 0, "connector", "Connector that delivers to this channel (default: the only connector whose type fits `kind`)."},
 
 	{"owner", "role", SG_T_STR, R, NULL, "The role paged (Support Lead, Security on-call...)."},
 	{"owner", "channel", SG_T_REF, 0, "channel", "Default channel for this owner."},
@@ -184,17 +188,51 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"budgets", "max_cost_per_day", SG_T_MONEY, 0, NULL, "Model spend per day."},
 	{"budgets", "on_exceeded", SG_T_ENUM, 0, "summarize_only|human_only", "What happens when a budget is used up."},
 
-	{"qa", "sample_size", SG_T_INT, R, NULL, "AI-handled tickets sampled per week."},
-	{"qa", "sample_rate", SG_T_RATIO, 0, NULL, "Share of queued tickets audited."},
-	{"qa", "pause_below", SG_T_RATIO, R, NULL, "Accuracy under which auto-send pauses for the category."},
-	{"qa", "expand_above", SG_T_RATIO, R, NULL, "Accuracy over which scope may expand."},
-	{"qa", "expand_after_weeks", SG_T_INT, 0, NULL, "Consecutive weeks above `expand_above`."},
-	{"qa", "dimensions", SG_T_STRLIST, 0, NULL, "Scoring dimensions."},
+	{"qa", "sample_size", SG_T_INT, R, NULL, "AI-handled (auto-sent) tickets sampled per week (`sopgate qa sample`)."},
+	{"qa", "min_one_per", SG_T_INT, 0, NULL, "And at least one sample per this many AI-handled tickets (default 100)."},
+	{"qa", "sample_rate", SG_T_RATIO, 0, NULL, "Share of human-reviewed (approved or edited) tickets also sampled (default 5%)."},
+	{"qa", "min_per_category", SG_T_INT, 0, NULL, "Each category (intent) with tickets gets at least this many samples, so rare ones are seen (default 1)."},
+	{"qa", "seed", SG_T_INT, 0, NULL, "Mixed with the week into the sampling seed; the same seed and tickets give the same sample (default 0)."},
+	{"qa", "pause_below", SG_T_RATIO, R, NULL, "Weekly accuracy under which auto-send pauses for the category (review required) until a human lifts it."},
+	{"qa", "expand_above", SG_T_RATIO, R, NULL, "Accuracy over which, for `expand_after_weeks` weeks in a row, the category is suggested for expansion."},
+	{"qa", "expand_after_weeks", SG_T_INT, 0, NULL, "Consecutive weeks above `expand_above` (default 2)."},
+	{"qa", "min_scored", SG_T_INT, 0, NULL, "Scores a category needs in a week before the pause or expansion rule looks at it (default 5)."},
+	{"qa", "pass_score", SG_T_INT, 0, NULL, "A scored ticket is accurate when every dimension is at least this (1-5) and it has no defect tag (default 4)."},
+	{"qa", "incident_hours", SG_T_INT, 0, NULL, "Deadline of the incident report opened when a hallucination reached a customer (default 24)."},
+	{"qa", "dimensions", SG_T_STRLIST, 0, NULL, "Scoring dimensions (documentation; sopgate scores the five of the reference SOP)."},
 
 	{"kill_switch", "enabled", SG_T_BOOL, R, NULL, "When true every ticket is summarize-only."},
 	{"kill_switch", "mode", SG_T_ENUM, 0, "summarize_only", "The forced AI mode."},
 	{"kill_switch", "reason", SG_T_STR, 0, NULL, "Why it was switched (audit)."},
 
+	{"connector", "type", SG_T_ENUM, R, CONNECTOR_TYPES, "Which API the connector speaks."},
+	{"connector", "base_url", SG_T_STR, 0, NULL, "Base URL of the API (`https://acme.zendesk.com`; `smtp://mail.example:587` for smtp). Defaults to the vendor's public endpoint where it has one."},
+	{"connector", "token_env", SG_T_STR, 0, NULL, "Environment variable holding the API token (HubSpot/Intercom/Slack bearer token, Zendesk API token, PagerDuty routing key, SMTP password)."},
+	{"connector", "user_env", SG_T_STR, 0, NULL, "Environment variable holding the user name (Zendesk agent e-mail, SMTP user)."},
+	{"connector", "secret_env", SG_T_STR, 0, NULL, "Environment variable holding a signing secret (webhook HMAC-SHA256 key)."},
+	{"connector", "timeout", SG_T_DURATION, 0, NULL, "Whole-request timeout (default 10s); a timeout is retried."},
+	{"connector", "connect_timeout", SG_T_DURATION, 0, NULL, "Connection timeout (default 5s)."},
+	{"connector", "max_attempts", SG_T_INT, 0, NULL, "Attempts before an action becomes a dead letter (default: `outbox.max_attempts`)."},
+	{"connector", "record", SG_T_BOOL, 0, NULL, "Deliver every decision to this connector (HubSpot ticket patch, Zendesk update, Intercom reply or note); default false."},
+	{"connector", "actions", SG_T_ENUMLIST, 0, "create_issue|notify|escalate|reply|set_field", "SOP and escalation actions that name no channel and go to this connector."},
+	{"connector", "properties", SG_T_ANY, 0, NULL, "hubspot: map of decision field to ticket property (default: each logging field to `sopgate_<field>`)."},
+	{"connector", "id_property", SG_T_STR, 0, NULL, "hubspot: unique ticket property holding the helpdesk ticket id (`?idProperty=`); default: the id is HubSpot's own."},
+	{"connector", "custom_fields", SG_T_ANY, 0, NULL, "zendesk: map of decision field to custom field id."},
+	{"connector", "tags", SG_T_STRLIST, 0, NULL, "zendesk: tags added to every update (besides `sopgate` and the intent)."},
+	{"connector", "author_id", SG_T_INT, 0, NULL, "zendesk: comment author (user id); intercom uses `admin_id`."},
+	{"connector", "admin_id", SG_T_STR, 0, NULL, "intercom: the admin the reply or note is written as."},
+	{"connector", "api_version", SG_T_STR, 0, NULL, "intercom: `Intercom-Version` header (default 2.11)."},
+	{"connector", "severity", SG_T_ENUM, 0, "critical|error|warning|info", "pagerduty: severity of triggered alerts (default error; critical for P0)."},
+	{"connector", "console_url", SG_T_STR, 0, NULL, "Link to the sopgate console, used in Slack messages, PagerDuty `client_url` and e-mails."},
+	{"connector", "from", SG_T_STR, 0, NULL, "smtp: sender address."},
+	{"connector", "signature_header", SG_T_STR, 0, NULL, "webhook: header carrying `sha256=<hex HMAC>` (default X-Sopgate-Signature)."},
+
+	{"outbox", "max_attempts", SG_T_INT, 0, NULL, "Delivery attempts before an action becomes a dead letter (default 8)."},
+	{"outbox", "backoff", SG_T_DURATION, 0, NULL, "First retry delay; doubled each attempt, with jitter (default 2s)."},
+	{"outbox", "max_backoff", SG_T_DURATION, 0, NULL, "Longest retry delay, also the cap on a vendor's Retry-After (default 15m)."},
+	{"outbox", "lease", SG_T_DURATION, 0, NULL, "How long a worker holds a claimed action before another may take it (default 2m)."},
+	{"outbox", "concurrency", SG_T_INT, 0, NULL, "Deliveries in flight at once per server (default 8)."},
+	{"outbox", "poll", SG_T_DURATION, 0, NULL, "How often the worker looks for due actions when idle (default 1s)."},
 	{"onboarding", "peer_review_first", SG_T_INT, 0, NULL, "Tickets an onboarding reviewer sends with a peer's approval on every one (default 20)."},
 	{"onboarding", "random_review_share", SG_T_RATIO, 0, NULL, "After those, the share of their sends a peer must approve, drawn at random (default 0.20)."},
 

@@ -26,15 +26,17 @@
 #include "decide/engine.h"
 #include "decide/engine_int.h"
 #include "policy/policy.h"
+#include "connectors/connector.h"
 #include "scan/scan.h"
 #include "server/metrics.h"
+#include "server/qa_api.h"
 #include "server/shadow.h"
 #include "server/webhook_map.h"
 #include "server/webhook_sig.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 15
+#define API_NROUTES 16
 #define API_SECRET_MAX 256       /* bytes of a webhook signing secret */
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
@@ -61,7 +63,10 @@ struct sg_api {
 
 	struct sg_store_pool *rpool;  /* read views, one connection per reader */
 
-	struct sg_route routes[API_NROUTES];
+	struct sg_route routes[API_NROUTES + SG_QA_API_NROUTES];
+	size_t nroutes;
+	struct sg_qa_api *qa;        /* the QA loop's routes (qa_api.c) */
+	char worker_qa[64];
 	struct sg_metric *m_decisions, *m_guard, *m_queue, *m_breach, *m_latency,
 		*m_human, *m_reload;
 
@@ -92,6 +97,7 @@ struct sg_api {
 	struct sg_metric *m_peer;
 };
 
+static void qa_pauses_changed(void *ctx);
 /* Shadow diffs evaluated but not yet written, all of one shadow version. */
 struct shadow_row {
 	struct sg_store_shadow_diff d;
@@ -269,6 +275,12 @@ int sg_api_reload(struct sg_api *api, struct sg_error *err)
 	int rc = engine_load(api, &ce, &scan, err);
 	if (rc < 0)
 		return rc;
+	/* the new engine keeps the QA loop's pauses */
+	if (api->qa && (rc = sg_qa_api_pauses_to_engine(api->qa, ce.engine, err)) < 0) {
+		sg_scan_ctx_free(scan);
+		sg_cli_engine_close(&ce);
+		return rc;
+	}
 	pthread_mutex_lock(&api->mu_decide);
 	old = api->ce;
 	old_scan = api->scan;
@@ -307,6 +319,66 @@ static json_t *masked_event(const struct sg_ticket *t, const struct sg_decision 
 	json_object_set_new(e, "customer", c);
 	json_object_set_new(e, "text", json_string(d->masked_text ? d->masked_text : ""));
 	return e;
+}
+
+/* What a person notified about the ticket needs (Slack escalation format:
+ * customer name, tier, tenure, LTV; the issue; the agent's finding; the
+ * recommendation). Masked text only, besides the customer's name. */
+static json_t *action_context(const struct sg_ticket *t, const struct sg_decision *d)
+{
+	json_t *c = json_object(), *cust = json_object();
+	if (!c || !cust) {
+		json_decref(c);
+		json_decref(cust);
+		return NULL;
+	}
+	json_object_set_new(c, "ticket_id", json_string(t->id));
+	if (t->customer.id)
+		json_object_set_new(cust, "id", json_string(t->customer.id));
+	if (t->customer.name)
+		json_object_set_new(cust, "name", json_string(t->customer.name));
+	if (t->customer.tier)
+		json_object_set_new(cust, "tier", json_string(t->customer.tier));
+	if (t->customer.tenure_months > 0)
+		json_object_set_new(cust, "tenure_months", json_real(t->customer.tenure_months));
+	if (t->customer.ltv > 0)
+		json_object_set_new(cust, "ltv", json_real(t->customer.ltv));
+	json_object_set_new(c, "customer", cust);
+	/* the issue: the summary's first line, else the start of the text */
+	char issue[300] = "";
+	const char *sum = d->summary;
+	if (sum && !strncmp(sum, "Customer issue: ", 16))
+		snprintf(issue, sizeof(issue), "%.*s", (int)strcspn(sum + 16, "\n"), sum + 16);
+	else if (d->masked_text)
+		snprintf(issue, sizeof(issue), "%.*s", (int)strcspn(d->masked_text, "\n"),
+			 d->masked_text);
+	json_object_set_new(c, "issue", json_string(issue));
+	/* the agent's finding: the draft when there is one, else the reasons */
+	struct sg_buf f = SG_BUF_INIT;
+	if (d->draft_text) {
+		sg_buf_adds(&f, d->draft_text);
+	} else {
+		for (size_t i = 0; i < d->nreasons && i < 3; i++)
+			sg_buf_addf(&f, "%s%s", i ? "; " : "", d->reasons[i].detail ?
+				    d->reasons[i].detail : d->reasons[i].rule);
+	}
+	json_object_set_new(c, "finding", json_string(f.oom ? "" : f.data));
+	sg_buf_release(&f);
+	char rec[300];
+	double refund = json_number_value(json_object_get(t->facts, "refund_amount"));
+	if (refund > 0)
+		snprintf(rec, sizeof(rec), "Refund of $%.2f requested: a human decides (gate %s)",
+			 refund, d->gate);
+	else
+		snprintf(rec, sizeof(rec), "%s (gate %s)", d->next_action ? d->next_action : "review",
+			 d->gate);
+	json_object_set_new(c, "recommendation", json_string(rec));
+	json_object_set_new(c, "intent", json_string(d->intent ? d->intent : ""));
+	json_object_set_new(c, "risk_tier", json_string(d->risk_tier ? d->risk_tier : ""));
+	json_object_set_new(c, "gate", json_string(d->gate ? d->gate : ""));
+	if (d->urgency)
+		json_object_set_new(c, "urgency", json_string(d->urgency));
+	return c;
 }
 
 static char *adup(struct sg_arena *a, const char *s)
@@ -349,6 +421,21 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 	if (rc == 0) {
 		sg_decision_to_json(&d, &dj);
 		actions = sg_decide_actions(api->ce.run);
+		/* people notified get the context to act on */
+		for (size_t i = 0; actions && i < json_array_size(actions); i++) {
+			json_t *a = json_array_get(actions, i);
+			const char *k = json_string_value(json_object_get(a, "kind"));
+			if (k && (!strcmp(k, "notify") || !strcmp(k, "escalate")))
+				json_object_set_new(a, "context", action_context(&t, &d));
+		}
+		/* connectors with `record: true` get the decision itself */
+		if (!dj.oom && actions) {
+			json_t *dec = json_loadb(dj.data, dj.len, 0, NULL);
+			if (!dec || sg_connectors_record_actions(api->ce.policy, dec, actions, err) < 0)
+				rc = sg_error_set(err, SG_ENOMEM, "out of memory queueing the decision "
+						  "for the connectors");
+			json_decref(dec);
+		}
 		ev = masked_event(&t, &d);
 		w.gate = adup(&arena, d.gate);
 		w.risk_tier = adup(&arena, d.risk_tier);
@@ -712,6 +799,61 @@ static int h_audit(void *ctx, const struct sg_http_req *req, struct sg_http_resp
 		return rc;
 	}
 	json_t *o = json_pack("{s:s, s:o}", "ticket", ticket, "records", arr);
+	rc = sg_http_resp_json(resp, 200, o);
+	json_decref(o);
+	return rc;
+}
+
+/* ---- GET /v1/outbox ----------------------------------------------------- */
+
+static int outbox_row(const struct sg_outbox_row *r, void *ctx)
+{
+	char next[25], created[25];
+	sg_time_iso(r->next_attempt_ms, next);
+	sg_time_iso(r->created_ms, created);
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:s, s:s, s:s?}", "id", r->id,
+			      "state", r->state, "ticket_id", r->ticket_id, "kind", r->kind,
+			      "target", r->target, "attempts", r->attempts, "next_attempt_at", next,
+			      "created_at", created, "last_error", r->last_error);
+	return o && json_array_append_new(ctx, o) == 0 ? 0 : 1;
+}
+
+/* Outbound actions for leads and admins: the counts by state and the
+ * actions in one state (default dead: the dead letters to act on). */
+static int h_outbox(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
+		    struct sg_error *err)
+{
+	struct sg_api *api = ctx;
+	const char *state = NULL, *lim = NULL;
+	unsigned long limit = 100;
+	int rc;
+	if ((rc = sg_http_query(&state, req, "state", err)) < 0 ||
+	    (rc = sg_http_query(&lim, req, "limit", err)) < 0)
+		return rc;
+	if (!state || !*state)
+		state = "dead";
+	if (lim && *lim) {
+		char *end;
+		limit = strtoul(lim, &end, 10);
+		if (*end || limit < 1 || limit > 1000)
+			return sg_error_set(err, SG_EINVALID, "query 'limit': expected 1..1000, "
+					    "got '%.40s'", lim);
+	}
+	json_t *items = json_array(), *counts = json_object();
+	long n;
+	struct sg_store *rs = sg_store_pool_get(api->rpool);
+	rc = sg_store_outbox_list(rs, state, NULL, limit, outbox_row, items, err);
+	static const char *const states[] = {"pending", "sent", "dead"};
+	for (size_t i = 0; rc == 0 && i < 3; i++)
+		if ((rc = sg_store_outbox_count(rs, states[i], &n, err)) == 0)
+			json_object_set_new(counts, states[i], json_integer(n));
+	sg_store_pool_put(api->rpool, rs);
+	if (rc < 0) {
+		json_decref(items);
+		json_decref(counts);
+		return rc;
+	}
+	json_t *o = json_pack("{s:s, s:o, s:o}", "state", state, "counts", counts, "items", items);
 	rc = sg_http_resp_json(resp, 200, o);
 	json_decref(o);
 	return rc;
@@ -1475,6 +1617,8 @@ static int shadow_set(struct sg_api *api, const char *path, const char *actor,
 		snprintf(api->shadow_last, sizeof(api->shadow_last), "%s", prev);
 	snprintf(api->shadow_version, sizeof(api->shadow_version), "%s",
 		 path ? ce.policy->version : "");
+	char newv[65];
+	snprintf(newv, sizeof(newv), "%s", api->shadow_version);
 	snprintf(api->shadow_path, sizeof(api->shadow_path), "%s", path ? path : "");
 	snprintf(api->shadow_by, sizeof(api->shadow_by), "%s", actor);
 	api->shadow_since = sg_now_ms();
@@ -1485,7 +1629,7 @@ static int shadow_set(struct sg_api *api, const char *path, const char *actor,
 	shadow_write(api, b, &werr); /* the previous shadow's last diffs */
 	pthread_mutex_lock(&api->mu_decide);
 	json_t *body = json_pack("{s:s?, s:s?, s:s?, s:s}", "path", path,
-				 "shadow_version", path ? api->shadow_version : NULL,
+				 "shadow_version", path ? newv : NULL,
 				 "previous_version", prev[0] ? prev : NULL,
 				 "live_version", api->ce.policy ? api->ce.policy->version : "");
 	pthread_mutex_unlock(&api->mu_decide);
@@ -1703,6 +1847,14 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	}
 	pthread_mutex_unlock(&api->mu_h);
 	sg_free(due);
+	/* pauses opened or lifted by another process sharing the store, and
+	 * the week that ended sampled once */
+	qa_pauses_changed(api);
+	if (api->qa) {
+		struct sg_error qerr = SG_ERROR_INIT;
+		if (sg_qa_api_tick(api->qa, sg_now_ms(), &qerr) < 0)
+			fprintf(stderr, "sopgate serve: QA sample: %s\n", qerr.msg);
+	}
 	return rc < 0 ? rc : breached;
 }
 
@@ -1858,11 +2010,34 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 	return 0;
 }
 
+/* ---- the QA loop (qa_api.c) ------------------------------------------ */
+
+static void qa_config(void *ctx, struct sg_qa_config *out)
+{
+	struct sg_api *api = ctx;
+	pthread_mutex_lock(&api->mu_decide);
+	sg_qa_config_from_policy(out, api->ce.policy);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
+/* The engine learns the categories the QA loop paused now. */
+static void qa_pauses_changed(void *ctx)
+{
+	struct sg_api *api = ctx;
+	struct sg_error err = SG_ERROR_INIT;
+	if (!api->qa)
+		return;
+	pthread_mutex_lock(&api->mu_decide);
+	if (sg_qa_api_pauses_to_engine(api->qa, api->ce.engine, &err) < 0)
+		fprintf(stderr, "sopgate: qa pauses: %s\n", err.msg);
+	pthread_mutex_unlock(&api->mu_decide);
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 const struct sg_route *sg_api_routes(struct sg_api *api, size_t *n)
 {
-	*n = API_NROUTES;
+	*n = api->nroutes;
 	return api->routes;
 }
 
@@ -1895,6 +2070,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	}
 	snprintf(api->worker_review, sizeof(api->worker_review), "%s-review", api->worker);
 	snprintf(api->worker_peer, sizeof(api->worker_peer), "%s-peer", api->worker);
+	snprintf(api->worker_qa, sizeof(api->worker_qa), "%s-qa", api->worker);
 	api->no_classifier = o->no_classifier;
 	if (o->kb_db)
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
@@ -1916,6 +2092,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/tickets/{id}/reject", SG_ROLE_AGENT, 0, h_reject, api},
 		{"GET", "/v1/audit", SG_ROLE_AGENT, 0, h_audit, api},
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
+		{"GET", "/v1/outbox", SG_ROLE_LEAD, 0, h_outbox, api},
 		{"POST", "/v1/webhooks/zendesk", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_zendesk, api},
 		{"POST", "/v1/webhooks/intercom", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_intercom, api},
 		{"GET", "/v1/shadow", SG_ROLE_AGENT, 0, h_shadow_get, api},
@@ -1925,6 +2102,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"POST", "/v1/users/{name}/onboarding", SG_ROLE_LEAD, 0, h_onboarding, api},
 	};
 	memcpy(api->routes, r, sizeof(r));
+	api->nroutes = API_NROUTES;
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
 	webhooks_configure(api);
@@ -1935,6 +2113,11 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		goto fail;
 	if ((rc = sg_store_pool_open(&api->rpool, url, "serve-read", API_READERS, err)) < 0)
 		goto fail;
+	struct sg_qa_api_options qo = {url, api->worker_qa, qa_config, qa_pauses_changed, api};
+	if ((rc = sg_qa_api_new(&api->qa, &qo, err)) < 0 ||
+	    (rc = sg_qa_api_pauses_to_engine(api->qa, api->ce.engine, err)) < 0)
+		goto fail;
+	api->nroutes += sg_qa_api_routes(api->qa, api->routes + api->nroutes);
 	if (o->shadow_path && (rc = shadow_set(api, o->shadow_path, "serve", err)) < 0)
 		goto fail;
 	*out = api;
@@ -1950,6 +2133,7 @@ void sg_api_free(struct sg_api *api)
 		return;
 	if (api->batch)
 		sg_store_batcher_stop(api->batch);
+	sg_qa_api_free(api->qa);
 	if (api->hstore) {
 		struct sg_error e = SG_ERROR_INIT;
 		shadow_flush(api, &e);

@@ -20,7 +20,7 @@
 #include "core/banned.h"
 
 #define AUDIT_COLS "id, chain, seq, prev_hash, hash, created_at, actor, action, ticket_id, body"
-#define PG_MAX_PARAMS 12
+#define PG_MAX_PARAMS 16
 /* any constant: the key of the migration lock */
 #define PG_MIGRATE_LOCK 7358250411LL
 
@@ -53,6 +53,13 @@
 	  " lease_owner = NULL, lease_expires = NULL, updated_at = $5" \
 	  " WHERE id = $6 AND lease_owner = $7 AND state = 'pending'") \
 	X(OUTBOX_COUNT, "SELECT COUNT(*) FROM outbox WHERE state = $1") \
+	X(OUTBOX_LIST, "SELECT id, ticket_id, kind, target, idem_key, state, last_error, attempts," \
+	  " next_attempt_at, created_at, updated_at FROM outbox WHERE ($1::text IS NULL OR state = $1::text)" \
+	  " AND ($2::text IS NULL OR id = $2::text) ORDER BY created_at, id LIMIT $3::bigint") \
+	X(OUTBOX_RETRY, "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1," \
+	  " lease_owner = NULL, lease_expires = NULL, updated_at = $1" \
+	  " WHERE state = 'dead' AND ($2::text IS NULL OR id = $2::text)") \
+	X(OUTBOX_DROP, "DELETE FROM outbox WHERE id = $1 AND state <> 'sent'") \
 	/* PostgreSQL: appends to one chain take its lock; other chains go on */ \
 	X(AUDIT_LOCK, "SELECT pg_advisory_xact_lock(hashtext($1))") \
 	X(AUDIT_HEAD, "SELECT seq, hash FROM audit WHERE chain = $1 ORDER BY seq DESC LIMIT 1") \
@@ -138,7 +145,103 @@
 	  " WHERE d.body::jsonb -> 'approval_required' = 'true'::jsonb" \
 	  " AND ($1::text IS NULL OR d.queue = $1) AND ($2::text IS NULL OR d.gate = $2)" \
 	  " AND ($3::text IS NULL OR d.risk_tier = $3)" \
-	  " ORDER BY d.created_at, d.ticket_id")
+	  " ORDER BY d.created_at, d.ticket_id") \
+	PG_QA_STATEMENTS(X)
+
+/* The QA loop's statements, as in sqlite.c: range counts bind $1 = from,
+ * $2 = to (ms); the period's counts bind $1 = the period. */
+#define PG_QA_STATEMENTS(X) \
+	X(QA_PENDING, "SELECT d.id, d.ticket_id, d.intent, d.risk_tier, d.gate, d.body, d.created_at," \
+	  " t.created_at FROM decisions d JOIN tickets t ON t.id = d.ticket_id WHERE d.created_at >= $1" \
+	  " AND NOT EXISTS (SELECT 1 FROM qa_facts f WHERE f.decision_id = d.id)" \
+	  " ORDER BY d.created_at, d.id LIMIT $2") \
+	X(QA_FACT_PUT, "INSERT INTO qa_facts (decision_id, ticket_id, ticket_created_at, created_at, intent," \
+	  " risk_tier, gate, ai_mode, ai_draft_sent, escalated, escalation_reason, guardrail_action)" \
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (decision_id) DO NOTHING") \
+	X(QA_GUARD_PUT, "INSERT INTO qa_fact_guardrails (decision_id, created_at, type, action)" \
+	  " VALUES ($1, $2, $3, $4) ON CONFLICT (decision_id, type) DO NOTHING") \
+	X(QA_CSAT_PUT, "INSERT INTO qa_csat (ticket_id, score, received_at) VALUES ($1, $2, $3)" \
+	  " ON CONFLICT (ticket_id) DO UPDATE SET score = excluded.score, received_at = excluded.received_at") \
+	X(QA_CANDIDATES, "SELECT ticket_id, decision_id, intent, 'ai', created_at FROM qa_facts" \
+	  " WHERE created_at >= $1 AND created_at < $2 AND ai_draft_sent = 1" \
+	  " UNION ALL SELECT a.ticket_id, a.decision_id, COALESCE(f.intent, (SELECT d.intent" \
+	  " FROM decisions d WHERE d.id = a.decision_id)), 'human', a.created_at" \
+	  " FROM approvals a LEFT JOIN qa_facts f ON f.decision_id = a.decision_id" \
+	  " WHERE a.created_at >= $1 AND a.created_at < $2 AND a.step = 1" \
+	  " AND a.action IN ('approve', 'edit') ORDER BY 5, 1") \
+	X(QA_SAMPLE_PUT, "INSERT INTO qa_samples (id, period, ticket_id, decision_id, category, kind," \
+	  " reached_customer, seed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)" \
+	  " ON CONFLICT (period, ticket_id) DO NOTHING") \
+	X(QA_SAMPLE_LIST, "SELECT s.id, s.period, s.ticket_id, s.decision_id, s.category, s.kind," \
+	  " s.reached_customer, s.seed, s.created_at, c.accurate, c.reviewer FROM qa_samples s" \
+	  " LEFT JOIN qa_scores c ON c.sample_id = s.id" \
+	  " WHERE (CAST($1 AS TEXT) IS NULL OR s.period = $1) AND (CAST($2 AS TEXT) IS NULL OR s.id = $2)" \
+	  " ORDER BY s.period, s.category, s.ticket_id") \
+	X(QA_SCORE_PUT, "INSERT INTO qa_scores (sample_id, period, ticket_id, category, reviewer," \
+	  " factual_accuracy, brand_tone, completeness, compliance, customer_outcome, defects, accurate," \
+	  " reached_customer, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)" \
+	  " ON CONFLICT (sample_id) DO UPDATE SET reviewer = excluded.reviewer," \
+	  " factual_accuracy = excluded.factual_accuracy, brand_tone = excluded.brand_tone," \
+	  " completeness = excluded.completeness, compliance = excluded.compliance," \
+	  " customer_outcome = excluded.customer_outcome, defects = excluded.defects," \
+	  " accurate = excluded.accurate, reached_customer = excluded.reached_customer," \
+	  " note = excluded.note, created_at = excluded.created_at") \
+	X(QA_DEFECTS_DEL, "DELETE FROM qa_score_defects WHERE sample_id = $1") \
+	X(QA_DEFECT_PUT, "INSERT INTO qa_score_defects (sample_id, period, tag) VALUES ($1, $2, $3)" \
+	  " ON CONFLICT (sample_id, tag) DO NOTHING") \
+	X(QA_ACCURACY, "SELECT category, COUNT(*), SUM(accurate) FROM qa_scores WHERE period = $1" \
+	  " GROUP BY category ORDER BY category") \
+	X(QA_PAUSE_OPEN, "INSERT INTO qa_pauses (id, category, period, accuracy_bp, scored, opened_at)" \
+	  " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (category, period) DO NOTHING") \
+	X(QA_PAUSE_LIFT, "UPDATE qa_pauses SET lifted_at = $1, lifted_by = $2 WHERE category = $3" \
+	  " AND lifted_at IS NULL") \
+	X(QA_PAUSE_LIST, "SELECT id, category, period, accuracy_bp, scored, opened_at, lifted_at, lifted_by" \
+	  " FROM qa_pauses WHERE ($1::int = 0 OR lifted_at IS NULL) ORDER BY opened_at DESC, category") \
+	X(QA_SUGGEST, "INSERT INTO qa_suggestions (category, period, accuracy_bp, previous_bp, created_at)" \
+	  " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (category, period) DO NOTHING") \
+	X(QA_INC_OPEN, "INSERT INTO qa_incidents (id, ticket_id, sample_id, category, opened_at, due_at, state)" \
+	  " VALUES ($1, $2, $3, $4, $5, $6, 'open') ON CONFLICT (sample_id) DO NOTHING") \
+	X(QA_INC_CLOSE, "UPDATE qa_incidents SET state = 'closed', closed_at = $1, closed_by = $2" \
+	  " WHERE id = $3 AND state = 'open'") \
+	X(QA_INC_LIST, "SELECT id, ticket_id, sample_id, category, state, opened_at, due_at, closed_at," \
+	  " closed_by FROM qa_incidents WHERE ($1::int = 0 OR state = 'open') ORDER BY opened_at DESC, id") \
+	/* the tier from the small facts row; the decision only when it has none */ \
+	X(QA_ST_APPROVALS, "SELECT COALESCE(f.risk_tier, (SELECT d.risk_tier FROM decisions d" \
+	  " WHERE d.id = a.decision_id)) AS tier, a.action, COUNT(*) FROM approvals a" \
+	  " LEFT JOIN qa_facts f ON f.decision_id = a.decision_id" \
+	  " WHERE a.created_at >= $1 AND a.created_at < $2" \
+	  " AND a.step = 1 GROUP BY 1, a.action ORDER BY 1, 2") \
+	X(QA_ST_ESCALATIONS, "SELECT COALESCE(escalation_reason, ''), 'decision', COUNT(*) FROM qa_facts" \
+	  " WHERE created_at >= $1 AND created_at < $2 AND escalated = 1" \
+	  " GROUP BY COALESCE(escalation_reason, '')" \
+	  " UNION ALL SELECT COALESCE(reason, ''), CASE WHEN level > 1 THEN 'sla' ELSE 'review' END," \
+	  " COUNT(*) FROM escalations WHERE created_at >= $1 AND created_at < $2" \
+	  " GROUP BY COALESCE(reason, ''), CASE WHEN level > 1 THEN 'sla' ELSE 'review' END" \
+	  " ORDER BY 1, 2") \
+	X(QA_ST_GUARDRAILS, "SELECT type, action, COUNT(*) FROM qa_fact_guardrails" \
+	  " WHERE created_at >= $1 AND created_at < $2 GROUP BY type, action ORDER BY 1, 2") \
+	X(QA_ST_DEFECTS, "SELECT tag, '', COUNT(*) FROM qa_score_defects WHERE period = $1" \
+	  " GROUP BY tag ORDER BY 1") \
+	X(QA_ST_BREACHES, "SELECT CAST(level AS TEXT), '', COUNT(*) FROM escalations" \
+	  " WHERE state = 'breached' AND updated_at >= $1 AND updated_at < $2 GROUP BY level ORDER BY 1") \
+	X(QA_ST_SUGGESTIONS, "SELECT category, '', accuracy_bp FROM qa_suggestions WHERE period = $1" \
+	  " ORDER BY 1") \
+	X(QA_ST_INCIDENTS, "SELECT state, '', COUNT(*) FROM qa_incidents" \
+	  " WHERE opened_at >= $1 AND opened_at < $2 GROUP BY state ORDER BY 1") \
+	X(QA_TICKETS, "SELECT f.ticket_id, MIN(f.ticket_created_at), COUNT(*), SUM(f.ai_draft_sent)," \
+	  " MAX(f.escalated), MIN(CASE WHEN f.ai_draft_sent = 1 THEN f.created_at END)," \
+	  " MAX(CASE WHEN f.ai_draft_sent = 1 THEN f.created_at END)," \
+	  " (SELECT MIN(a.created_at) FROM approvals a WHERE a.ticket_id = f.ticket_id" \
+	  "  AND a.action <> 'reject')," \
+	  " (SELECT MAX(a.created_at) FROM approvals a WHERE a.ticket_id = f.ticket_id" \
+	  "  AND a.action <> 'reject')," \
+	  " (SELECT g.ai_mode FROM qa_facts g WHERE g.ticket_id = f.ticket_id" \
+	  "  ORDER BY g.created_at, g.decision_id LIMIT 1)," \
+	  " (SELECT c.score FROM qa_csat c WHERE c.ticket_id = f.ticket_id)" \
+	  " FROM qa_facts f WHERE f.ticket_created_at >= $1 AND f.ticket_created_at < $2" \
+	  " GROUP BY f.ticket_id ORDER BY f.ticket_id") \
+	X(QA_EDIT_DIFFS, "SELECT diff FROM drafts WHERE created_at >= $1 AND created_at < $2" \
+	  " AND diff IS NOT NULL ORDER BY created_at, ticket_id")
 
 enum {
 #define X_ENUM(name, sql) ST_##name,
@@ -855,6 +958,69 @@ static int g_outbox_count(struct sg_store *s, const char *state, long *out,
 	return 0;
 }
 
+static const char *col_null(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static int g_outbox_list(struct sg_store *s, const char *state, const char *id,
+			 unsigned long limit,
+			 int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			 struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, state);
+	p_text(&p, id);
+	if (limit)
+		p_int(&p, (int64_t)limit);
+	else
+		p_text(&p, NULL); /* LIMIT NULL: no limit */
+	PGresult *res;
+	int rc = exec_st(P(s), ST_OUTBOX_LIST, &p, &res, err);
+	if (rc < 0)
+		return rc;
+	int rows = PQntuples(res);
+	for (int i = 0; i < rows; i++) {
+		struct sg_outbox_row r;
+		memset(&r, 0, sizeof(r));
+		snprintf(r.id, sizeof(r.id), "%s", col_text(res, i, 0));
+		r.ticket_id = col_null(res, i, 1);
+		r.kind = col_null(res, i, 2);
+		r.target = col_null(res, i, 3);
+		r.idem_key = col_null(res, i, 4);
+		r.state = col_null(res, i, 5);
+		r.last_error = col_null(res, i, 6);
+		r.attempts = (int)col_int(res, i, 7);
+		r.next_attempt_ms = col_int(res, i, 8);
+		r.created_ms = col_int(res, i, 9);
+		r.updated_ms = col_int(res, i, 10);
+		if (fn(&r, ctx))
+			break;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int g_outbox_retry(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			  struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, now_ms);
+	p_text(&p, id);
+	return run(P(s), ST_OUTBOX_RETRY, &p, n, err);
+}
+
+static int g_outbox_drop(struct sg_store *s, const char *id, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, id);
+	long changed = 0;
+	int rc = run(P(s), ST_OUTBOX_DROP, &p, &changed, err);
+	if (rc < 0)
+		return rc;
+	return changed ? 0 : 1;
+}
+
 /* ---- users ---------------------------------------------------------- */
 
 static int g_user_insert(struct sg_store *s, const char *name, const char *role,
@@ -1227,6 +1393,419 @@ static int g_shadow_scan(struct sg_store *s, const char *shadow_version, unsigne
 	return frc < 0 ? frc : 0;
 }
 
+/* ---- QA loop ---------------------------------------------------------- */
+
+/* Runs a QA query and hands each row to row(res, i, ctx) until it returns
+ * non-zero; a negative return is passed on. */
+static int qa_rows(struct pg_store *q, int which, const struct params *p,
+		   int (*row)(const PGresult *res, int i, void *ctx), void *ctx,
+		   struct sg_error *err)
+{
+	PGresult *res;
+	int rc = exec_st(q, which, p, &res, err), frc = 0;
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && !frc; i++)
+		frc = row(res, i, ctx);
+	PQclear(res);
+	return frc < 0 ? frc : 0;
+}
+
+/* A write; 1 when it changed no row. */
+static int qa_write(struct pg_store *q, int which, const struct params *p, struct sg_error *err)
+{
+	long changed = 0;
+	int rc = run(q, which, p, &changed, err);
+	return rc < 0 ? rc : changed ? 0 : 1;
+}
+
+struct pg_cb {
+	void (*fn)(void);
+	void *ctx;
+};
+
+#define CB(type) ((type)c->fn)
+#define PCOPY(dst, res, i, col) snprintf((dst), sizeof(dst), "%s", col_text((res), (i), (col)))
+
+static int pending_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	struct sg_store_qa_pending x = {
+		col_text(res, i, 0), col_text(res, i, 1), col_text(res, i, 2), col_text(res, i, 3),
+		col_text(res, i, 4), col_text(res, i, 5), col_int(res, i, 6), col_int(res, i, 7)};
+	return CB(int (*)(const struct sg_store_qa_pending *, void *))(&x, c->ctx);
+}
+
+static int g_qa_pending(struct sg_store *s, int64_t since_ms, unsigned max,
+			int (*fn)(const struct sg_store_qa_pending *p, void *ctx), void *ctx,
+			struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, since_ms);
+	p_int(&p, max);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_PENDING, &p, pending_row, &c, err);
+}
+
+static int g_qa_fact_put(struct sg_store *s, const struct sg_store_qa_fact *f,
+			 struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, f->decision_id);
+	p_text(&p, f->ticket_id);
+	p_int(&p, f->ticket_created_ms);
+	p_int(&p, f->created_ms);
+	p_text(&p, f->intent);
+	p_text(&p, f->risk_tier);
+	p_text(&p, f->gate);
+	p_text(&p, f->ai_mode);
+	p_int(&p, f->ai_draft_sent);
+	p_int(&p, f->escalated);
+	p_text(&p, f->escalation_reason);
+	p_text(&p, f->guardrail_action);
+	int rc = qa_write(P(s), ST_QA_FACT_PUT, &p, err);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	for (size_t i = 0; i < f->ntypes; i++) {
+		struct params g = {0};
+		p_text(&g, f->decision_id);
+		p_int(&g, f->created_ms);
+		p_text(&g, f->guardrail_types[i]);
+		p_text(&g, f->guardrail_action);
+		if ((rc = qa_write(P(s), ST_QA_GUARD_PUT, &g, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int g_qa_csat_put(struct sg_store *s, const char *ticket_id, int score, int64_t now_ms,
+			 struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, ticket_id);
+	p_int(&p, score);
+	p_int(&p, now_ms);
+	int rc = qa_write(P(s), ST_QA_CSAT_PUT, &p, err);
+	return rc < 0 ? rc : 0;
+}
+
+static int candidate_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	struct sg_store_qa_candidate x = {col_text(res, i, 0), col_text(res, i, 1),
+					  col_text(res, i, 2), col_text(res, i, 3),
+					  col_int(res, i, 4)};
+	return CB(int (*)(const struct sg_store_qa_candidate *, void *))(&x, c->ctx);
+}
+
+static int g_qa_candidates(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			   int (*fn)(const struct sg_store_qa_candidate *c, void *ctx), void *ctx,
+			   struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, from_ms);
+	p_int(&p, to_ms);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_CANDIDATES, &p, candidate_row, &c, err);
+}
+
+static int g_qa_sample_put(struct sg_store *s, const struct sg_store_qa_sample *x,
+			   struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, x->id);
+	p_text(&p, x->period);
+	p_text(&p, x->ticket_id);
+	p_text(&p, x->decision_id);
+	p_text(&p, x->category);
+	p_text(&p, x->kind);
+	p_int(&p, x->reached_customer);
+	p_int(&p, x->seed);
+	p_int(&p, x->created_ms);
+	return qa_write(P(s), ST_QA_SAMPLE_PUT, &p, err);
+}
+
+static int sample_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	struct sg_store_qa_sample x;
+	memset(&x, 0, sizeof(x));
+	PCOPY(x.id, res, i, 0);
+	PCOPY(x.period, res, i, 1);
+	PCOPY(x.ticket_id, res, i, 2);
+	PCOPY(x.decision_id, res, i, 3);
+	PCOPY(x.category, res, i, 4);
+	PCOPY(x.kind, res, i, 5);
+	x.reached_customer = (int)col_int(res, i, 6);
+	x.seed = col_int(res, i, 7);
+	x.created_ms = col_int(res, i, 8);
+	x.scored = !PQgetisnull(res, i, 9);
+	x.accurate = (int)col_int(res, i, 9);
+	PCOPY(x.reviewer, res, i, 10);
+	return CB(int (*)(const struct sg_store_qa_sample *, void *))(&x, c->ctx);
+}
+
+static int g_qa_sample_list(struct sg_store *s, const char *period, const char *id,
+			    int (*fn)(const struct sg_store_qa_sample *x, void *ctx), void *ctx,
+			    struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, period);
+	p_text(&p, id);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_SAMPLE_LIST, &p, sample_row, &c, err);
+}
+
+static int g_qa_score_put(struct sg_store *s, const struct sg_store_qa_score *x,
+			  struct sg_error *err)
+{
+	char tags[SG_QA_NAME_MAX * 4] = "";
+	for (size_t i = 0; i < x->ndefects; i++) {
+		size_t l = strlen(tags);
+		snprintf(tags + l, sizeof(tags) - l, "%s%s", i ? "," : "", x->defects[i]);
+	}
+	struct params p = {0};
+	p_text(&p, x->sample_id);
+	p_text(&p, x->period);
+	p_text(&p, x->ticket_id);
+	p_text(&p, x->category);
+	p_text(&p, x->reviewer);
+	for (int i = 0; i < SG_QA_DIMENSIONS; i++)
+		p_int(&p, x->dims[i]);
+	p_text(&p, tags);
+	p_int(&p, x->accurate);
+	p_int(&p, x->reached_customer);
+	p_text(&p, x->note);
+	p_int(&p, x->created_ms);
+	int rc = qa_write(P(s), ST_QA_SCORE_PUT, &p, err);
+	if (rc < 0)
+		return rc;
+	struct params d = {0};
+	p_text(&d, x->sample_id);
+	if ((rc = qa_write(P(s), ST_QA_DEFECTS_DEL, &d, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < x->ndefects; i++) {
+		struct params t = {0};
+		p_text(&t, x->sample_id);
+		p_text(&t, x->period);
+		p_text(&t, x->defects[i]);
+		if ((rc = qa_write(P(s), ST_QA_DEFECT_PUT, &t, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int accuracy_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	return CB(int (*)(const char *, long, long, void *))(
+		col_text(res, i, 0), (long)col_int(res, i, 1), (long)col_int(res, i, 2), c->ctx);
+}
+
+static int g_qa_accuracy(struct sg_store *s, const char *period,
+			 int (*fn)(const char *category, long scored, long accurate, void *ctx),
+			 void *ctx, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, period);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_ACCURACY, &p, accuracy_row, &c, err);
+}
+
+static int g_qa_pause_open(struct sg_store *s, const struct sg_store_qa_pause *x,
+			   struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, x->id);
+	p_text(&p, x->category);
+	p_text(&p, x->period);
+	p_int(&p, x->accuracy_bp);
+	p_int(&p, x->scored);
+	p_int(&p, x->opened_ms);
+	return qa_write(P(s), ST_QA_PAUSE_OPEN, &p, err);
+}
+
+static int g_qa_pause_lift(struct sg_store *s, const char *category, const char *user,
+			   int64_t now_ms, struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, now_ms);
+	p_text(&p, user);
+	p_text(&p, category);
+	return qa_write(P(s), ST_QA_PAUSE_LIFT, &p, err);
+}
+
+static int pause_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	struct sg_store_qa_pause x;
+	memset(&x, 0, sizeof(x));
+	PCOPY(x.id, res, i, 0);
+	PCOPY(x.category, res, i, 1);
+	PCOPY(x.period, res, i, 2);
+	x.accuracy_bp = (int)col_int(res, i, 3);
+	x.scored = (int)col_int(res, i, 4);
+	x.opened_ms = col_int(res, i, 5);
+	x.lifted_ms = col_int(res, i, 6);
+	PCOPY(x.lifted_by, res, i, 7);
+	return CB(int (*)(const struct sg_store_qa_pause *, void *))(&x, c->ctx);
+}
+
+static int g_qa_pause_list(struct sg_store *s, int active_only,
+			   int (*fn)(const struct sg_store_qa_pause *p, void *ctx), void *ctx,
+			   struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, active_only ? 1 : 0);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_PAUSE_LIST, &p, pause_row, &c, err);
+}
+
+static int g_qa_suggest(struct sg_store *s, const char *category, const char *period,
+			int accuracy_bp, int previous_bp, int64_t now_ms, struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, category);
+	p_text(&p, period);
+	p_int(&p, accuracy_bp);
+	p_int(&p, previous_bp);
+	p_int(&p, now_ms);
+	return qa_write(P(s), ST_QA_SUGGEST, &p, err);
+}
+
+static int g_qa_incident_open(struct sg_store *s, const struct sg_store_qa_incident *x,
+			      struct sg_error *err)
+{
+	struct params p = {0};
+	p_text(&p, x->id);
+	p_text(&p, x->ticket_id);
+	p_text(&p, x->sample_id);
+	p_text(&p, x->category);
+	p_int(&p, x->opened_ms);
+	p_int(&p, x->due_ms);
+	return qa_write(P(s), ST_QA_INC_OPEN, &p, err);
+}
+
+static int g_qa_incident_close(struct sg_store *s, const char *id, const char *user,
+			       int64_t now_ms, struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, now_ms);
+	p_text(&p, user);
+	p_text(&p, id);
+	return qa_write(P(s), ST_QA_INC_CLOSE, &p, err);
+}
+
+static int incident_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	struct sg_store_qa_incident x;
+	memset(&x, 0, sizeof(x));
+	PCOPY(x.id, res, i, 0);
+	PCOPY(x.ticket_id, res, i, 1);
+	PCOPY(x.sample_id, res, i, 2);
+	PCOPY(x.category, res, i, 3);
+	PCOPY(x.state, res, i, 4);
+	x.opened_ms = col_int(res, i, 5);
+	x.due_ms = col_int(res, i, 6);
+	x.closed_ms = col_int(res, i, 7);
+	PCOPY(x.closed_by, res, i, 8);
+	return CB(int (*)(const struct sg_store_qa_incident *, void *))(&x, c->ctx);
+}
+
+static int g_qa_incident_list(struct sg_store *s, int open_only,
+			      int (*fn)(const struct sg_store_qa_incident *x, void *ctx),
+			      void *ctx, struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, open_only ? 1 : 0);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_INC_LIST, &p, incident_row, &c, err);
+}
+
+static int stat_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	return CB(int (*)(const char *, const char *, long, void *))(
+		col_text(res, i, 0), col_text(res, i, 1), (long)col_int(res, i, 2), c->ctx);
+}
+
+static int g_qa_stat(struct sg_store *s, enum sg_store_qa_stat which, int64_t from_ms,
+		     int64_t to_ms, const char *period,
+		     int (*fn)(const char *k1, const char *k2, long n, void *ctx), void *ctx,
+		     struct sg_error *err)
+{
+	static const int which_st[SG_QA_STAT__COUNT] = {
+		[SG_QA_STAT_APPROVALS] = ST_QA_ST_APPROVALS,
+		[SG_QA_STAT_ESCALATIONS] = ST_QA_ST_ESCALATIONS,
+		[SG_QA_STAT_GUARDRAILS] = ST_QA_ST_GUARDRAILS,
+		[SG_QA_STAT_DEFECTS] = ST_QA_ST_DEFECTS,
+		[SG_QA_STAT_BREACHES] = ST_QA_ST_BREACHES,
+		[SG_QA_STAT_SUGGESTIONS] = ST_QA_ST_SUGGESTIONS,
+		[SG_QA_STAT_INCIDENTS] = ST_QA_ST_INCIDENTS,
+	};
+	struct params p = {0};
+	/* the period's counts take the period, the others the time range */
+	if (which == SG_QA_STAT_DEFECTS || which == SG_QA_STAT_SUGGESTIONS) {
+		p_text(&p, period);
+	} else {
+		p_int(&p, from_ms);
+		p_int(&p, to_ms);
+	}
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), which_st[which], &p, stat_row, &c, err);
+}
+
+static int ticket_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	struct sg_store_qa_ticket t;
+	memset(&t, 0, sizeof(t));
+	t.ticket_id = col_text(res, i, 0);
+	t.created_ms = col_int(res, i, 1);
+	t.events = (int)col_int(res, i, 2);
+	t.auto_sent = (int)col_int(res, i, 3);
+	t.escalated = (int)col_int(res, i, 4);
+	int64_t first_auto = col_int(res, i, 5), last_auto = col_int(res, i, 6);
+	int64_t first_h = col_int(res, i, 7), last_h = col_int(res, i, 8);
+	t.first_reply_ms = first_auto && (!first_h || first_auto < first_h) ? first_auto : first_h;
+	t.last_reply_ms = last_auto > last_h ? last_auto : last_h;
+	t.ai_mode = col_text(res, i, 9);
+	t.csat = (int)col_int(res, i, 10);
+	return CB(int (*)(const struct sg_store_qa_ticket *, void *))(&t, c->ctx);
+}
+
+static int g_qa_tickets(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			int (*fn)(const struct sg_store_qa_ticket *t, void *ctx), void *ctx,
+			struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, from_ms);
+	p_int(&p, to_ms);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_TICKETS, &p, ticket_row, &c, err);
+}
+
+static int diff_row(const PGresult *res, int i, void *arg)
+{
+	struct pg_cb *c = arg;
+	return CB(int (*)(const char *, void *))(col_text(res, i, 0), c->ctx);
+}
+
+static int g_qa_edit_diffs(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			   int (*fn)(const char *diff, void *ctx), void *ctx,
+			   struct sg_error *err)
+{
+	struct params p = {0};
+	p_int(&p, from_ms);
+	p_int(&p, to_ms);
+	struct pg_cb c = {(void (*)(void))fn, ctx};
+	return qa_rows(P(s), ST_QA_EDIT_DIFFS, &p, diff_row, &c, err);
+}
+
+#undef CB
+#undef PCOPY
+
 const struct sg_store_ops sg_store_postgres_ops = {
 	.name = "postgres",
 	.version = SG_STORE_OPS_VERSION,
@@ -1249,6 +1828,9 @@ const struct sg_store_ops sg_store_postgres_ops = {
 	.outbox_claim = g_outbox_claim,
 	.outbox_finish = g_outbox_finish,
 	.outbox_count = g_outbox_count,
+	.outbox_list = g_outbox_list,
+	.outbox_retry = g_outbox_retry,
+	.outbox_drop = g_outbox_drop,
 	.user_list = g_user_list,
 	.user_by_prefix = g_user_by_prefix,
 	.session_put = g_session_put,
@@ -1269,4 +1851,22 @@ const struct sg_store_ops sg_store_postgres_ops = {
 	.counter_get = g_counter_get,
 	.shadow_fields = g_shadow_fields,
 	.shadow_scan = g_shadow_scan,
+	.qa_pending = g_qa_pending,
+	.qa_fact_put = g_qa_fact_put,
+	.qa_csat_put = g_qa_csat_put,
+	.qa_candidates = g_qa_candidates,
+	.qa_sample_put = g_qa_sample_put,
+	.qa_sample_list = g_qa_sample_list,
+	.qa_score_put = g_qa_score_put,
+	.qa_accuracy = g_qa_accuracy,
+	.qa_pause_open = g_qa_pause_open,
+	.qa_pause_lift = g_qa_pause_lift,
+	.qa_pause_list = g_qa_pause_list,
+	.qa_suggest = g_qa_suggest,
+	.qa_incident_open = g_qa_incident_open,
+	.qa_incident_close = g_qa_incident_close,
+	.qa_incident_list = g_qa_incident_list,
+	.qa_stat = g_qa_stat,
+	.qa_tickets = g_qa_tickets,
+	.qa_edit_diffs = g_qa_edit_diffs,
 };

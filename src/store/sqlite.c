@@ -60,6 +60,13 @@
 	  " lease_owner = NULL, lease_expires = NULL, updated_at = ?" \
 	  " WHERE id = ? AND lease_owner = ? AND state = 'pending'") \
 	X(OUTBOX_COUNT, "SELECT COUNT(*) FROM outbox WHERE state = ?") \
+	X(OUTBOX_LIST, "SELECT id, ticket_id, kind, target, idem_key, state, last_error, attempts," \
+	  " next_attempt_at, created_at, updated_at FROM outbox WHERE (? IS NULL OR state = ?)" \
+	  " AND (? IS NULL OR id = ?) ORDER BY created_at, id LIMIT ?") \
+	X(OUTBOX_RETRY, "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?," \
+	  " lease_owner = NULL, lease_expires = NULL, updated_at = ?" \
+	  " WHERE state = 'dead' AND (? IS NULL OR id = ?)") \
+	X(OUTBOX_DROP, "DELETE FROM outbox WHERE id = ? AND state <> 'sent'") \
 	X(AUDIT_HEAD, "SELECT seq, hash FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1") \
 	X(AUDIT_INSERT, "INSERT INTO audit (" AUDIT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") \
 	X(AUDIT_HEADS, "SELECT a.chain, a.seq, a.hash FROM audit a WHERE a.chain <> 'anchor'" \
@@ -141,7 +148,103 @@
 	  " WHERE json_extract(d.body, '$.approval_required') = 1" \
 	  " AND (?1 IS NULL OR d.queue = ?1) AND (?2 IS NULL OR d.gate = ?2)" \
 	  " AND (?3 IS NULL OR d.risk_tier = ?3)" \
-	  " ORDER BY d.created_at, d.ticket_id")
+	  " ORDER BY d.created_at, d.ticket_id") \
+	QA_STATEMENTS(X)
+
+/* The QA loop's statements (qa/qa.h). The scorecard's grouped counts bind
+ * ?1 = from, ?2 = to (ms) and ?3 = the period name. */
+#define QA_STATEMENTS(X) \
+	X(QA_PENDING, "SELECT d.id, d.ticket_id, d.intent, d.risk_tier, d.gate, d.body, d.created_at," \
+	  " t.created_at FROM decisions d JOIN tickets t ON t.id = d.ticket_id WHERE d.created_at >= ?" \
+	  " AND NOT EXISTS (SELECT 1 FROM qa_facts f WHERE f.decision_id = d.id)" \
+	  " ORDER BY d.created_at, d.id LIMIT ?") \
+	X(QA_FACT_PUT, "INSERT INTO qa_facts (decision_id, ticket_id, ticket_created_at, created_at, intent," \
+	  " risk_tier, gate, ai_mode, ai_draft_sent, escalated, escalation_reason, guardrail_action)" \
+	  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING") \
+	X(QA_GUARD_PUT, "INSERT INTO qa_fact_guardrails (decision_id, created_at, type, action)" \
+	  " VALUES (?, ?, ?, ?) ON CONFLICT (decision_id, type) DO NOTHING") \
+	X(QA_CSAT_PUT, "INSERT INTO qa_csat (ticket_id, score, received_at) VALUES (?, ?, ?)" \
+	  " ON CONFLICT (ticket_id) DO UPDATE SET score = excluded.score, received_at = excluded.received_at") \
+	X(QA_CANDIDATES, "SELECT ticket_id, decision_id, intent, 'ai', created_at FROM qa_facts" \
+	  " WHERE created_at >= ?1 AND created_at < ?2 AND ai_draft_sent = 1" \
+	  " UNION ALL SELECT a.ticket_id, a.decision_id, COALESCE(f.intent, (SELECT d.intent" \
+	  " FROM decisions d WHERE d.id = a.decision_id)), 'human', a.created_at" \
+	  " FROM approvals a LEFT JOIN qa_facts f ON f.decision_id = a.decision_id" \
+	  " WHERE a.created_at >= ?1 AND a.created_at < ?2 AND a.step = 1" \
+	  " AND a.action IN ('approve', 'edit') ORDER BY 5, 1") \
+	X(QA_SAMPLE_PUT, "INSERT INTO qa_samples (id, period, ticket_id, decision_id, category, kind," \
+	  " reached_customer, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" \
+	  " ON CONFLICT (period, ticket_id) DO NOTHING") \
+	X(QA_SAMPLE_LIST, "SELECT s.id, s.period, s.ticket_id, s.decision_id, s.category, s.kind," \
+	  " s.reached_customer, s.seed, s.created_at, c.accurate, c.reviewer FROM qa_samples s" \
+	  " LEFT JOIN qa_scores c ON c.sample_id = s.id" \
+	  " WHERE (CAST(?1 AS TEXT) IS NULL OR s.period = ?1) AND (CAST(?2 AS TEXT) IS NULL OR s.id = ?2)" \
+	  " ORDER BY s.period, s.category, s.ticket_id") \
+	X(QA_SCORE_PUT, "INSERT INTO qa_scores (sample_id, period, ticket_id, category, reviewer," \
+	  " factual_accuracy, brand_tone, completeness, compliance, customer_outcome, defects, accurate," \
+	  " reached_customer, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" \
+	  " ON CONFLICT (sample_id) DO UPDATE SET reviewer = excluded.reviewer," \
+	  " factual_accuracy = excluded.factual_accuracy, brand_tone = excluded.brand_tone," \
+	  " completeness = excluded.completeness, compliance = excluded.compliance," \
+	  " customer_outcome = excluded.customer_outcome, defects = excluded.defects," \
+	  " accurate = excluded.accurate, reached_customer = excluded.reached_customer," \
+	  " note = excluded.note, created_at = excluded.created_at") \
+	X(QA_DEFECTS_DEL, "DELETE FROM qa_score_defects WHERE sample_id = ?") \
+	X(QA_DEFECT_PUT, "INSERT INTO qa_score_defects (sample_id, period, tag) VALUES (?, ?, ?)" \
+	  " ON CONFLICT (sample_id, tag) DO NOTHING") \
+	X(QA_ACCURACY, "SELECT category, COUNT(*), SUM(accurate) FROM qa_scores WHERE period = ?" \
+	  " GROUP BY category ORDER BY category") \
+	X(QA_PAUSE_OPEN, "INSERT INTO qa_pauses (id, category, period, accuracy_bp, scored, opened_at)" \
+	  " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (category, period) DO NOTHING") \
+	X(QA_PAUSE_LIFT, "UPDATE qa_pauses SET lifted_at = ?, lifted_by = ? WHERE category = ?" \
+	  " AND lifted_at IS NULL") \
+	X(QA_PAUSE_LIST, "SELECT id, category, period, accuracy_bp, scored, opened_at, lifted_at, lifted_by" \
+	  " FROM qa_pauses WHERE (? = 0 OR lifted_at IS NULL) ORDER BY opened_at DESC, category") \
+	X(QA_SUGGEST, "INSERT INTO qa_suggestions (category, period, accuracy_bp, previous_bp, created_at)" \
+	  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (category, period) DO NOTHING") \
+	X(QA_INC_OPEN, "INSERT INTO qa_incidents (id, ticket_id, sample_id, category, opened_at, due_at, state)" \
+	  " VALUES (?, ?, ?, ?, ?, ?, 'open') ON CONFLICT (sample_id) DO NOTHING") \
+	X(QA_INC_CLOSE, "UPDATE qa_incidents SET state = 'closed', closed_at = ?, closed_by = ?" \
+	  " WHERE id = ? AND state = 'open'") \
+	X(QA_INC_LIST, "SELECT id, ticket_id, sample_id, category, state, opened_at, due_at, closed_at," \
+	  " closed_by FROM qa_incidents WHERE (? = 0 OR state = 'open') ORDER BY opened_at DESC, id") \
+	/* the tier from the small facts row; the decision only when it has none */ \
+	X(QA_ST_APPROVALS, "SELECT COALESCE(f.risk_tier, (SELECT d.risk_tier FROM decisions d" \
+	  " WHERE d.id = a.decision_id)) AS tier, a.action, COUNT(*) FROM approvals a" \
+	  " LEFT JOIN qa_facts f ON f.decision_id = a.decision_id" \
+	  " WHERE a.created_at >= ?1 AND a.created_at < ?2" \
+	  " AND a.step = 1 GROUP BY 1, a.action ORDER BY 1, 2") \
+	X(QA_ST_ESCALATIONS, "SELECT COALESCE(escalation_reason, ''), 'decision', COUNT(*) FROM qa_facts" \
+	  " WHERE created_at >= ?1 AND created_at < ?2 AND escalated = 1" \
+	  " GROUP BY COALESCE(escalation_reason, '')" \
+	  " UNION ALL SELECT COALESCE(reason, ''), CASE WHEN level > 1 THEN 'sla' ELSE 'review' END," \
+	  " COUNT(*) FROM escalations WHERE created_at >= ?1 AND created_at < ?2" \
+	  " GROUP BY COALESCE(reason, ''), CASE WHEN level > 1 THEN 'sla' ELSE 'review' END" \
+	  " ORDER BY 1, 2") \
+	X(QA_ST_GUARDRAILS, "SELECT type, action, COUNT(*) FROM qa_fact_guardrails" \
+	  " WHERE created_at >= ?1 AND created_at < ?2 GROUP BY type, action ORDER BY 1, 2") \
+	X(QA_ST_DEFECTS, "SELECT tag, '', COUNT(*) FROM qa_score_defects WHERE period = ?3" \
+	  " GROUP BY tag ORDER BY 1") \
+	X(QA_ST_BREACHES, "SELECT CAST(level AS TEXT), '', COUNT(*) FROM escalations" \
+	  " WHERE state = 'breached' AND updated_at >= ?1 AND updated_at < ?2 GROUP BY level ORDER BY 1") \
+	X(QA_ST_SUGGESTIONS, "SELECT category, '', accuracy_bp FROM qa_suggestions WHERE period = ?3" \
+	  " ORDER BY 1") \
+	X(QA_ST_INCIDENTS, "SELECT state, '', COUNT(*) FROM qa_incidents" \
+	  " WHERE opened_at >= ?1 AND opened_at < ?2 GROUP BY state ORDER BY 1") \
+	X(QA_TICKETS, "SELECT f.ticket_id, MIN(f.ticket_created_at), COUNT(*), SUM(f.ai_draft_sent)," \
+	  " MAX(f.escalated), MIN(CASE WHEN f.ai_draft_sent = 1 THEN f.created_at END)," \
+	  " MAX(CASE WHEN f.ai_draft_sent = 1 THEN f.created_at END)," \
+	  " (SELECT MIN(a.created_at) FROM approvals a WHERE a.ticket_id = f.ticket_id" \
+	  "  AND a.action <> 'reject')," \
+	  " (SELECT MAX(a.created_at) FROM approvals a WHERE a.ticket_id = f.ticket_id" \
+	  "  AND a.action <> 'reject')," \
+	  " (SELECT g.ai_mode FROM qa_facts g WHERE g.ticket_id = f.ticket_id" \
+	  "  ORDER BY g.created_at, g.decision_id LIMIT 1)," \
+	  " (SELECT c.score FROM qa_csat c WHERE c.ticket_id = f.ticket_id)" \
+	  " FROM qa_facts f WHERE f.ticket_created_at >= ?1 AND f.ticket_created_at < ?2" \
+	  " GROUP BY f.ticket_id ORDER BY f.ticket_id") \
+	X(QA_EDIT_DIFFS, "SELECT diff FROM drafts WHERE created_at >= ?1 AND created_at < ?2" \
+	  " AND diff IS NOT NULL ORDER BY created_at, ticket_id")
 
 enum {
 #define X_ENUM(name, sql) ST_##name,
@@ -787,6 +890,77 @@ static int q_outbox_count(struct sg_store *s, const char *state, long *out,
 	return rc == SQLITE_ROW ? 0 : fail(q, err, "counting outbox actions");
 }
 
+static int q_outbox_list(struct sg_store *s, const char *state, const char *id,
+			 unsigned long limit,
+			 int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_LIST, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, state);
+	bind_text(st, 2, state);
+	bind_text(st, 3, id);
+	bind_text(st, 4, id);
+	/* SQLite: a negative LIMIT is none (PostgreSQL: bind NULL) */
+	sqlite3_bind_int64(st, 5, limit ? (sqlite3_int64)limit : -1);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_outbox_row r;
+		memset(&r, 0, sizeof(r));
+		snprintf(r.id, sizeof(r.id), "%s", col_text(st, 0));
+		r.ticket_id = (const char *)sqlite3_column_text(st, 1);
+		r.kind = (const char *)sqlite3_column_text(st, 2);
+		r.target = (const char *)sqlite3_column_text(st, 3);
+		r.idem_key = (const char *)sqlite3_column_text(st, 4);
+		r.state = (const char *)sqlite3_column_text(st, 5);
+		r.last_error = (const char *)sqlite3_column_text(st, 6);
+		r.attempts = sqlite3_column_int(st, 7);
+		r.next_attempt_ms = sqlite3_column_int64(st, 8);
+		r.created_ms = sqlite3_column_int64(st, 9);
+		r.updated_ms = sqlite3_column_int64(st, 10);
+		stop = fn(&r, ctx);
+	}
+	done(st);
+	if (!stop && rc != SQLITE_DONE)
+		return fail(q, err, "listing outbox actions");
+	return 0;
+}
+
+static int q_outbox_retry(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_RETRY, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, now_ms);
+	bind_text(st, 3, id);
+	bind_text(st, 4, id);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "retrying outbox actions");
+	*n = (long)sqlite3_changes(q->db);
+	return 0;
+}
+
+static int q_outbox_drop(struct sg_store *s, const char *id, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_OUTBOX_DROP, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, "dropping an outbox action");
+	return sqlite3_changes(q->db) ? 0 : 1;
+}
+
 /* ---- users ---------------------------------------------------------- */
 
 static int q_user_insert(struct sg_store *s, const char *name, const char *role,
@@ -1215,6 +1389,487 @@ static int q_shadow_scan(struct sg_store *s, const char *shadow_version, unsigne
 	return rc == SQLITE_DONE ? 0 : fail(q, err, "reading shadow diffs");
 }
 
+/* ---- QA loop ---------------------------------------------------------- */
+
+/* Steps st to the end; for each row calls row(st, ctx) until it returns
+ * non-zero. A negative return from row is passed on. */
+static int each_row(struct sqlite_store *q, sqlite3_stmt *st,
+		    int (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+		    const char *what, struct sg_error *err)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int frc = row(st, ctx);
+		if (frc) {
+			done(st);
+			return frc < 0 ? frc : 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 : fail(q, err, what);
+}
+
+/* Runs a bound write statement; 1 when it changed no row. */
+static int write_row(struct sqlite_store *q, sqlite3_stmt *st, const char *what,
+		     struct sg_error *err)
+{
+	int rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(q, err, what);
+	return sqlite3_changes(q->db) ? 0 : 1;
+}
+
+struct cb {
+	void (*fn)(void);
+	void *ctx;
+};
+
+static int pending_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	struct sg_store_qa_pending p = {
+		col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
+		col_text(st, 4), col_text(st, 5), sqlite3_column_int64(st, 6),
+		sqlite3_column_int64(st, 7)};
+	return ((int (*)(const struct sg_store_qa_pending *, void *))c->fn)(&p, c->ctx);
+}
+
+static int q_qa_pending(struct sg_store *s, int64_t since_ms, unsigned max,
+			int (*fn)(const struct sg_store_qa_pending *p, void *ctx), void *ctx,
+			struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_PENDING, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, since_ms);
+	sqlite3_bind_int(st, 2, (int)max);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, pending_row, &c, "reading decisions for QA facts", err);
+}
+
+static int q_qa_fact_put(struct sg_store *s, const struct sg_store_qa_fact *f,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_FACT_PUT, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, f->decision_id);
+	bind_text(st, 2, f->ticket_id);
+	sqlite3_bind_int64(st, 3, f->ticket_created_ms);
+	sqlite3_bind_int64(st, 4, f->created_ms);
+	bind_text(st, 5, f->intent);
+	bind_text(st, 6, f->risk_tier);
+	bind_text(st, 7, f->gate);
+	bind_text(st, 8, f->ai_mode);
+	sqlite3_bind_int(st, 9, f->ai_draft_sent);
+	sqlite3_bind_int(st, 10, f->escalated);
+	bind_text(st, 11, f->escalation_reason);
+	bind_text(st, 12, f->guardrail_action);
+	int rc = write_row(q, st, "storing QA facts", err);
+	if (rc)
+		return rc < 0 ? rc : 0; /* stored before: keep its rows */
+	for (size_t i = 0; i < f->ntypes; i++) {
+		if (!(st = stmt(q, ST_QA_GUARD_PUT, err)))
+			return -SG_ESTORE;
+		bind_text(st, 1, f->decision_id);
+		sqlite3_bind_int64(st, 2, f->created_ms);
+		bind_text(st, 3, f->guardrail_types[i]);
+		bind_text(st, 4, f->guardrail_action);
+		if ((rc = write_row(q, st, "storing guardrail facts", err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int q_qa_csat_put(struct sg_store *s, const char *ticket_id, int score, int64_t now_ms,
+			 struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_CSAT_PUT, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, ticket_id);
+	sqlite3_bind_int(st, 2, score);
+	sqlite3_bind_int64(st, 3, now_ms);
+	int rc = write_row(q, st, "storing the CSAT score", err);
+	return rc < 0 ? rc : 0;
+}
+
+static int candidate_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	struct sg_store_qa_candidate x = {col_text(st, 0), col_text(st, 1), col_text(st, 2),
+					  col_text(st, 3), sqlite3_column_int64(st, 4)};
+	return ((int (*)(const struct sg_store_qa_candidate *, void *))c->fn)(&x, c->ctx);
+}
+
+static int q_qa_candidates(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			   int (*fn)(const struct sg_store_qa_candidate *c, void *ctx),
+			   void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_CANDIDATES, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, from_ms);
+	sqlite3_bind_int64(st, 2, to_ms);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, candidate_row, &c, "reading the QA population", err);
+}
+
+static int q_qa_sample_put(struct sg_store *s, const struct sg_store_qa_sample *x,
+			   struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_SAMPLE_PUT, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, x->id);
+	bind_text(st, 2, x->period);
+	bind_text(st, 3, x->ticket_id);
+	bind_text(st, 4, x->decision_id);
+	bind_text(st, 5, x->category);
+	bind_text(st, 6, x->kind);
+	sqlite3_bind_int(st, 7, x->reached_customer);
+	sqlite3_bind_int64(st, 8, x->seed);
+	sqlite3_bind_int64(st, 9, x->created_ms);
+	return write_row(q, st, "storing a QA sample", err);
+}
+
+#define COPY(dst, st, i) snprintf((dst), sizeof(dst), "%s", col_text((st), (i)))
+
+static int sample_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	struct sg_store_qa_sample x;
+	memset(&x, 0, sizeof(x));
+	COPY(x.id, st, 0);
+	COPY(x.period, st, 1);
+	COPY(x.ticket_id, st, 2);
+	COPY(x.decision_id, st, 3);
+	COPY(x.category, st, 4);
+	COPY(x.kind, st, 5);
+	x.reached_customer = sqlite3_column_int(st, 6);
+	x.seed = sqlite3_column_int64(st, 7);
+	x.created_ms = sqlite3_column_int64(st, 8);
+	x.scored = sqlite3_column_type(st, 9) != SQLITE_NULL;
+	x.accurate = sqlite3_column_int(st, 9);
+	COPY(x.reviewer, st, 10);
+	return ((int (*)(const struct sg_store_qa_sample *, void *))c->fn)(&x, c->ctx);
+}
+
+static int q_qa_sample_list(struct sg_store *s, const char *period, const char *id,
+			    int (*fn)(const struct sg_store_qa_sample *x, void *ctx), void *ctx,
+			    struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_SAMPLE_LIST, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, period);
+	bind_text(st, 2, id);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, sample_row, &c, "listing QA samples", err);
+}
+
+static int q_qa_score_put(struct sg_store *s, const struct sg_store_qa_score *x,
+			  struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	struct sg_buf tags = SG_BUF_INIT;
+	for (size_t i = 0; i < x->ndefects; i++) {
+		if (i)
+			sg_buf_addc(&tags, ',');
+		sg_buf_adds(&tags, x->defects[i]);
+	}
+	if (tags.oom) {
+		sg_buf_release(&tags);
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+	}
+	sqlite3_stmt *st = stmt(q, ST_QA_SCORE_PUT, err);
+	if (!st) {
+		sg_buf_release(&tags);
+		return -SG_ESTORE;
+	}
+	bind_text(st, 1, x->sample_id);
+	bind_text(st, 2, x->period);
+	bind_text(st, 3, x->ticket_id);
+	bind_text(st, 4, x->category);
+	bind_text(st, 5, x->reviewer);
+	for (int i = 0; i < SG_QA_DIMENSIONS; i++)
+		sqlite3_bind_int(st, 6 + i, x->dims[i]);
+	bind_text(st, 11, tags.data ? tags.data : "");
+	sqlite3_bind_int(st, 12, x->accurate);
+	sqlite3_bind_int(st, 13, x->reached_customer);
+	bind_text(st, 14, x->note);
+	sqlite3_bind_int64(st, 15, x->created_ms);
+	int rc = write_row(q, st, "storing the QA score", err);
+	sg_buf_release(&tags);
+	if (rc < 0)
+		return rc;
+	if (!(st = stmt(q, ST_QA_DEFECTS_DEL, err)))
+		return -SG_ESTORE;
+	bind_text(st, 1, x->sample_id);
+	if ((rc = write_row(q, st, "replacing defect tags", err)) < 0)
+		return rc;
+	for (size_t i = 0; i < x->ndefects; i++) {
+		if (!(st = stmt(q, ST_QA_DEFECT_PUT, err)))
+			return -SG_ESTORE;
+		bind_text(st, 1, x->sample_id);
+		bind_text(st, 2, x->period);
+		bind_text(st, 3, x->defects[i]);
+		if ((rc = write_row(q, st, "storing a defect tag", err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int accuracy_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	return ((int (*)(const char *, long, long, void *))c->fn)(
+		col_text(st, 0), (long)sqlite3_column_int64(st, 1),
+		(long)sqlite3_column_int64(st, 2), c->ctx);
+}
+
+static int q_qa_accuracy(struct sg_store *s, const char *period,
+			 int (*fn)(const char *category, long scored, long accurate, void *ctx),
+			 void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_ACCURACY, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, period);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, accuracy_row, &c, "reading QA accuracy", err);
+}
+
+static int q_qa_pause_open(struct sg_store *s, const struct sg_store_qa_pause *p,
+			   struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_PAUSE_OPEN, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, p->id);
+	bind_text(st, 2, p->category);
+	bind_text(st, 3, p->period);
+	sqlite3_bind_int(st, 4, p->accuracy_bp);
+	sqlite3_bind_int(st, 5, p->scored);
+	sqlite3_bind_int64(st, 6, p->opened_ms);
+	return write_row(q, st, "pausing auto-send", err);
+}
+
+static int q_qa_pause_lift(struct sg_store *s, const char *category, const char *user,
+			   int64_t now_ms, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_PAUSE_LIFT, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, now_ms);
+	bind_text(st, 2, user);
+	bind_text(st, 3, category);
+	return write_row(q, st, "lifting the pause", err);
+}
+
+static int pause_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	struct sg_store_qa_pause p;
+	memset(&p, 0, sizeof(p));
+	COPY(p.id, st, 0);
+	COPY(p.category, st, 1);
+	COPY(p.period, st, 2);
+	p.accuracy_bp = sqlite3_column_int(st, 3);
+	p.scored = sqlite3_column_int(st, 4);
+	p.opened_ms = sqlite3_column_int64(st, 5);
+	p.lifted_ms = sqlite3_column_int64(st, 6);
+	COPY(p.lifted_by, st, 7);
+	return ((int (*)(const struct sg_store_qa_pause *, void *))c->fn)(&p, c->ctx);
+}
+
+static int q_qa_pause_list(struct sg_store *s, int active_only,
+			   int (*fn)(const struct sg_store_qa_pause *p, void *ctx), void *ctx,
+			   struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_PAUSE_LIST, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int(st, 1, active_only ? 1 : 0);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, pause_row, &c, "listing pauses", err);
+}
+
+static int q_qa_suggest(struct sg_store *s, const char *category, const char *period,
+			int accuracy_bp, int previous_bp, int64_t now_ms, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_SUGGEST, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, category);
+	bind_text(st, 2, period);
+	sqlite3_bind_int(st, 3, accuracy_bp);
+	sqlite3_bind_int(st, 4, previous_bp);
+	sqlite3_bind_int64(st, 5, now_ms);
+	return write_row(q, st, "storing the expansion suggestion", err);
+}
+
+static int q_qa_incident_open(struct sg_store *s, const struct sg_store_qa_incident *x,
+			      struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_INC_OPEN, err);
+	if (!st)
+		return -SG_ESTORE;
+	bind_text(st, 1, x->id);
+	bind_text(st, 2, x->ticket_id);
+	bind_text(st, 3, x->sample_id);
+	bind_text(st, 4, x->category);
+	sqlite3_bind_int64(st, 5, x->opened_ms);
+	sqlite3_bind_int64(st, 6, x->due_ms);
+	return write_row(q, st, "opening the incident", err);
+}
+
+static int q_qa_incident_close(struct sg_store *s, const char *id, const char *user,
+			       int64_t now_ms, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_INC_CLOSE, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, now_ms);
+	bind_text(st, 2, user);
+	bind_text(st, 3, id);
+	return write_row(q, st, "closing the incident", err);
+}
+
+static int incident_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	struct sg_store_qa_incident x;
+	memset(&x, 0, sizeof(x));
+	COPY(x.id, st, 0);
+	COPY(x.ticket_id, st, 1);
+	COPY(x.sample_id, st, 2);
+	COPY(x.category, st, 3);
+	COPY(x.state, st, 4);
+	x.opened_ms = sqlite3_column_int64(st, 5);
+	x.due_ms = sqlite3_column_int64(st, 6);
+	x.closed_ms = sqlite3_column_int64(st, 7);
+	COPY(x.closed_by, st, 8);
+	return ((int (*)(const struct sg_store_qa_incident *, void *))c->fn)(&x, c->ctx);
+}
+
+static int q_qa_incident_list(struct sg_store *s, int open_only,
+			      int (*fn)(const struct sg_store_qa_incident *x, void *ctx),
+			      void *ctx, struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_INC_LIST, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int(st, 1, open_only ? 1 : 0);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, incident_row, &c, "listing incidents", err);
+}
+
+static int stat_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	return ((int (*)(const char *, const char *, long, void *))c->fn)(
+		col_text(st, 0), col_text(st, 1), (long)sqlite3_column_int64(st, 2), c->ctx);
+}
+
+static int q_qa_stat(struct sg_store *s, enum sg_store_qa_stat which, int64_t from_ms,
+		     int64_t to_ms, const char *period,
+		     int (*fn)(const char *k1, const char *k2, long n, void *ctx), void *ctx,
+		     struct sg_error *err)
+{
+	static const int which_st[SG_QA_STAT__COUNT] = {
+		[SG_QA_STAT_APPROVALS] = ST_QA_ST_APPROVALS,
+		[SG_QA_STAT_ESCALATIONS] = ST_QA_ST_ESCALATIONS,
+		[SG_QA_STAT_GUARDRAILS] = ST_QA_ST_GUARDRAILS,
+		[SG_QA_STAT_DEFECTS] = ST_QA_ST_DEFECTS,
+		[SG_QA_STAT_BREACHES] = ST_QA_ST_BREACHES,
+		[SG_QA_STAT_SUGGESTIONS] = ST_QA_ST_SUGGESTIONS,
+		[SG_QA_STAT_INCIDENTS] = ST_QA_ST_INCIDENTS,
+	};
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, which_st[which], err);
+	if (!st)
+		return -SG_ESTORE;
+	/* each statement uses some of ?1..?3; binding an unused one is a no-op */
+	int np = sqlite3_bind_parameter_count(st);
+	if (np >= 1)
+		sqlite3_bind_int64(st, 1, from_ms);
+	if (np >= 2)
+		sqlite3_bind_int64(st, 2, to_ms);
+	if (np >= 3)
+		bind_text(st, 3, period);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, stat_row, &c, "reading scorecard counts", err);
+}
+
+static int ticket_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	struct sg_store_qa_ticket t;
+	memset(&t, 0, sizeof(t));
+	t.ticket_id = col_text(st, 0);
+	t.created_ms = sqlite3_column_int64(st, 1);
+	t.events = sqlite3_column_int(st, 2);
+	t.auto_sent = sqlite3_column_int(st, 3);
+	t.escalated = sqlite3_column_int(st, 4);
+	int64_t first_auto = sqlite3_column_int64(st, 5), last_auto = sqlite3_column_int64(st, 6);
+	int64_t first_h = sqlite3_column_int64(st, 7), last_h = sqlite3_column_int64(st, 8);
+	t.first_reply_ms = first_auto && (!first_h || first_auto < first_h) ? first_auto : first_h;
+	t.last_reply_ms = last_auto > last_h ? last_auto : last_h;
+	t.ai_mode = col_text(st, 9);
+	t.csat = sqlite3_column_int(st, 10);
+	return ((int (*)(const struct sg_store_qa_ticket *, void *))c->fn)(&t, c->ctx);
+}
+
+static int q_qa_tickets(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			int (*fn)(const struct sg_store_qa_ticket *t, void *ctx), void *ctx,
+			struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_TICKETS, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, from_ms);
+	sqlite3_bind_int64(st, 2, to_ms);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, ticket_row, &c, "reading tickets for the scorecard", err);
+}
+
+static int diff_row(sqlite3_stmt *st, void *arg)
+{
+	struct cb *c = arg;
+	return ((int (*)(const char *, void *))c->fn)(col_text(st, 0), c->ctx);
+}
+
+static int q_qa_edit_diffs(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			   int (*fn)(const char *diff, void *ctx), void *ctx,
+			   struct sg_error *err)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = stmt(q, ST_QA_EDIT_DIFFS, err);
+	if (!st)
+		return -SG_ESTORE;
+	sqlite3_bind_int64(st, 1, from_ms);
+	sqlite3_bind_int64(st, 2, to_ms);
+	struct cb c = {(void (*)(void))fn, ctx};
+	return each_row(q, st, diff_row, &c, "reading draft edits", err);
+}
+
 const struct sg_store_ops sg_store_sqlite_ops = {
 	.name = "sqlite",
 	.version = SG_STORE_OPS_VERSION,
@@ -1237,6 +1892,9 @@ const struct sg_store_ops sg_store_sqlite_ops = {
 	.outbox_claim = q_outbox_claim,
 	.outbox_finish = q_outbox_finish,
 	.outbox_count = q_outbox_count,
+	.outbox_list = q_outbox_list,
+	.outbox_retry = q_outbox_retry,
+	.outbox_drop = q_outbox_drop,
 	.user_list = q_user_list,
 	.user_by_prefix = q_user_by_prefix,
 	.session_put = q_session_put,
@@ -1257,4 +1915,22 @@ const struct sg_store_ops sg_store_sqlite_ops = {
 	.counter_get = q_counter_get,
 	.shadow_fields = q_shadow_fields,
 	.shadow_scan = q_shadow_scan,
+	.qa_pending = q_qa_pending,
+	.qa_fact_put = q_qa_fact_put,
+	.qa_csat_put = q_qa_csat_put,
+	.qa_candidates = q_qa_candidates,
+	.qa_sample_put = q_qa_sample_put,
+	.qa_sample_list = q_qa_sample_list,
+	.qa_score_put = q_qa_score_put,
+	.qa_accuracy = q_qa_accuracy,
+	.qa_pause_open = q_qa_pause_open,
+	.qa_pause_lift = q_qa_pause_lift,
+	.qa_pause_list = q_qa_pause_list,
+	.qa_suggest = q_qa_suggest,
+	.qa_incident_open = q_qa_incident_open,
+	.qa_incident_close = q_qa_incident_close,
+	.qa_incident_list = q_qa_incident_list,
+	.qa_stat = q_qa_stat,
+	.qa_tickets = q_qa_tickets,
+	.qa_edit_diffs = q_qa_edit_diffs,
 };

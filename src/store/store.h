@@ -168,6 +168,38 @@ int sg_store_outbox_fail(struct sg_store *s, const char *id, const char *owner,
 int sg_store_outbox_count(struct sg_store *s, const char *state, long *out,
 			  struct sg_error *err);
 
+/* One outbox row as operators see it (`sopgate outbox list`). */
+struct sg_outbox_row {
+	char id[SG_ID_LEN];
+	const char *ticket_id, *kind, *target, *idem_key, *state, *last_error; /* may be NULL */
+	int attempts;
+	int64_t next_attempt_ms, created_ms, updated_ms;
+};
+/* Calls fn for each action in state (NULL: every state; "pending", "sent",
+ * "dead"), or the one action id when id is non-NULL, oldest first, at most
+ * limit rows (0: no limit). Rows are only valid during the call; a
+ * non-zero return from fn stops. */
+int sg_store_outbox_list(struct sg_store *s, const char *state, const char *id,
+			 unsigned long limit,
+			 int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			 struct sg_error *err);
+/* Puts dead actions back to pending, due now, with their attempts reset:
+ * the one id, or every dead action when id is NULL. *n is the number
+ * moved; -SG_ENOTFOUND when id names no dead action. Audited as
+ * "outbox.retry" by actor, in one transaction. */
+int sg_store_outbox_retry(struct sg_store *s, const char *id, const char *actor,
+			  long *n, struct sg_error *err);
+/* Deletes a pending or dead action (never a sent one) so it is never
+ * delivered. -SG_ENOTFOUND when absent or already sent. Audited as
+ * "outbox.drop" by actor, with its kind, target and idempotency key. */
+int sg_store_outbox_drop(struct sg_store *s, const char *id, const char *actor,
+			 struct sg_error *err);
+/* Appends an audit record about an outbox action (delivery outcomes:
+ * "outbox.sent", "outbox.dead") inside the caller's open transaction;
+ * body is a JSON object, written with sorted keys. */
+int sg_store_outbox_audit(struct sg_store *s, const char *actor, const char *action,
+			  const char *ticket_id, const char *body_json, struct sg_error *err);
+
 /* ---- users ------------------------------------------------------------ */
 
 #define SG_TOKEN_PREFIX "sgt_"
@@ -380,5 +412,184 @@ int sg_store_audit_scan(struct sg_store *s, const char *chain, int64_t since_ms,
  * with sg_audit_record_release). */
 int sg_store_audit_get(struct sg_store *s, const char *chain, int64_t seq,
 		       struct sg_audit_record *out, struct sg_error *err);
+
+/* ---- QA loop (qa/qa.h) ------------------------------------------------- */
+
+/* Periods are ISO weeks named "2026-W49"; times are ms since the epoch and
+ * ranges are [from_ms, to_ms). Accuracies are basis points (9200 = 92 %).
+ * Writes marked "in a transaction" need sg_store_begin/commit around them
+ * (the qa module writes each change and its audit record together). */
+#define SG_QA_PERIOD_LEN 16
+#define SG_QA_NAME_MAX 128
+
+/* A stored decision whose facts are not extracted yet (all strings live
+ * only during the callback). */
+struct sg_store_qa_pending {
+	const char *decision_id, *ticket_id, *intent, *risk_tier, *gate;
+	const char *body;          /* the decision JSON */
+	int64_t created_ms, ticket_created_ms;
+};
+/* Calls fn for up to max decisions created at or after since_ms that have
+ * no facts yet, oldest first; a non-zero return from fn stops. */
+int sg_store_qa_pending(struct sg_store *s, int64_t since_ms, unsigned max,
+			int (*fn)(const struct sg_store_qa_pending *p, void *ctx),
+			void *ctx, struct sg_error *err);
+
+/* What the scorecard keeps of one decision. */
+struct sg_store_qa_fact {
+	const char *decision_id, *ticket_id, *intent, *risk_tier, *gate;
+	const char *ai_mode, *guardrail_action;
+	const char *escalation_reason;      /* NULL when not escalated */
+	const char *const *guardrail_types; /* hit types, each once */
+	size_t ntypes;
+	int ai_draft_sent, escalated;
+	int64_t created_ms, ticket_created_ms;
+};
+/* Stores facts (a decision already stored is skipped); in a transaction. */
+int sg_store_qa_fact_put(struct sg_store *s, const struct sg_store_qa_fact *f,
+			 struct sg_error *err);
+
+/* Records the customer's satisfaction score (1..5) for a ticket, as the
+ * helpdesk sends it; a later score replaces an earlier one. */
+int sg_store_qa_csat_put(struct sg_store *s, const char *ticket_id, int score,
+			 int64_t now_ms, struct sg_error *err);
+
+/* The sampling population of [from_ms, to_ms): AI-handled tickets (a reply
+ * auto-sent, kind "ai") and human-reviewed ones (a draft approved or edited
+ * at step 1, kind "human"), oldest first. */
+struct sg_store_qa_candidate {
+	const char *ticket_id, *decision_id, *category, *kind;
+	int64_t at_ms;
+};
+int sg_store_qa_candidates(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			   int (*fn)(const struct sg_store_qa_candidate *c, void *ctx),
+			   void *ctx, struct sg_error *err);
+
+struct sg_store_qa_sample {
+	char id[SG_ID_LEN];
+	char period[SG_QA_PERIOD_LEN];
+	char ticket_id[SG_QA_NAME_MAX], decision_id[SG_ID_LEN];
+	char category[SG_QA_NAME_MAX];
+	char kind[8];              /* "ai" or "human" */
+	int reached_customer;
+	int64_t seed, created_ms;
+	/* read only: the score, when there is one */
+	int scored, accurate;
+	char reviewer[SG_QA_NAME_MAX];
+};
+/* In a transaction; 1 when the period already holds this ticket. */
+int sg_store_qa_sample_put(struct sg_store *s, const struct sg_store_qa_sample *x,
+			   struct sg_error *err);
+/* The samples of a period (NULL: every period), by category then ticket. */
+int sg_store_qa_sample_list(struct sg_store *s, const char *period,
+			    int (*fn)(const struct sg_store_qa_sample *x, void *ctx),
+			    void *ctx, struct sg_error *err);
+/* 0 found, 1 absent. */
+int sg_store_qa_sample_get(struct sg_store *s, const char *id,
+			   struct sg_store_qa_sample *out, struct sg_error *err);
+
+#define SG_QA_DIMENSIONS 5
+struct sg_store_qa_score {
+	const char *sample_id, *period, *ticket_id, *category, *reviewer;
+	int dims[SG_QA_DIMENSIONS]; /* factual_accuracy, brand_tone,
+				      completeness, compliance,
+				      customer_outcome: 1..5 each */
+	const char *const *defects;
+	size_t ndefects;
+	int accurate, reached_customer;
+	const char *note;          /* may be NULL */
+	int64_t created_ms;
+};
+/* Stores or replaces the score of a sample; in a transaction. */
+int sg_store_qa_score_put(struct sg_store *s, const struct sg_store_qa_score *x,
+			  struct sg_error *err);
+/* Scored and accurate samples of a period, by category. */
+int sg_store_qa_accuracy(struct sg_store *s, const char *period,
+			 int (*fn)(const char *category, long scored, long accurate,
+				   void *ctx),
+			 void *ctx, struct sg_error *err);
+
+struct sg_store_qa_pause {
+	char id[SG_ID_LEN];
+	char category[SG_QA_NAME_MAX], period[SG_QA_PERIOD_LEN];
+	int accuracy_bp, scored;
+	int64_t opened_ms, lifted_ms; /* lifted_ms 0: still paused */
+	char lifted_by[SG_QA_NAME_MAX];
+};
+/* In a transaction; 1 when the category was already paused for that
+ * period (open or lifted: a lifted pause is not reopened by the same
+ * period's figures). */
+int sg_store_qa_pause_open(struct sg_store *s, const struct sg_store_qa_pause *p,
+			   struct sg_error *err);
+/* Lifts the category's open pauses; in a transaction; 1 when none is open. */
+int sg_store_qa_pause_lift(struct sg_store *s, const char *category, const char *user,
+			   int64_t now_ms, struct sg_error *err);
+/* Pauses, newest first (active_only: those not lifted). */
+int sg_store_qa_pause_list(struct sg_store *s, int active_only,
+			   int (*fn)(const struct sg_store_qa_pause *p, void *ctx),
+			   void *ctx, struct sg_error *err);
+/* An expansion suggestion; in a transaction; 1 when it exists already. */
+int sg_store_qa_suggest(struct sg_store *s, const char *category, const char *period,
+			int accuracy_bp, int previous_bp, int64_t now_ms,
+			struct sg_error *err);
+
+struct sg_store_qa_incident {
+	char id[SG_ID_LEN];
+	char ticket_id[SG_QA_NAME_MAX], sample_id[SG_ID_LEN];
+	char category[SG_QA_NAME_MAX], state[8];
+	int64_t opened_ms, due_ms, closed_ms;
+	char closed_by[SG_QA_NAME_MAX];
+};
+/* In a transaction; 1 when the sample already opened one. */
+int sg_store_qa_incident_open(struct sg_store *s, const struct sg_store_qa_incident *x,
+			      struct sg_error *err);
+/* In a transaction; 1 when no open incident has that id. */
+int sg_store_qa_incident_close(struct sg_store *s, const char *id, const char *user,
+			       int64_t now_ms, struct sg_error *err);
+int sg_store_qa_incident_list(struct sg_store *s, int open_only,
+			      int (*fn)(const struct sg_store_qa_incident *x, void *ctx),
+			      void *ctx, struct sg_error *err);
+
+/* Grouped counts for the scorecard, each row (key1, key2, n):
+ *   APPROVALS    risk tier, action       step-1 approvals in the range
+ *   ESCALATIONS  reason, "decision"|"sla"|"review"  escalations opened
+ *   GUARDRAILS   type, action            guardrail hits in the range
+ *   DEFECTS      tag, ""                 defect tags of the period
+ *   BREACHES     level, ""               escalations breached in the range
+ *   SUGGESTIONS  category, ""            expansion suggestions of the period
+ *   INCIDENTS    state, ""               incidents opened in the range */
+enum sg_store_qa_stat {
+	SG_QA_STAT_APPROVALS,
+	SG_QA_STAT_ESCALATIONS,
+	SG_QA_STAT_GUARDRAILS,
+	SG_QA_STAT_DEFECTS,
+	SG_QA_STAT_BREACHES,
+	SG_QA_STAT_SUGGESTIONS,
+	SG_QA_STAT_INCIDENTS,
+	SG_QA_STAT__COUNT
+};
+int sg_store_qa_stat(struct sg_store *s, enum sg_store_qa_stat which, int64_t from_ms,
+		     int64_t to_ms, const char *period,
+		     int (*fn)(const char *k1, const char *k2, long n, void *ctx),
+		     void *ctx, struct sg_error *err);
+
+/* One row per ticket first seen in [from_ms, to_ms), over all its stored
+ * decisions and reviews. */
+struct sg_store_qa_ticket {
+	const char *ticket_id;
+	const char *ai_mode;       /* of its first decision */
+	int64_t created_ms;
+	int64_t first_reply_ms;    /* first auto-sent reply or human approval; 0: none */
+	int64_t last_reply_ms;
+	int events, auto_sent, escalated;
+	int csat;                  /* 1..5, 0: none */
+};
+int sg_store_qa_tickets(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			int (*fn)(const struct sg_store_qa_ticket *t, void *ctx),
+			void *ctx, struct sg_error *err);
+/* The diffs of draft edits made in [from_ms, to_ms). */
+int sg_store_qa_edit_diffs(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			   int (*fn)(const char *diff, void *ctx), void *ctx,
+			   struct sg_error *err);
 
 #endif

@@ -15,7 +15,7 @@
 #include "audit/audit.h"
 #include "store/store.h"
 
-#define SG_STORE_OPS_VERSION 1
+#define SG_STORE_OPS_VERSION 2
 
 /* caps */
 #define SG_STORE_SKIP_LOCKED 0x1u  /* claims may use FOR UPDATE SKIP LOCKED */
@@ -68,6 +68,15 @@ struct sg_store_ops {
 			     struct sg_error *err);
 	int (*outbox_count)(struct sg_store *s, const char *state, long *out,
 			    struct sg_error *err);
+	int (*outbox_list)(struct sg_store *s, const char *state, const char *id,
+			   unsigned long limit,
+			   int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			   struct sg_error *err);
+	/* inside an open transaction; *n rows moved */
+	int (*outbox_retry)(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			    struct sg_error *err);
+	/* inside an open transaction; 1 when absent or already sent */
+	int (*outbox_drop)(struct sg_store *s, const char *id, struct sg_error *err);
 	int (*user_list)(struct sg_store *s,
 			 int (*fn)(const struct sg_store_user *u, void *ctx), void *ctx,
 			 struct sg_error *err);
@@ -135,6 +144,57 @@ struct sg_store_ops {
 	int (*shadow_scan)(struct sg_store *s, const char *shadow_version, unsigned limit,
 			   int (*fn)(const struct sg_store_shadow_diff *d, void *ctx),
 			   void *ctx, struct sg_error *err);
+
+	/* QA loop: the same contracts as the sg_store_qa_* wrappers, which
+	 * check arguments first */
+	int (*qa_pending)(struct sg_store *s, int64_t since_ms, unsigned max,
+			  int (*fn)(const struct sg_store_qa_pending *p, void *ctx),
+			  void *ctx, struct sg_error *err);
+	int (*qa_fact_put)(struct sg_store *s, const struct sg_store_qa_fact *f,
+			   struct sg_error *err);
+	int (*qa_csat_put)(struct sg_store *s, const char *ticket_id, int score,
+			   int64_t now_ms, struct sg_error *err);
+	int (*qa_candidates)(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			     int (*fn)(const struct sg_store_qa_candidate *c, void *ctx),
+			     void *ctx, struct sg_error *err);
+	int (*qa_sample_put)(struct sg_store *s, const struct sg_store_qa_sample *x,
+			     struct sg_error *err);
+	int (*qa_sample_list)(struct sg_store *s, const char *period, const char *id,
+			      int (*fn)(const struct sg_store_qa_sample *x, void *ctx),
+			      void *ctx, struct sg_error *err);
+	int (*qa_score_put)(struct sg_store *s, const struct sg_store_qa_score *x,
+			    struct sg_error *err);
+	int (*qa_accuracy)(struct sg_store *s, const char *period,
+			   int (*fn)(const char *category, long scored, long accurate,
+				     void *ctx),
+			   void *ctx, struct sg_error *err);
+	int (*qa_pause_open)(struct sg_store *s, const struct sg_store_qa_pause *p,
+			     struct sg_error *err);
+	int (*qa_pause_lift)(struct sg_store *s, const char *category, const char *user,
+			     int64_t now_ms, struct sg_error *err);
+	int (*qa_pause_list)(struct sg_store *s, int active_only,
+			     int (*fn)(const struct sg_store_qa_pause *p, void *ctx),
+			     void *ctx, struct sg_error *err);
+	int (*qa_suggest)(struct sg_store *s, const char *category, const char *period,
+			  int accuracy_bp, int previous_bp, int64_t now_ms,
+			  struct sg_error *err);
+	int (*qa_incident_open)(struct sg_store *s, const struct sg_store_qa_incident *x,
+				struct sg_error *err);
+	int (*qa_incident_close)(struct sg_store *s, const char *id, const char *user,
+				 int64_t now_ms, struct sg_error *err);
+	int (*qa_incident_list)(struct sg_store *s, int open_only,
+				int (*fn)(const struct sg_store_qa_incident *x, void *ctx),
+				void *ctx, struct sg_error *err);
+	int (*qa_stat)(struct sg_store *s, enum sg_store_qa_stat which, int64_t from_ms,
+		       int64_t to_ms, const char *period,
+		       int (*fn)(const char *k1, const char *k2, long n, void *ctx),
+		       void *ctx, struct sg_error *err);
+	int (*qa_tickets)(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			  int (*fn)(const struct sg_store_qa_ticket *t, void *ctx),
+			  void *ctx, struct sg_error *err);
+	int (*qa_edit_diffs)(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			     int (*fn)(const char *diff, void *ctx), void *ctx,
+			     struct sg_error *err);
 };
 
 struct sg_store {

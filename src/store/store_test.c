@@ -532,6 +532,23 @@ static void test_sigkill_burst(void **state)
 	sg_store_close(s);
 }
 
+struct outbox_seen {
+	int n;
+	char id[64], state[16], last_error[64];
+	int attempts;
+};
+
+static int outbox_row(const struct sg_outbox_row *r, void *ctx)
+{
+	struct outbox_seen *o = ctx;
+	o->n++;
+	snprintf(o->id, sizeof(o->id), "%s", r->id);
+	snprintf(o->state, sizeof(o->state), "%s", r->state ? r->state : "");
+	snprintf(o->last_error, sizeof(o->last_error), "%s", r->last_error ? r->last_error : "");
+	o->attempts = r->attempts;
+	return 0;
+}
+
 static void test_outbox_lease(void **state)
 {
 	(void)state;
@@ -584,6 +601,44 @@ static void test_outbox_lease(void **state)
 	assert_int_equal(sg_store_outbox_count(s, "pending", &c, &err), 0);
 	assert_int_equal(c, 0);
 	assert_int_equal(sg_store_outbox_claim(s, "C", 0, 100, 0, &it2, &n2, &err), -SG_EINVALID);
+	sg_error_clear(&err);
+
+	/* operators: list, retry a dead letter, drop it; a sent one stays */
+	struct outbox_seen seen = {0, "", "", "", 0};
+	assert_int_equal(sg_store_outbox_list(s, "dead", NULL, 0, outbox_row, &seen, &err), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.last_error, "HTTP 503");
+	assert_int_equal(seen.attempts, 3);
+	seen.n = 0;
+	assert_int_equal(sg_store_outbox_list(s, NULL, NULL, 1, outbox_row, &seen, &err), 0);
+	assert_int_equal(seen.n, 1); /* the limit */
+	seen.n = 0;
+	assert_int_equal(sg_store_outbox_list(s, "bogus", NULL, 0, outbox_row, &seen, &err),
+			 -SG_EINVALID);
+	sg_error_clear(&err);
+	char dead_id[64], sent_id[64];
+	assert_int_equal(sg_store_outbox_list(s, "dead", NULL, 0, outbox_row, &seen, &err), 0);
+	snprintf(dead_id, sizeof(dead_id), "%s", seen.id);
+	assert_int_equal(sg_store_outbox_list(s, "sent", NULL, 0, outbox_row, &seen, &err), 0);
+	snprintf(sent_id, sizeof(sent_id), "%s", seen.id);
+	long moved = 0;
+	assert_int_equal(sg_store_outbox_retry(s, dead_id, "ops", &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	seen.n = 0;
+	assert_int_equal(sg_store_outbox_list(s, NULL, dead_id, 0, outbox_row, &seen, &err), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.state, "pending");
+	assert_int_equal(seen.attempts, 0);
+	assert_int_equal(sg_store_outbox_retry(s, dead_id, "ops", &moved, &err), -SG_ENOTFOUND);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_outbox_drop(s, sent_id, "ops", &err), -SG_ENOTFOUND);
+	sg_error_clear(&err);
+	assert_int_equal(sg_store_outbox_drop(s, dead_id, "ops", &err), 0);
+	assert_int_equal(sg_store_outbox_count(s, "pending", &c, &err), 0);
+	assert_int_equal(c, 0);
+	assert_int_equal(sg_store_outbox_count(s, "sent", &c, &err), 0);
+	assert_int_equal(c, 1);
+	assert_true(verify_ok(s));
 	sg_store_close(s);
 }
 

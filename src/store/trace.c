@@ -190,6 +190,31 @@ static int tr_outbox_count(struct sg_store *s, const char *state, long *out,
 	return logrc(s, st, CALL(s, outbox_count, state, out, err), "outbox_count(%s)", state);
 }
 
+static int tr_outbox_list(struct sg_store *s, const char *state, const char *id,
+			  unsigned long limit,
+			  int (*fn)(const struct sg_outbox_row *r, void *ctx), void *ctx,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, outbox_list, state, id, limit, fn, ctx, err),
+		     "outbox_list(state=%s, id=%s, limit=%lu)", state ? state : "*",
+		     id ? id : "*", limit);
+}
+
+static int tr_outbox_retry(struct sg_store *s, const char *id, int64_t now_ms, long *n,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	int rc = CALL(s, outbox_retry, id, now_ms, n, err);
+	return logrc(s, st, rc, "outbox_retry(id=%s) -> %ld", id ? id : "*", rc < 0 ? 0 : *n);
+}
+
+static int tr_outbox_drop(struct sg_store *s, const char *id, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, outbox_drop, id, err), "outbox_drop(id=%s)", id);
+}
+
 static int tr_user_list(struct sg_store *s, int (*fn)(const struct sg_store_user *u, void *ctx),
 			void *ctx, struct sg_error *err)
 {
@@ -362,6 +387,163 @@ static int tr_shadow_scan(struct sg_store *s, const char *shadow_version, unsign
 		     "shadow_scan(%.12s, limit=%u)", shadow_version, limit);
 }
 
+/* ---- QA loop: logged by name and key, never with ticket text ----------- */
+
+static int tr_qa_pending(struct sg_store *s, int64_t since_ms, unsigned max,
+			 int (*fn)(const struct sg_store_qa_pending *p, void *ctx), void *ctx,
+			 struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_pending, since_ms, max, fn, ctx, err),
+		     "qa_pending(since=%" PRId64 ", max=%u)", since_ms, max);
+}
+
+static int tr_qa_fact_put(struct sg_store *s, const struct sg_store_qa_fact *f,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_fact_put, f, err), "qa_fact_put(decision=%s)",
+		     f->decision_id);
+}
+
+static int tr_qa_csat_put(struct sg_store *s, const char *ticket_id, int score, int64_t now_ms,
+			  struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_csat_put, ticket_id, score, now_ms, err),
+		     "qa_csat_put(ticket=%s, score=%d)", ticket_id, score);
+}
+
+static int tr_qa_candidates(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			    int (*fn)(const struct sg_store_qa_candidate *c, void *ctx),
+			    void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_candidates, from_ms, to_ms, fn, ctx, err),
+		     "qa_candidates(%" PRId64 "..%" PRId64 ")", from_ms, to_ms);
+}
+
+static int tr_qa_sample_put(struct sg_store *s, const struct sg_store_qa_sample *x,
+			    struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_sample_put, x, err), "qa_sample_put(%s, ticket=%s)",
+		     x->period, x->ticket_id);
+}
+
+static int tr_qa_sample_list(struct sg_store *s, const char *period, const char *id,
+			     int (*fn)(const struct sg_store_qa_sample *x, void *ctx),
+			     void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_sample_list, period, id, fn, ctx, err),
+		     "qa_sample_list(period=%s, id=%s)", period ? period : "*", id ? id : "*");
+}
+
+static int tr_qa_score_put(struct sg_store *s, const struct sg_store_qa_score *x,
+			   struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_score_put, x, err), "qa_score_put(sample=%s)",
+		     x->sample_id);
+}
+
+static int tr_qa_accuracy(struct sg_store *s, const char *period,
+			  int (*fn)(const char *category, long scored, long accurate, void *ctx),
+			  void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_accuracy, period, fn, ctx, err), "qa_accuracy(%s)",
+		     period);
+}
+
+static int tr_qa_pause_open(struct sg_store *s, const struct sg_store_qa_pause *p,
+			    struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_pause_open, p, err), "qa_pause_open(%s, %s)",
+		     p->category, p->period);
+}
+
+static int tr_qa_pause_lift(struct sg_store *s, const char *category, const char *user,
+			    int64_t now_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_pause_lift, category, user, now_ms, err),
+		     "qa_pause_lift(%s, by=%s)", category, user);
+}
+
+static int tr_qa_pause_list(struct sg_store *s, int active_only,
+			    int (*fn)(const struct sg_store_qa_pause *p, void *ctx), void *ctx,
+			    struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_pause_list, active_only, fn, ctx, err),
+		     "qa_pause_list(active=%d)", active_only);
+}
+
+static int tr_qa_suggest(struct sg_store *s, const char *category, const char *period,
+			 int accuracy_bp, int previous_bp, int64_t now_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_suggest, category, period, accuracy_bp, previous_bp,
+				 now_ms, err),
+		     "qa_suggest(%s, %s)", category, period);
+}
+
+static int tr_qa_incident_open(struct sg_store *s, const struct sg_store_qa_incident *x,
+			       struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_incident_open, x, err), "qa_incident_open(ticket=%s)",
+		     x->ticket_id);
+}
+
+static int tr_qa_incident_close(struct sg_store *s, const char *id, const char *user,
+				int64_t now_ms, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_incident_close, id, user, now_ms, err),
+		     "qa_incident_close(%s, by=%s)", id, user);
+}
+
+static int tr_qa_incident_list(struct sg_store *s, int open_only,
+			       int (*fn)(const struct sg_store_qa_incident *x, void *ctx),
+			       void *ctx, struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_incident_list, open_only, fn, ctx, err),
+		     "qa_incident_list(open=%d)", open_only);
+}
+
+static int tr_qa_stat(struct sg_store *s, enum sg_store_qa_stat which, int64_t from_ms,
+		      int64_t to_ms, const char *period,
+		      int (*fn)(const char *k1, const char *k2, long n, void *ctx), void *ctx,
+		      struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_stat, which, from_ms, to_ms, period, fn, ctx, err),
+		     "qa_stat(%d, %s)", (int)which, period);
+}
+
+static int tr_qa_tickets(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			 int (*fn)(const struct sg_store_qa_ticket *t, void *ctx), void *ctx,
+			 struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_tickets, from_ms, to_ms, fn, ctx, err),
+		     "qa_tickets(%" PRId64 "..%" PRId64 ")", from_ms, to_ms);
+}
+
+static int tr_qa_edit_diffs(struct sg_store *s, int64_t from_ms, int64_t to_ms,
+			    int (*fn)(const char *diff, void *ctx), void *ctx,
+			    struct sg_error *err)
+{
+	uint64_t st = t0();
+	return logrc(s, st, CALL(s, qa_edit_diffs, from_ms, to_ms, fn, ctx, err),
+		     "qa_edit_diffs(%" PRId64 "..%" PRId64 ")", from_ms, to_ms);
+}
+
 static const struct sg_store_ops trace_ops = {
 	.name = "trace",
 	.version = SG_STORE_OPS_VERSION,
@@ -383,6 +565,9 @@ static const struct sg_store_ops trace_ops = {
 	.outbox_claim = tr_outbox_claim,
 	.outbox_finish = tr_outbox_finish,
 	.outbox_count = tr_outbox_count,
+	.outbox_list = tr_outbox_list,
+	.outbox_retry = tr_outbox_retry,
+	.outbox_drop = tr_outbox_drop,
 	.user_list = tr_user_list,
 	.user_by_prefix = tr_user_by_prefix,
 	.session_put = tr_session_put,
@@ -403,6 +588,24 @@ static const struct sg_store_ops trace_ops = {
 	.counter_get = tr_counter_get,
 	.shadow_fields = tr_shadow_fields,
 	.shadow_scan = tr_shadow_scan,
+	.qa_pending = tr_qa_pending,
+	.qa_fact_put = tr_qa_fact_put,
+	.qa_csat_put = tr_qa_csat_put,
+	.qa_candidates = tr_qa_candidates,
+	.qa_sample_put = tr_qa_sample_put,
+	.qa_sample_list = tr_qa_sample_list,
+	.qa_score_put = tr_qa_score_put,
+	.qa_accuracy = tr_qa_accuracy,
+	.qa_pause_open = tr_qa_pause_open,
+	.qa_pause_lift = tr_qa_pause_lift,
+	.qa_pause_list = tr_qa_pause_list,
+	.qa_suggest = tr_qa_suggest,
+	.qa_incident_open = tr_qa_incident_open,
+	.qa_incident_close = tr_qa_incident_close,
+	.qa_incident_list = tr_qa_incident_list,
+	.qa_stat = tr_qa_stat,
+	.qa_tickets = tr_qa_tickets,
+	.qa_edit_diffs = tr_qa_edit_diffs,
 };
 
 /* One ops table per wrapped backend, so caps match the inner one. */

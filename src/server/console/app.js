@@ -2,8 +2,9 @@
  * app.js - the review console: log in with a token (session cookie +
  * CSRF header), the review queue with filters, a ticket with its decision,
  * draft, guardrails, SOP steps and audit trail, approve / edit / reject
- * (with the peer review of onboarding reviewers), and the shadow policy's
- * differences from the live one.
+ * (with the peer review of onboarding reviewers), the shadow policy's
+ * differences from the live one, and the outbox with its dead letters
+ * (leads and admins).
  * Plain browser JavaScript, no build step; data is only ever inserted as
  * text (never as HTML).
  */
@@ -13,7 +14,7 @@ const state = { csrf: null, user: null, ticket: null };
 const $ = (id) => document.getElementById(id);
 
 function show(section) {
-  for (const s of ['login', 'queue', 'ticket', 'shadow']) $(s).classList.toggle('hidden', s !== section);
+  for (const s of document.querySelectorAll('main > section')) s.classList.toggle('hidden', s.id !== section);
   $('nav').classList.toggle('hidden', section === 'login');
 }
 
@@ -111,6 +112,16 @@ function rows(el, list, fields) {
     for (const f of fields) cell(tr, typeof f === 'function' ? f(item) : item[f]);
     el.appendChild(tr);
   }
+}
+
+async function loadOutbox() {
+  const data = await api('GET', '/v1/outbox?state=dead');
+  $('o-pending').textContent = String(data.counts.pending);
+  $('o-sent').textContent = String(data.counts.sent);
+  $('o-dead').textContent = String(data.counts.dead);
+  rows($('outbox-rows'), data.items, ['id', 'ticket_id', 'kind', (a) => a.target || '',
+    'attempts', 'last_error', (a) => when(a.created_at)]);
+  show('outbox');
 }
 
 async function openTicket(id) {
@@ -251,6 +262,8 @@ document.addEventListener('DOMContentLoaded', () => {
     }
   });
   $('filters').addEventListener('submit', (ev) => { ev.preventDefault(); loadQueue().catch((e) => flash(e.message, true)); });
+  $('nav-queue').addEventListener('click', () => loadQueue().catch((e) => flash(e.message, true)));
+  $('nav-outbox').addEventListener('click', () => loadOutbox().catch((e) => flash(e.message, true)));
   $('nav-queue').addEventListener('click', () => { flash(''); loadQueue().catch((e) => flash(e.message, true)); });
   $('nav-shadow').addEventListener('click', () => { flash(''); loadShadow().catch((e) => flash(e.message, true)); });
   $('logout').addEventListener('click', async () => {

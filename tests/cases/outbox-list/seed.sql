@@ -1,0 +1,3 @@
+INSERT INTO outbox VALUES ('01JB0000000000000000000001','T-1','notify','slack-refunds','{"kind":"notify"}','d1:0','dead',8,1700000000000,NULL,NULL,'Slack error: channel_not_found',1700000000000,1700000060000);
+INSERT INTO outbox VALUES ('01JB0000000000000000000002','T-2','record',NULL,'{"kind":"record"}','d2:0','pending',2,1700000300000,NULL,NULL,'HTTP 503: unavailable',1700000001000,1700000002000);
+INSERT INTO outbox VALUES ('01JB0000000000000000000003','T-3','escalate','pd-oncall','{"kind":"escalate"}','d3:0','sent',1,1700000002000,NULL,NULL,NULL,1700000002000,1700000003000);
