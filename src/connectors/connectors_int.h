@@ -14,6 +14,9 @@ extern const struct sg_connector_ops sg_conn_intercom_ops;
 extern const struct sg_connector_ops sg_conn_pagerduty_ops;
 extern const struct sg_connector_ops sg_conn_slack_ops;
 extern const struct sg_connector_ops sg_conn_smtp_ops;
+extern const struct sg_connector_ops sg_conn_salesforce_ops;
+extern const struct sg_connector_ops sg_conn_http_ops;
+extern const struct sg_connector_ops sg_conn_jira_ops;
 
 /* payload["key"] as a string, or def. */
 const char *sg_conn_str(const json_t *obj, const char *key, const char *def);

@@ -18,6 +18,9 @@ static const struct sg_connector_ops *const types[] = {
 	&sg_conn_pagerduty_ops,
 	&sg_conn_slack_ops,
 	&sg_conn_smtp_ops,
+	&sg_conn_salesforce_ops,
+	&sg_conn_http_ops,
+	&sg_conn_jira_ops,
 };
 
 const struct sg_connector_ops *sg_connector_ops_find(const char *type)

@@ -3,6 +3,7 @@
  */
 #include "core/id.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,22 @@
 
 static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+static _Thread_local uint8_t pool[250];
+static _Thread_local size_t pool_left;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* in the child, only the forking thread exists: its pool is the one to drop */
+static void pool_child(void)
+{
+	memset(pool, 0, sizeof(pool));
+	pool_left = 0;
+}
+
+static void pool_atfork(void)
+{
+	pthread_atfork(NULL, NULL, pool_child);
+}
+
 int sg_id_new(char out[SG_ID_LEN])
 {
 	uint8_t raw[16];
@@ -21,8 +38,20 @@ int sg_id_new(char out[SG_ID_LEN])
 		raw[i] = (uint8_t)(ms & 0xff);
 		ms >>= 8;
 	}
-	if (sg_random_bytes(raw + 6, 10))
-		return -SG_EINTERNAL;
+	/* Ten random bytes per id, drawn from a per-thread pool refilled
+	 * from the CSPRNG 25 ids at a time: one RAND_bytes call (and its
+	 * locks) per id was a few percent of a stored ticket, which takes
+	 * several ids. A forked child empties the pool it inherited, so
+	 * parent and child never hand out the same bytes. */
+	pthread_once(&pool_once, pool_atfork);
+	if (pool_left < 10) {
+		if (sg_random_bytes(pool, sizeof(pool)))
+			return -SG_EINTERNAL;
+		pool_left = sizeof(pool);
+	}
+	memcpy(raw + 6, pool + sizeof(pool) - pool_left, 10);
+	memset(pool + sizeof(pool) - pool_left, 0, 10);
+	pool_left -= 10;
 	/* 128 bits -> 26 base32 digits, most significant first (2 pad bits). */
 	for (int i = 0; i < 26; i++) {
 		int bit = i * 5 - 2; /* first digit covers 3 bits */

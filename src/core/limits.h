@@ -47,6 +47,10 @@
 /* HTTP request body accepted by the server. */
 #define SG_MAX_BODY_BYTES (1u << 20)
 
+/* One answer of an SOP lookup (a CRM or TMS record as JSON): records are
+ * a few KB; the cap bounds what a misbehaving service can make us parse. */
+#define SG_MAX_LOOKUP_RESPONSE_BYTES (1u << 20)
+
 /* One knowledge-base article file: help articles are a few KB; a larger
  * file is almost certainly not an article (a pasted export, a binary). */
 #define SG_MAX_KB_ARTICLE_BYTES (256u << 10)

@@ -319,7 +319,8 @@ enum sg_stype {
 	SG_T_MAP,   /* fixed keys: rows whose `in` is `sub` */
 	SG_T_DICT,  /* user-chosen names, each value a map described by `sub` */
 	SG_T_LIST,  /* items are maps described by `sub` */
-	SG_T_ANY    /* free-form (test tickets) */
+	SG_T_ANY,   /* free-form (test tickets) */
+	SG_T_STRMAP /* user-chosen names, each value a string */
 };
 
 #define SG_SK_REQUIRED 1u

@@ -19,6 +19,7 @@
 #include "core/banned.h"
 
 #define R SG_SK_REQUIRED
+#define LOOKUP_KINDS "crm.account|crm.order|tms.shipment|billing.transaction"
 #define CONNECTOR_TYPES "hubspot|zendesk|intercom|pagerduty|slack|smtp|webhook|salesforce|jira|http"
 #define GATES "auto_send|agent_review|agent_edit|two_step|senior_review|human_only"
 
@@ -161,15 +162,18 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"sop", "sla", SG_T_DURATION, 0, NULL, "Time allowed for the whole workflow."},
 	{"sop", "steps", SG_T_LIST, R, "step", "Steps, run in order."},
 	{"step", "name", SG_T_STR, 0, NULL, "Step name, cited in `sop_steps`."},
-	{"step", "lookup", SG_T_ENUM, 0, "crm.account|crm.order|tms.shipment|billing.transaction", "Lookup step: the record kind read from the connector."},
+	{"step", "lookup", SG_T_ENUM, 0, LOOKUP_KINDS, "Lookup step: the record kind read from the connector."},
 	{"step", "key", SG_T_EXPR, 0, NULL, "Lookup key (expression, e.g. `customer.id`)."},
 	{"step", "as", SG_T_STR, 0, NULL, "Name the looked-up record is bound to in later expressions."},
+	{"step", "on_error", SG_T_ENUM, 0, "review|continue|stop", "Lookup step: when the record cannot be read. `review` (default): flag the ticket for manual review and continue; `continue`: cite the failure and continue; `stop`: flag for review and skip the workflow's remaining steps."},
 	{"step", "if", SG_T_EXPR, 0, NULL, "Branch step: condition."},
 	{"step", "then", SG_T_LIST, 0, "step", "Steps when the condition holds."},
 	{"step", "else", SG_T_LIST, 0, "step", "Steps otherwise."},
 	{"step", "action", SG_T_ENUM, 0, "create_issue|notify|assign|reply|set_field|escalate", "Action step."},
 	{"step", "project", SG_T_STR, 0, NULL, "create_issue: tracker project key."},
 	{"step", "summary", SG_T_STR, 0, NULL, "create_issue: issue title (may use {field.path})."},
+	{"step", "priority", SG_T_STR, 0, NULL, "create_issue: tracker priority name (`Highest`, `High`, `Medium`, `Low`); default from the ticket's urgency (P0 Highest ... P3 Low)."},
+	{"step", "issue_type", SG_T_STR, 0, NULL, "create_issue: issue type name (default `Task`)."},
 	{"step", "to", SG_T_REF, 0, "owner", "notify/escalate: owner notified."},
 	{"step", "channel", SG_T_REF, 0, "channel", "notify, create_issue: channel (or tracker) used."},
 	{"step", "within", SG_T_DURATION, 0, NULL, "notify: deadline."},
@@ -209,7 +213,7 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"connector", "base_url", SG_T_STR, 0, NULL, "Base URL of the API (`https://acme.zendesk.com`; `smtp://mail.example:587` for smtp). Defaults to the vendor's public endpoint where it has one."},
 	{"connector", "token_env", SG_T_STR, 0, NULL, "Environment variable holding the API token (HubSpot/Intercom/Slack bearer token, Zendesk API token, PagerDuty routing key, SMTP password)."},
 	{"connector", "user_env", SG_T_STR, 0, NULL, "Environment variable holding the user name (Zendesk agent e-mail, SMTP user)."},
-	{"connector", "secret_env", SG_T_STR, 0, NULL, "Environment variable holding a signing secret (webhook HMAC-SHA256 key)."},
+	{"connector", "secret_env", SG_T_STR, 0, NULL, "Environment variable holding a signing secret (webhook HMAC-SHA256 key; slack: the app's signing secret, which verifies button clicks on POST /v1/webhooks/slack)."},
 	{"connector", "timeout", SG_T_DURATION, 0, NULL, "Whole-request timeout (default 10s); a timeout is retried."},
 	{"connector", "connect_timeout", SG_T_DURATION, 0, NULL, "Connection timeout (default 5s)."},
 	{"connector", "max_attempts", SG_T_INT, 0, NULL, "Attempts before an action becomes a dead letter (default: `outbox.max_attempts`)."},
@@ -221,11 +225,17 @@ const struct sg_schema_key sg_policy_schema[] = {
 	{"connector", "tags", SG_T_STRLIST, 0, NULL, "zendesk: tags added to every update (besides `sopgate` and the intent)."},
 	{"connector", "author_id", SG_T_INT, 0, NULL, "zendesk: comment author (user id); intercom uses `admin_id`."},
 	{"connector", "admin_id", SG_T_STR, 0, NULL, "intercom: the admin the reply or note is written as."},
-	{"connector", "api_version", SG_T_STR, 0, NULL, "intercom: `Intercom-Version` header (default 2.11)."},
+	{"connector", "api_version", SG_T_STR, 0, NULL, "intercom: `Intercom-Version` header (default 2.11); salesforce: REST API version (default v60.0)."},
 	{"connector", "severity", SG_T_ENUM, 0, "critical|error|warning|info", "pagerduty: severity of triggered alerts (default error; critical for P0)."},
 	{"connector", "console_url", SG_T_STR, 0, NULL, "Link to the sopgate console, used in Slack messages, PagerDuty `client_url` and e-mails."},
 	{"connector", "from", SG_T_STR, 0, NULL, "smtp: sender address."},
 	{"connector", "signature_header", SG_T_STR, 0, NULL, "webhook: header carrying `sha256=<hex HMAC>` (default X-Sopgate-Signature)."},
+	{"connector", "users", SG_T_STRMAP, 0, NULL, "slack: Slack user id (`U0AAAAAAA`) to sopgate user name, for the buttons of escalation messages; the role is the sopgate user's. Clicks from users not listed are refused."},
+	{"connector", "lookups", SG_T_DICT, 0, "conn_lookup", "salesforce, http: the record kinds this connector answers for SOP `lookup:` steps (`crm.account`, `crm.order`, `tms.shipment`, `billing.transaction`); kinds no connector lists read the file connector (`records/`)."},
+	{"conn_lookup", "query", SG_T_STR, 0, NULL, "salesforce (required): SOQL, `{key}` replaced by the key as a quoted SOQL string literal."},
+	{"conn_lookup", "path", SG_T_STR, 0, NULL, "http: path after `base_url`, `{key}` replaced by the URL-encoded key (default `/{key}`)."},
+	{"conn_lookup", "record", SG_T_STR, 0, NULL, "http: JSON path of the record inside the answer (`$.data`; default the whole answer)."},
+	{"conn_lookup", "fields", SG_T_STRMAP, 0, NULL, "Record fields by name, each a JSON path in the record (`Tier__c`, `Owner.Email`, `carrier.name`, `items[0].sku`); default every field."},
 
 	{"outbox", "max_attempts", SG_T_INT, 0, NULL, "Delivery attempts before an action becomes a dead letter (default 8)."},
 	{"outbox", "backoff", SG_T_DURATION, 0, NULL, "First retry delay; doubled each attempt, with jitter (default 2s)."},
@@ -282,6 +292,7 @@ static const char *const type_names[] = {
 	[SG_T_STRLIST] = "list of strings", [SG_T_REFLIST] = "list of names of",
 	[SG_T_ENUMLIST] = "list of", [SG_T_MAP] = "map", [SG_T_DICT] = "map of named entries",
 	[SG_T_LIST] = "list of maps", [SG_T_ANY] = "any value",
+	[SG_T_STRMAP] = "map of strings",
 };
 
 const char *sg_stype_name(enum sg_stype t) { return type_names[t]; }
@@ -512,6 +523,12 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 		}
 		for (size_t i = 0; i < v->n; i++) {
 			pathf(sub, sizeof sub, "%s.%s", where, v->keys[i]);
+			if (!strcmp(k->sub, "conn_lookup") && !enum_has(LOOKUP_KINDS, v->keys[i])) {
+				enum_list(vals, sizeof vals, LOOKUP_KINDS);
+				sg_pdiag(l, SG_DIAG_ERROR, v->key_nodes[i],
+					 "'%s': unknown record kind '%s' (expected one of: %s)", where,
+					 v->keys[i], vals);
+			}
 			sg_schema_validate(l, v->items[i], k->sub, sub, depth + 1);
 		}
 		return;
@@ -556,6 +573,19 @@ static void validate_value(struct sg_loader *l, struct sg_pnode *v,
 					 sub, it->text, vals);
 			}
 		}
+		return;
+	case SG_T_STRMAP:
+		if (v->kind != SG_PN_MAP) {
+			sg_pdiag(l, SG_DIAG_ERROR, v, "'%s': expected a map of strings, found %s",
+				 where, kind_name(v->kind));
+			return;
+		}
+		for (size_t i = 0; i < v->n; i++)
+			if (v->items[i]->kind != SG_PN_STR) {
+				pathf(sub, sizeof sub, "%s.%s", where, v->keys[i]);
+				sg_pdiag(l, SG_DIAG_ERROR, v->items[i], "'%s': expected a string, found %s",
+					 sub, kind_name(v->items[i]->kind));
+			}
 		return;
 	case SG_T_ANY:
 		return;
@@ -637,6 +667,9 @@ static void cross_checks(struct sg_loader *l, struct sg_pnode *n, const char *in
 				 where);
 			return;
 		}
+		if (mget(n, "on_error") && !mget(n, "lookup"))
+			sg_pdiag(l, SG_DIAG_ERROR, mget(n, "on_error"),
+				 "'%s.on_error': only lookup steps take on_error", where);
 		static const struct { const char *kind, *val, *need; } needs[] = {
 			{"lookup", NULL, "key"}, {"lookup", NULL, "as"}, {"if", NULL, "then"},
 			{"action", "create_issue", "project"}, {"action", "create_issue", "summary"},
@@ -653,6 +686,21 @@ static void cross_checks(struct sg_loader *l, struct sg_pnode *n, const char *in
 				sg_pdiag(l, SG_DIAG_ERROR, n, "'%s': %s step%s%s needs '%s'", where,
 					 needs[i].kind, needs[i].val ? " " : "",
 					 needs[i].val ? needs[i].val : "", needs[i].need);
+		}
+	} else if (!strcmp(in, "connector") && mget(n, "lookups")) {
+		const struct sg_pnode *type = mget(n, "type"), *lk = mget(n, "lookups");
+		const char *t = type && type->text ? type->text : "";
+		int sf = !strcmp(t, "salesforce");
+		if (!sf && strcmp(t, "http"))
+			sg_pdiag(l, SG_DIAG_ERROR, lk, "'%s.lookups': only salesforce and http connectors answer lookups", where);
+		for (size_t i = 0; lk->kind == SG_PN_MAP && i < lk->n; i++) {
+			const struct sg_pnode *e = lk->items[i];
+			if (sf && !mget(e, "query"))
+				sg_pdiag(l, SG_DIAG_ERROR, e, "'%s.lookups.%s': a salesforce lookup needs 'query'", where, lk->keys[i]);
+			if (!sf && mget(e, "query"))
+				sg_pdiag(l, SG_DIAG_ERROR, mget(e, "query"), "'%s.lookups.%s.query': only salesforce lookups take a query", where, lk->keys[i]);
+			if (sf && (mget(e, "path") || mget(e, "record")))
+				sg_pdiag(l, SG_DIAG_ERROR, e, "'%s.lookups.%s': 'path' and 'record' are for http lookups", where, lk->keys[i]);
 		}
 	} else if (!strcmp(in, "model")) {
 		model_checks(l, n, where);

@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +32,20 @@
 #include "server/metrics.h"
 #include "server/qa_api.h"
 #include "server/shadow.h"
+#include "server/slack.h"
 #include "server/webhook_map.h"
 #include "server/webhook_sig.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-#define API_NROUTES 16
+#define API_NROUTES 17
 #define API_SECRET_MAX 256       /* bytes of a webhook signing secret */
 #define API_QUEUE_MAX 500        /* rows a queue answer lists */
 #define API_DEFAULT_SLA_MIN 60   /* escalation SLA when the decision has none */
 #define API_BREACH_MAX_LEVEL 3   /* a breach escalates up to this level */
 #define API_EDIT_MAX 20000       /* bytes of an edited draft */
 #define API_NOTE_MAX 2000
+#define API_MAX_SLOTS 16         /* decisions running at once, at most */
 #define API_READERS 4            /* connections serving the read views */
 
 struct sg_api {
@@ -54,6 +57,20 @@ struct sg_api {
 	pthread_mutex_t mu_decide;   /* the engine, its run and scan ctx */
 	struct sg_cli_engine ce;
 	struct sg_scan_ctx *scan;
+
+	/* POST /v1/tickets decides in parallel: the engine is read-only once
+	 * built, and each slot holds a run (the per-thread state) of it under
+	 * its own lock. A reload takes every slot (after mu_decide) to swap. */
+	struct decide_slot {
+		pthread_mutex_t mu;
+		struct sg_decide_run *run;
+	} slots[API_MAX_SLOTS];
+	unsigned nslots;
+	_Atomic unsigned next_slot;
+
+	pthread_mutex_t mu_stats;    /* group-commit counters already reported */
+	struct sg_store_batch_stats seen;
+	struct sg_metric *m_commits, *m_bwrites;
 
 	struct sg_store *wstore;     /* owned by the group committer */
 	struct sg_store_batcher *batch;
@@ -268,25 +285,67 @@ static int engine_load(struct sg_api *api, struct sg_cli_engine *ce,
 	return 0;
 }
 
+/* One run per slot for engine e; on failure none is left. */
+static int slot_runs_new(struct sg_api *api, struct sg_engine *e,
+			 struct sg_decide_run *runs[API_MAX_SLOTS], struct sg_error *err)
+{
+	for (unsigned i = 0; i < api->nslots; i++) {
+		int rc = sg_decide_run_new(&runs[i], e, err);
+		if (rc < 0) {
+			while (i--)
+				sg_decide_run_free(runs[i]);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Takes a free slot, or waits for one (the one after the last taken). */
+static struct decide_slot *slot_take(struct sg_api *api)
+{
+	unsigned start = atomic_fetch_add(&api->next_slot, 1) % api->nslots;
+	for (unsigned i = 0; i < api->nslots; i++) {
+		struct decide_slot *sl = &api->slots[(start + i) % api->nslots];
+		if (pthread_mutex_trylock(&sl->mu) == 0)
+			return sl;
+	}
+	pthread_mutex_lock(&api->slots[start].mu);
+	return &api->slots[start];
+}
+
 int sg_api_reload(struct sg_api *api, struct sg_error *err)
 {
 	struct sg_cli_engine ce, old;
 	struct sg_scan_ctx *scan = NULL, *old_scan;
+	struct sg_decide_run *runs[API_MAX_SLOTS];
 	int rc = engine_load(api, &ce, &scan, err);
 	if (rc < 0)
 		return rc;
 	/* the new engine keeps the QA loop's pauses */
-	if (api->qa && (rc = sg_qa_api_pauses_to_engine(api->qa, ce.engine, err)) < 0) {
+	if ((api->qa && (rc = sg_qa_api_pauses_to_engine(api->qa, ce.engine, err)) < 0) ||
+	    (rc = slot_runs_new(api, ce.engine, runs, err)) < 0) {
 		sg_scan_ctx_free(scan);
 		sg_cli_engine_close(&ce);
 		return rc;
 	}
+	/* every slot first (no decision is running on the old engine), then
+	 * mu_decide, in this order only */
+	for (unsigned i = 0; i < api->nslots; i++)
+		pthread_mutex_lock(&api->slots[i].mu);
 	pthread_mutex_lock(&api->mu_decide);
 	old = api->ce;
 	old_scan = api->scan;
 	api->ce = ce;
 	api->scan = scan;
 	pthread_mutex_unlock(&api->mu_decide);
+	for (unsigned i = 0; i < api->nslots; i++) {
+		struct sg_decide_run *r = api->slots[i].run;
+		api->slots[i].run = runs[i];
+		runs[i] = r;
+		pthread_mutex_unlock(&api->slots[i].mu);
+	}
+	for (unsigned i = 0; i < api->nslots; i++)
+		sg_decide_run_free(runs[i]);
 	sg_scan_ctx_free(old_scan);
 	sg_cli_engine_close(&old);
 	webhooks_configure(api);
@@ -416,11 +475,11 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 		goto cleanup;
 	have_t = 1;
 
-	pthread_mutex_lock(&api->mu_decide);
-	rc = sg_decide(&d, api->ce.run, &t, NULL, err);
+	struct decide_slot *slot = slot_take(api);
+	rc = sg_decide(&d, slot->run, &t, NULL, err);
 	if (rc == 0) {
 		sg_decision_to_json(&d, &dj);
-		actions = sg_decide_actions(api->ce.run);
+		actions = sg_decide_actions(slot->run);
 		/* people notified get the context to act on */
 		for (size_t i = 0; actions && i < json_array_size(actions); i++) {
 			json_t *a = json_array_get(actions, i);
@@ -451,7 +510,7 @@ static int ticket_json(struct sg_api *api, json_t *event, int *status,
 			snprintf(live_version, sizeof(live_version), "%s", d.policy_version);
 		}
 	}
-	pthread_mutex_unlock(&api->mu_decide);
+	pthread_mutex_unlock(&slot->mu);
 	if (rc < 0)
 		goto cleanup;
 	if (dj.oom || !ev || !(ev_text = json_dumps(ev, JSON_COMPACT))) {
@@ -1093,37 +1152,18 @@ static int escalate(struct sg_api *api, const char *ticket, int level, const cha
 	return rc;
 }
 
-static int human(struct sg_api *api, const struct sg_http_req *req,
-		 struct sg_http_resp *resp, const char *action, struct sg_error *err)
+int sg_api_human(struct sg_api *api, const char *id, const struct sg_user *u,
+		 const char *action, const char *note, const char *text, json_t **out,
+		 struct sg_error *err)
 {
-	const char *id = sg_http_param(req, "id");
-	const char *note = NULL, *text = NULL;
-	json_t *body = NULL, *o = NULL;
+	json_t *o = NULL;
 	struct review rv;
 	struct sg_buf diff = SG_BUF_INIT;
 	char *masked = NULL;
 	char esc_id[SG_ID_LEN] = "";
 	int rc, have_rv = 0;
 	memset(&rv, 0, sizeof(rv));
-
-	if (req->body_len) {
-		if ((rc = sg_http_json_body(&body, req, err)) < 0)
-			return rc;
-		if ((rc = sg_json_str(body, "note", "note", 0, &note, err)) < 0 ||
-		    (rc = sg_json_str(body, "text", "text", !strcmp(action, "edit"), &text,
-				      err)) < 0)
-			goto cleanup;
-		if (note && strlen(note) > API_NOTE_MAX) {
-			rc = sg_error_set(err, SG_ELIMIT, "field 'note': over %d bytes", API_NOTE_MAX);
-			goto cleanup;
-		}
-		if (text && strlen(text) > API_EDIT_MAX) {
-			rc = sg_error_set(err, SG_ELIMIT, "field 'text': over %d bytes", API_EDIT_MAX);
-			goto cleanup;
-		}
-	} else if (!strcmp(action, "edit")) {
-		return sg_error_set(err, SG_EINVALID, "field 'text': required");
-	}
+	*out = NULL;
 
 	pthread_mutex_lock(&api->mu_h);
 	{
@@ -1144,7 +1184,6 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 				  "to %s", id, status, rv.gate, action);
 		goto unlock;
 	}
-	const struct sg_user *u = req->user;
 	int step = 1;
 	if (!strcmp(rv.gate, "senior_review") && !role_at_least(u, SG_ROLE_SPECIALIST)) {
 		rc = sg_error_set(err, SG_EFORBIDDEN, "gate senior_review needs role specialist "
@@ -1242,16 +1281,52 @@ static int human(struct sg_api *api, const struct sg_http_req *req,
 	}
 unlock:
 	pthread_mutex_unlock(&api->mu_h);
-	if (rc == 0)
-		rc = o ? sg_http_resp_json(resp, 200, o)
-		       : sg_error_set(err, SG_ENOMEM, "out of memory");
-cleanup:
+	if (rc == 0 && !o)
+		rc = sg_error_set(err, SG_ENOMEM, "out of memory");
+	if (rc == 0) {
+		*out = o;
+		o = NULL;
+	}
 	json_decref(o);
-	json_decref(body);
 	if (have_rv)
 		review_release(&rv);
 	sg_buf_release(&diff);
 	sg_free(masked);
+	return rc;
+}
+
+
+static int human(struct sg_api *api, const struct sg_http_req *req,
+		 struct sg_http_resp *resp, const char *action, struct sg_error *err)
+{
+	const char *id = sg_http_param(req, "id");
+	const char *note = NULL, *text = NULL;
+	json_t *body = NULL, *o = NULL;
+	int rc;
+
+	if (req->body_len) {
+		if ((rc = sg_http_json_body(&body, req, err)) < 0)
+			return rc;
+		if ((rc = sg_json_str(body, "note", "note", 0, &note, err)) < 0 ||
+		    (rc = sg_json_str(body, "text", "text", !strcmp(action, "edit"), &text,
+				      err)) < 0)
+			goto cleanup;
+		if (note && strlen(note) > API_NOTE_MAX) {
+			rc = sg_error_set(err, SG_ELIMIT, "field 'note': over %d bytes", API_NOTE_MAX);
+			goto cleanup;
+		}
+		if (text && strlen(text) > API_EDIT_MAX) {
+			rc = sg_error_set(err, SG_ELIMIT, "field 'text': over %d bytes", API_EDIT_MAX);
+			goto cleanup;
+		}
+	} else if (!strcmp(action, "edit")) {
+		return sg_error_set(err, SG_EINVALID, "field 'text': required");
+	}
+	if ((rc = sg_api_human(api, id, req->user, action, note, text, &o, err)) == 0)
+		rc = sg_http_resp_json(resp, 200, o);
+cleanup:
+	json_decref(o);
+	json_decref(body);
 	return rc;
 }
 
@@ -1858,6 +1933,48 @@ int sg_api_sla_tick(struct sg_api *api, struct sg_error *err)
 	return rc < 0 ? rc : breached;
 }
 
+/* ---- for other handlers (slack.c) ---------------------------------------- */
+
+static int to_user(const struct sg_store_user *su, struct sg_user *out, struct sg_error *err);
+
+struct find_user {
+	const char *name;
+	struct sg_store_user found;
+	int hit;
+};
+
+static int find_user_cb(const struct sg_store_user *u, void *ctx)
+{
+	struct find_user *f = ctx;
+	if (strcmp(u->name, f->name))
+		return 0;
+	f->found = *u;
+	f->hit = 1;
+	return 1;
+}
+
+int sg_api_user(struct sg_api *api, const char *name, struct sg_user *out, struct sg_error *err)
+{
+	struct find_user f = {name, {"", "", 0}, 0};
+	pthread_mutex_lock(&api->mu_h);
+	int rc = sg_store_user_list(api->hstore, find_user_cb, &f, err);
+	pthread_mutex_unlock(&api->mu_h);
+	if (rc < 0)
+		return rc;
+	if (!f.hit)
+		return sg_error_set(err, SG_ENOTFOUND, "user '%.64s' not found", name);
+	return to_user(&f.found, out, err);
+}
+
+int sg_api_with_policy(struct sg_api *api, int (*fn)(const struct sg_policy *p, void *ctx),
+		       void *ctx)
+{
+	pthread_mutex_lock(&api->mu_decide);
+	int rc = fn(api->ce.policy, ctx);
+	pthread_mutex_unlock(&api->mu_decide);
+	return rc;
+}
+
 /* ---- auth ops ------------------------------------------------------------- */
 
 static int to_user(const struct sg_store_user *su, struct sg_user *out, struct sg_error *err)
@@ -1922,6 +2039,23 @@ struct sg_auth_ops sg_api_auth(struct sg_api *api)
 }
 
 /* ---- metrics ------------------------------------------------------------- */
+
+/* The group committer's counters, added to /metrics as they grow; the
+ * mean batch is batched writes / commits. */
+static void collect_batches(void *ctx, struct sg_metrics *reg)
+{
+	(void)reg;
+	struct sg_api *api = ctx;
+	struct sg_store_batch_stats st;
+	if (!api->batch)
+		return;
+	sg_store_batcher_stats(api->batch, &st);
+	pthread_mutex_lock(&api->mu_stats);
+	sg_metric_add(api->m_commits, NULL, (double)(st.commits - api->seen.commits));
+	sg_metric_add(api->m_bwrites, NULL, (double)(st.writes - api->seen.writes));
+	api->seen = st;
+	pthread_mutex_unlock(&api->mu_stats);
+}
 
 static void collect_queue(void *ctx, struct sg_metrics *reg)
 {
@@ -2005,7 +2139,15 @@ int sg_api_metrics(struct sg_api *api, struct sg_metrics *reg, struct sg_error *
 				       "Time to decide and durably store one ticket event.", NULL,
 				       b, sizeof(b) / sizeof(b[0]), err)) < 0)
 		return rc;
-	if (sg_metrics_on_collect(reg, collect_queue, api) < 0)
+	if ((rc = sg_metrics_counter(&api->m_commits, reg, "sopgate_store_commits_total",
+				     "Group-commit transactions (one WAL fsync each).", NULL,
+				     err)) < 0 ||
+	    (rc = sg_metrics_counter(&api->m_bwrites, reg, "sopgate_store_batched_writes_total",
+				     "Ticket writes answered by the group committer.", NULL,
+				     err)) < 0)
+		return rc;
+	if (sg_metrics_on_collect(reg, collect_queue, api) < 0 ||
+	    sg_metrics_on_collect(reg, collect_batches, api) < 0)
 		return sg_error_set(err, SG_ELIMIT, "too many metric collectors");
 	return 0;
 }
@@ -2075,6 +2217,11 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	if (o->kb_db)
 		snprintf(api->kb_db, sizeof(api->kb_db), "%s", o->kb_db);
 	pthread_mutex_init(&api->mu_decide, NULL);
+	pthread_mutex_init(&api->mu_stats, NULL);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	api->nslots = ncpu < 2 ? 2 : ncpu > API_MAX_SLOTS ? API_MAX_SLOTS : (unsigned)ncpu;
+	for (unsigned i = 0; i < api->nslots; i++)
+		pthread_mutex_init(&api->slots[i].mu, NULL);
 	pthread_mutex_init(&api->mu_h, NULL);
 	pthread_mutex_init(&api->mu_wh, NULL);
 	pthread_mutex_init(&api->mu_shadow, NULL);
@@ -2093,6 +2240,7 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 		{"GET", "/v1/audit", SG_ROLE_AGENT, 0, h_audit, api},
 		{"POST", "/v1/policy/reload", SG_ROLE_ADMIN, 0, h_reload, api},
 		{"GET", "/v1/outbox", SG_ROLE_LEAD, 0, h_outbox, api},
+		{"POST", "/v1/webhooks/slack", SG_ROLE_NONE, SG_ROUTE_PUBLIC, sg_slack_interact, api},
 		{"POST", "/v1/webhooks/zendesk", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_zendesk, api},
 		{"POST", "/v1/webhooks/intercom", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_intercom, api},
 		{"GET", "/v1/shadow", SG_ROLE_AGENT, 0, h_shadow_get, api},
@@ -2105,6 +2253,11 @@ int sg_api_new(struct sg_api **out, const struct sg_api_options *o, struct sg_er
 	api->nroutes = API_NROUTES;
 	if ((rc = engine_load(api, &api->ce, &api->scan, err)) < 0)
 		goto fail;
+	struct sg_decide_run *runs[API_MAX_SLOTS];
+	if ((rc = slot_runs_new(api, api->ce.engine, runs, err)) < 0)
+		goto fail;
+	for (unsigned i = 0; i < api->nslots; i++)
+		api->slots[i].run = runs[i];
 	webhooks_configure(api);
 	if ((rc = sg_store_open(&api->wstore, url, api->worker, err)) < 0 ||
 	    (rc = sg_store_open(&api->hstore, url, api->worker_review, err)) < 0 ||
@@ -2144,6 +2297,11 @@ void sg_api_free(struct sg_api *api)
 	sg_store_close(api->hstore);
 	sg_store_pool_close(api->rpool);
 	sg_store_close(api->xstore);
+	for (unsigned i = 0; i < api->nslots; i++) {
+		sg_decide_run_free(api->slots[i].run);
+		pthread_mutex_destroy(&api->slots[i].mu);
+	}
+	pthread_mutex_destroy(&api->mu_stats);
 	sg_scan_ctx_free(api->scan);
 	sg_cli_engine_close(&api->ce);
 	pthread_mutex_destroy(&api->mu_decide);

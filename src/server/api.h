@@ -7,6 +7,7 @@
 #ifndef SG_SERVER_API_H
 #define SG_SERVER_API_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -14,6 +15,7 @@
 #include "server/server.h"
 
 struct sg_api;
+struct sg_policy;
 
 struct sg_api_options {
 	const char *policy_path;  /* required */
@@ -53,6 +55,26 @@ int sg_api_reload(struct sg_api *api, struct sg_error *err);
  * decision JSON. */
 int sg_api_ticket(struct sg_api *api, const char *json, size_t len, int *status,
 		  struct sg_buf *out, struct sg_error *err);
+
+/* Records a human action on a ticket's latest decision exactly as
+ * POST /v1/tickets/{id}/approve|edit|reject does: the gate's rules (two_step
+ * needs a second, different user of role lead or above; senior_review a
+ * specialist), the approval row, its audit record, the escalation after a
+ * second rejection. action is "approve", "edit" or "reject"; note and text
+ * (edit) may be NULL. *out is the answer object the console gets (caller
+ * decrefs). -SG_ENOTFOUND, -SG_ECONFLICT (nothing to act on),
+ * -SG_EFORBIDDEN (the rules refuse this user) or a store error. */
+int sg_api_human(struct sg_api *api, const char *ticket_id, const struct sg_user *user,
+		 const char *action, const char *note, const char *text, json_t **out,
+		 struct sg_error *err);
+
+/* A user of the store by name, with its role; -SG_ENOTFOUND when absent. */
+int sg_api_user(struct sg_api *api, const char *name, struct sg_user *out, struct sg_error *err);
+
+/* Calls fn with the policy in force (a reload waits until fn returns);
+ * returns what fn returns. fn must not keep pointers into the policy. */
+int sg_api_with_policy(struct sg_api *api, int (*fn)(const struct sg_policy *p, void *ctx),
+		       void *ctx);
 
 /* Moves due escalations (SLA breach) to the next level, with an audit
  * record each; returns how many breached, or a negative SG_E... */

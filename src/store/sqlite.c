@@ -12,10 +12,13 @@
  */
 #include "store/store_int.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
 
 #include "core/alloc.h"
 #include "core/limits.h"
@@ -69,8 +72,15 @@
 	X(OUTBOX_DROP, "DELETE FROM outbox WHERE id = ? AND state <> 'sent'") \
 	X(AUDIT_HEAD, "SELECT seq, hash FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1") \
 	X(AUDIT_INSERT, "INSERT INTO audit (" AUDIT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") \
-	X(AUDIT_HEADS, "SELECT a.chain, a.seq, a.hash FROM audit a WHERE a.chain <> 'anchor'" \
-	  " AND a.seq = (SELECT MAX(b.seq) FROM audit b WHERE b.chain = a.chain) ORDER BY a.chain") \
+	/* The chains are found by stepping through the (chain, seq) index \
+	 * from one name to the next, so an anchor costs a few index seeks \
+	 * per chain; a plain correlated query scanned every audit record. */ \
+	X(AUDIT_HEADS, "WITH RECURSIVE chains (name) AS (SELECT MIN(chain) FROM audit" \
+	  " UNION ALL SELECT (SELECT MIN(chain) FROM audit WHERE chain > chains.name)" \
+	  " FROM chains WHERE chains.name IS NOT NULL)" \
+	  " SELECT a.chain, a.seq, a.hash FROM chains JOIN audit a ON a.chain = chains.name" \
+	  " AND a.seq = (SELECT MAX(b.seq) FROM audit b WHERE b.chain = chains.name)" \
+	  " WHERE chains.name <> 'anchor' ORDER BY a.chain") \
 	X(AUDIT_SCAN, "SELECT " AUDIT_COLS " FROM audit WHERE created_at >= ? ORDER BY chain, seq") \
 	X(AUDIT_SCAN_CHAIN, "SELECT " AUDIT_COLS " FROM audit WHERE chain = ? AND created_at >= ? ORDER BY seq") \
 	X(AUDIT_GET, "SELECT " AUDIT_COLS " FROM audit WHERE chain = ? AND seq = ?") \
@@ -259,11 +269,40 @@ static const char *const statement_sql[] = {
 #undef X_SQL
 };
 
+/* Checkpoints (copying WAL pages back into the database file) run on a
+ * thread of their own with its own connection, so a COMMIT waits for its
+ * WAL fsync only, not for SQLite's automatic checkpoint of 1000 pages
+ * and the database fsync that comes with it. The WAL is restarted only
+ * when a checkpoint has caught up; under sustained writes the background
+ * thread rarely does at the right moment, so past CKPT_FORCE_PAGES the
+ * writer checkpoints inline, which is short since the background thread
+ * has already copied most pages. */
+#define CKPT_PAGES 1000        /* wake the checkpointer (SQLite's default) */
+#define CKPT_FORCE_PAGES 8000  /* the writer checkpoints itself */
+#define CKPT_PER_S 20          /* background runs a second, at most */
+
+struct ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, pending, stop;
+	char *path;
+	unsigned long runs;
+};
+
 struct sqlite_store {
 	struct sg_store base;
 	sqlite3 *db;
 	char writer[64];
 	sqlite3_stmt *st[ST__COUNT];
+	struct ckpt ck;
+	/* The head of the chain this connection last appended to, valid
+	 * only inside the transaction that appended it (we hold the write
+	 * lock, so no one else appends): a batch of writes reads it once. */
+	int head_valid;
+	char head_chain[sizeof(((struct sg_audit_record *)0)->chain)];
+	int64_t head_seq;
+	char head_hash[SG_SHA256_HEX];
 };
 
 static struct sqlite_store *S(struct sg_store *s)
@@ -338,12 +377,22 @@ static int exec(struct sqlite_store *q, const char *sql, struct sg_error *err)
 	return 0;
 }
 
-static int q_begin(struct sg_store *s, struct sg_error *err) { return run(S(s), ST_BEGIN, err); }
-static int q_commit(struct sg_store *s, struct sg_error *err) { return run(S(s), ST_COMMIT, err); }
+static int q_begin(struct sg_store *s, struct sg_error *err)
+{
+	S(s)->head_valid = 0;
+	return run(S(s), ST_BEGIN, err);
+}
+
+static int q_commit(struct sg_store *s, struct sg_error *err)
+{
+	S(s)->head_valid = 0;
+	return run(S(s), ST_COMMIT, err);
+}
 
 static int q_rollback(struct sg_store *s, struct sg_error *err)
 {
 	struct sqlite_store *q = S(s);
+	q->head_valid = 0;
 	if (sqlite3_get_autocommit(q->db))
 		return 0; /* SQLite already rolled back (e.g. after a full disk) */
 	return run(q, ST_ROLLBACK, err);
@@ -356,6 +405,7 @@ static int q_savepoint(struct sg_store *s, int op, struct sg_error *err)
 		return run(q, ST_SAVEPOINT, err);
 	if (op == 1)
 		return run(q, ST_RELEASE, err);
+	q->head_valid = 0;
 	int rc = run(q, ST_ROLLBACK_TO, err);
 	return rc < 0 ? rc : run(q, ST_RELEASE, err);
 }
@@ -423,11 +473,97 @@ cleanup:
 	return rc;
 }
 
+/* ---- checkpoints ---------------------------------------------------- */
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *ck = arg;
+	sqlite3 *db = NULL;
+	prctl(PR_SET_NAME, "sg-checkpoint");
+	if (sqlite3_open_v2(ck->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		db = NULL; /* the writer's forced checkpoints still bound the WAL */
+	} else {
+		sqlite3_busy_timeout(db, SG_STORE_BUSY_MS);
+		sqlite3_wal_autocheckpoint(db, 0);
+		/* a new connection learns that the file is in WAL mode only
+		 * when it first reads it; until then a checkpoint is a no-op */
+		sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	}
+	pthread_mutex_lock(&ck->mu);
+	for (;;) {
+		while (!ck->pending && !ck->stop)
+			pthread_cond_wait(&ck->cv, &ck->mu);
+		if (ck->stop)
+			break;
+		ck->pending = 0;
+		pthread_mutex_unlock(&ck->mu);
+		/* PASSIVE: never waits for the writer or readers; whatever it
+		 * cannot copy now is copied by the next run. */
+		if (db)
+			sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		/* at most CKPT_PER_S runs a second: each ends with an fsync of
+		 * the database file, which shares the disk with the commits,
+		 * and a longer interval copies a hot page once, not every time */
+		struct timespec ts = {0, 1000000000L / CKPT_PER_S};
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&ck->mu);
+		ck->runs++;
+	}
+	pthread_mutex_unlock(&ck->mu);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* Called by SQLite after each commit on the writer's connection, with the
+ * pages now in the WAL. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sqlite_store *q = arg;
+	struct ckpt *ck = &q->ck;
+	if (pages >= CKPT_FORCE_PAGES) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		return SQLITE_OK;
+	}
+	if (pages < CKPT_PAGES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&ck->mu);
+	if (!ck->started && !ck->stop) {
+		if (pthread_create(&ck->thread, NULL, ckpt_main, ck) == 0)
+			ck->started = 1;
+		else
+			ck->stop = 1; /* no thread: the forced checkpoints remain */
+	}
+	ck->pending = 1;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+	return SQLITE_OK;
+}
+
+static void ckpt_stop(struct ckpt *ck)
+{
+	if (!ck->path)
+		return;
+	pthread_mutex_lock(&ck->mu);
+	ck->stop = 1;
+	pthread_cond_signal(&ck->cv);
+	int started = ck->started;
+	pthread_mutex_unlock(&ck->mu);
+	if (started)
+		pthread_join(ck->thread, NULL);
+	pthread_cond_destroy(&ck->cv);
+	pthread_mutex_destroy(&ck->mu);
+	sg_free(ck->path);
+	ck->path = NULL;
+}
+
 static void q_close(struct sg_store *s)
 {
 	struct sqlite_store *q = S(s);
 	if (!q)
 		return;
+	ckpt_stop(&q->ck);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(q->st[i]);
 	sqlite3_close(q->db);
@@ -453,10 +589,21 @@ static int q_open(struct sg_store **out, const char *path, const char *writer,
 	sqlite3_extended_result_codes(q->db, 1);
 	/* Waiting writers retry for up to this long instead of failing. */
 	sqlite3_busy_timeout(q->db, SG_STORE_BUSY_MS);
-	if ((rc = exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err)) < 0)
+	/* temp_store=MEMORY keeps the statement journal of each group-commit
+	 * savepoint in memory: past 64 KiB SQLite would otherwise spill it to
+	 * a temporary file, opened and closed for every write of a batch. */
+	if ((rc = exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		       " PRAGMA temp_store=MEMORY;", err)) < 0)
 		goto cleanup;
 	if ((rc = migrate(q, path, err)) < 0)
 		goto cleanup;
+	if (!(q->ck.path = sg_strdup(path))) {
+		rc = sg_error_set(err, SG_ENOMEM, "opening '%s': out of memory", path);
+		goto cleanup;
+	}
+	pthread_mutex_init(&q->ck.mu, NULL);
+	pthread_cond_init(&q->ck.cv, NULL);
+	sqlite3_wal_hook(q->db, wal_hook, q); /* replaces the automatic checkpoint */
 	*out = &q->base;
 	return 0;
 cleanup:
@@ -473,22 +620,28 @@ static int q_audit_append(struct sg_store *s, struct sg_audit_record *r,
 	int rc;
 	if (!r->chain[0])
 		snprintf(r->chain, sizeof(r->chain), "%s", q->writer);
-	sqlite3_stmt *st = stmt(q, ST_AUDIT_HEAD, err);
-	if (!st)
-		return -SG_ESTORE;
-	bind_text(st, 1, r->chain);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		r->seq = sqlite3_column_int64(st, 0) + 1;
-		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", col_text(st, 1));
-	} else if (rc == SQLITE_DONE) {
-		r->seq = 1;
-		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", SG_AUDIT_GENESIS);
+	int in_tx = !sqlite3_get_autocommit(q->db);
+	sqlite3_stmt *st;
+	if (in_tx && q->head_valid && !strcmp(q->head_chain, r->chain)) {
+		r->seq = q->head_seq + 1;
+		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", q->head_hash);
 	} else {
+		if (!(st = stmt(q, ST_AUDIT_HEAD, err)))
+			return -SG_ESTORE;
+		bind_text(st, 1, r->chain);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			r->seq = sqlite3_column_int64(st, 0) + 1;
+			snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", col_text(st, 1));
+		} else if (rc == SQLITE_DONE) {
+			r->seq = 1;
+			snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", SG_AUDIT_GENESIS);
+		} else {
+			done(st);
+			return fail(q, err, "reading the audit chain head");
+		}
 		done(st);
-		return fail(q, err, "reading the audit chain head");
 	}
-	done(st);
 	if (!r->id[0] && sg_id_new(r->id) < 0)
 		return sg_error_set(err, SG_EINTERNAL, "audit: no randomness for an id");
 	if (!r->created_ms)
@@ -511,6 +664,12 @@ static int q_audit_append(struct sg_store *s, struct sg_audit_record *r,
 	done(st);
 	if (rc != SQLITE_DONE)
 		return fail(q, err, "appending an audit record");
+	if (in_tx) {
+		snprintf(q->head_chain, sizeof(q->head_chain), "%s", r->chain);
+		q->head_seq = r->seq;
+		snprintf(q->head_hash, sizeof(q->head_hash), "%s", r->hash);
+		q->head_valid = 1;
+	}
 	return 0;
 }
 

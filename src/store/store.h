@@ -108,6 +108,12 @@ void sg_store_batcher_stop(struct sg_store_batcher *b);
 void sg_store_batcher_anchor_every(struct sg_store_batcher *b, unsigned long n);
 /* Transactions committed so far (to report the mean batch size). */
 unsigned long sg_store_batcher_commits(const struct sg_store_batcher *b);
+/* Counters since start: transactions committed, writes answered (good or
+ * failed) and the largest batch; writes / commits is the mean batch. */
+struct sg_store_batch_stats {
+	unsigned long commits, writes, max_batch;
+};
+void sg_store_batcher_stats(const struct sg_store_batcher *b, struct sg_store_batch_stats *out);
 
 /* Reads the latest decision of a ticket; *out is heap JSON text. */
 int sg_store_ticket_decision(struct sg_store *s, const char *ticket_id,

@@ -402,8 +402,14 @@ static void test_group_commit(void **state)
 	for (int t = 0; t < THREADS; t++)
 		pthread_join(th[t], NULL);
 	unsigned long commits = sg_store_batcher_commits(b);
+	struct sg_store_batch_stats st;
+	sg_store_batcher_stats(b, &st);
 	sg_store_batcher_stop(b);
 	assert_true(commits >= 1);
+	/* every write answered once (good, failed and duplicate alike) */
+	assert_int_equal(st.writes, THREADS * (PER_THREAD + 1));
+	assert_true(st.commits >= commits);
+	assert_true(st.max_batch >= 1 && st.max_batch <= 64);
 	long good = 0;
 	for (int t = 0; t < THREADS; t++) {
 		for (int i = 0; i < PER_THREAD; i++) {
@@ -433,6 +439,73 @@ static void test_group_commit(void **state)
 	assert_true(count(path, "SELECT COUNT(*) FROM audit WHERE chain = 'anchor'") >=
 		    good / (10 + 64));
 	assert_true(count(path, "SELECT COUNT(*) FROM audit WHERE chain = 'anchor'") >= 1);
+	assert_true(verify_ok(s));
+	sg_store_close(s);
+}
+
+/* Many callers at once: batches large enough for the wake-up tree to be
+ * several levels deep. Every caller must be woken with its own result
+ * (a caller left asleep hangs the test), and every write is stored. */
+#define FAN_THREADS 48
+#define FAN_WRITES 8
+
+struct fan {
+	struct sg_store_batcher *b;
+	int id, rc[FAN_WRITES];
+	char decision_id[FAN_WRITES][SG_ID_LEN];
+};
+
+static void *fan_main(void *arg)
+{
+	struct fan *f = arg;
+	for (int i = 0; i < FAN_WRITES; i++) {
+		char ticket[32], dec[256];
+		struct sg_ticket_write w;
+		struct sg_error err = SG_ERROR_INIT;
+		snprintf(ticket, sizeof(ticket), "F-%d-%d", f->id, i);
+		fill(&w, ticket, "e-1", dec, sizeof(dec));
+		f->rc[i] = sg_store_batcher_write(f->b, &w, &err);
+		memcpy(f->decision_id[i], w.decision_id, SG_ID_LEN);
+		sg_free(w.stored_decision);
+	}
+	return NULL;
+}
+
+static void test_group_commit_fan_in(void **state)
+{
+	(void)state;
+	char path[512];
+	tmp_db(path, sizeof(path), "fan.db");
+	struct sg_store *s = open_db(path, "fan");
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_store_batcher *b = NULL;
+	assert_int_equal(sg_store_batcher_start(&b, s, 256, &err), 0);
+	static struct fan f[FAN_THREADS];
+	pthread_t th[FAN_THREADS];
+	for (int t = 0; t < FAN_THREADS; t++) {
+		memset(&f[t], 0, sizeof(f[t]));
+		f[t].b = b;
+		f[t].id = t;
+		assert_int_equal(pthread_create(&th[t], NULL, fan_main, &f[t]), 0);
+	}
+	for (int t = 0; t < FAN_THREADS; t++)
+		pthread_join(th[t], NULL);
+	struct sg_store_batch_stats st;
+	sg_store_batcher_stats(b, &st);
+	sg_store_batcher_stop(b);
+	assert_int_equal(st.writes, FAN_THREADS * FAN_WRITES);
+	assert_true(st.commits >= 1 && st.commits <= st.writes);
+	for (int t = 0; t < FAN_THREADS; t++)
+		for (int i = 0; i < FAN_WRITES; i++) {
+			assert_int_equal(f[t].rc[i], 0);
+			char sql[256];
+			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM ticket_events WHERE "
+				 "ticket_id = 'F-%d-%d' AND decision_id = '%s'", t, i,
+				 f[t].decision_id[i]);
+			assert_int_equal(count(path, sql), 1);
+		}
+	assert_int_equal(count(path, "SELECT COUNT(*) FROM decisions"),
+			 FAN_THREADS * FAN_WRITES);
 	assert_true(verify_ok(s));
 	sg_store_close(s);
 }
@@ -1286,6 +1359,7 @@ int main(void)
 		cmocka_unit_test(test_idempotent_event),
 		cmocka_unit_test(test_atomic_failure),
 		cmocka_unit_test(test_group_commit),
+		cmocka_unit_test(test_group_commit_fan_in),
 		cmocka_unit_test(test_sigkill_burst),
 		cmocka_unit_test(test_outbox_lease),
 		cmocka_unit_test(test_user_tokens),

@@ -262,10 +262,9 @@ document.addEventListener('DOMContentLoaded', () => {
     }
   });
   $('filters').addEventListener('submit', (ev) => { ev.preventDefault(); loadQueue().catch((e) => flash(e.message, true)); });
-  $('nav-queue').addEventListener('click', () => loadQueue().catch((e) => flash(e.message, true)));
-  $('nav-outbox').addEventListener('click', () => loadOutbox().catch((e) => flash(e.message, true)));
   $('nav-queue').addEventListener('click', () => { flash(''); loadQueue().catch((e) => flash(e.message, true)); });
   $('nav-shadow').addEventListener('click', () => { flash(''); loadShadow().catch((e) => flash(e.message, true)); });
+  $('nav-outbox').addEventListener('click', () => { flash(''); loadOutbox().catch((e) => flash(e.message, true)); });
   $('logout').addEventListener('click', async () => {
     try { await api('DELETE', '/v1/session'); } catch (e) { /* already gone */ }
     state.csrf = null;
