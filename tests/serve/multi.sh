@@ -3,7 +3,11 @@
 # tickets spread over them, one killed with SIGKILL mid-burst, approvals
 # through the survivors, and due SLA timers that all three race to claim.
 # Afterwards every acknowledged ticket has exactly one decision, every
-# timer fired once, and the audit (one chain per worker) verifies.
+# timer fired once, every outbox action the decisions queued was delivered
+# once in effect (a fake signed-webhook receiver, tests/serve/fake_webhook.py,
+# deduplicates on the Idempotency-Key: one effect per action, resends of the
+# killed worker's leased actions allowed, none dead), and the audit (one chain
+# per worker) verifies.
 # Needs $SOPGATE_TEST_PG (tests/run starts a server); exit 77 without it.
 . "$(dirname "$0")/common.sh"
 [ -n "${SOPGATE_TEST_PG:-}" ] || { echo "skip: no PostgreSQL (SOPGATE_TEST_PG)"; exit 77; }
@@ -13,6 +17,34 @@ psql -qtA "$SOPGATE_TEST_PG" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "C
 URL=${SOPGATE_TEST_PG%/*}/$db
 q() { psql -qtA "$URL" -c "$1"; }
 make_policy
+# every decision and every channel's action goes to one signed webhook (a
+# fake on a free loopback port); short timeout, so the killed worker's
+# leases (timeout + 5 s) expire soon and a survivor resends them
+python3 - "$W/acme/policy.yaml" <<'PY' || die "cannot route the policy's actions to the webhook"
+import re, sys
+p = sys.argv[1]; s = open(p).read()
+head, sep, rest = s.partition("\nchannels:\n")
+if not sep: sys.exit("no channels: block")
+block, end = re.match(r"((?:  .*\n|#.*\n|\n)*)(.*)", rest, re.S).groups()
+block, n = re.subn(r"^(  [\w-]+: \{)kind:", r"\1connector: hook, kind:", block, flags=re.M)
+if n == 0: sys.exit("no channels to route")
+open(p, "w").write(head + sep + block + end)
+PY
+export SG_MULTI_HOOK_SECRET=hook-s3cret SG_FAKE_HOOK_SECRET=hook-s3cret
+python3 "$top/tests/serve/fake_webhook.py" "$W/hook.port" "$W/hook.log" 2>"$W/hook.err" &
+FAKE_PID=$!
+trap 'kill "$FAKE_PID" 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 300); do [ -s "$W/hook.port" ] && break; sleep 0.1; done
+[ -s "$W/hook.port" ] || die "fake webhook did not start: $(cat "$W/hook.err")"
+cat >>"$W/acme/policy.yaml" <<YAML
+
+connectors:
+  hook: {type: webhook, base_url: 'http://127.0.0.1:$(cat "$W/hook.port")/hook',
+         secret_env: SG_MULTI_HOOK_SECRET, record: true,
+         actions: [create_issue, notify, escalate, reply, set_field], timeout: 2s, connect_timeout: 2s}
+outbox: {backoff: 1s, max_backoff: 2s, lease: 2s, poll: 1s}
+YAML
+"$SOPGATE" check "$W/acme/policy.yaml" >"$W/check" 2>&1 || die "policy with the webhook: $(cat "$W/check")"
 for u in alice:agent lee:lead; do
 	t=$("$SOPGATE" user add "${u%%:*}" --role "${u#*:}" --store "$URL" 2>/dev/null | grep -o 'sgt_[0-9a-f]*') ||
 		die "user add $u"
@@ -32,6 +64,7 @@ for i in 1 2 3; do
 done
 cleanup_multi() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
 	psql -qtA "$SOPGATE_TEST_PG" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
 	rm -rf "$W"
 }
@@ -126,6 +159,31 @@ l3=$(q "SELECT COUNT(*) FROM escalations WHERE level = 3 AND ticket_id LIKE 'S-%
 l3d=$(q "SELECT COUNT(DISTINCT ticket_id) FROM escalations WHERE level = 3 AND ticket_id LIKE 'S-%'")
 [ "$l3" = 40 ] && [ "$l3d" = 40 ] || die "SLA breaches: $l3 level-3 escalations for $l3d tickets, expected 40 for 40"
 echo "ok every due SLA timer fired exactly once"
+
+# the outbox drains (the killed worker's leased actions come back after the
+# lease); then every action is sent and the webhook saw each key once in
+# effect: distinct keys = actions, raw requests >= that (resends allowed)
+for _ in $(seq 1 1800); do # generous: slow under the sanitizers
+	[ "$(q "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")" = 0 ] && break
+	sleep 0.1
+done
+pending=$(q "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+[ "$pending" = 0 ] || die "$pending outbox actions still pending"
+actions=$(q "SELECT COUNT(*) FROM outbox")
+decided=$(q "SELECT COUNT(*) FROM decisions WHERE ticket_id LIKE 'M-%'")
+[ "$actions" -ge "$decided" ] || die "$actions outbox actions for $decided decisions (each has a record action)"
+notsent=$(q "SELECT COUNT(*) FROM outbox WHERE state <> 'sent'")
+[ "$notsent" = 0 ] || die "$notsent outbox actions not sent: $(q "SELECT id, state, last_error FROM outbox WHERE state <> 'sent' LIMIT 3" | tr '\n' ' ')"
+q "SELECT idem_key FROM outbox" | sort >"$W/keys.outbox"
+sort -u "$W/hook.log" >"$W/keys.hook"
+effects=$(wc -l <"$W/keys.hook")
+raw=$(wc -l <"$W/hook.log")
+[ "$(sort -u "$W/keys.outbox" | wc -l)" = "$actions" ] || die "outbox idempotency keys are not distinct"
+cmp -s "$W/keys.outbox" "$W/keys.hook" ||
+	die "webhook effects differ from the outbox: $(comm -3 "$W/keys.outbox" "$W/keys.hook" | head -3 | tr '\n' ' ')"
+[ "$effects" = "$actions" ] && [ "$raw" -ge "$effects" ] ||
+	die "webhook: $effects effects and $raw requests for $actions actions"
+echo "ok every outbox action was delivered once in effect (all sent, none dead)"
 
 chains=$(q "SELECT COUNT(DISTINCT chain) FROM audit WHERE chain LIKE 'w_' OR chain LIKE 'w_-review'")
 [ "$chains" -ge 3 ] || die "expected one audit chain per worker, found $chains"
