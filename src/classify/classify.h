@@ -62,6 +62,15 @@ int sg_classifier_predict(const struct sg_classifier *c,
 			  size_t len, struct sg_prediction *out,
 			  struct sg_error *err);
 
+/* The calibrated probability of one label (index < nlabels), as
+ * sg_classifier_predict computes it up to float rounding, but faster for a
+ * two-label model without an out-of-scope slot (the injection model): no
+ * per-label loop, one weight lookup per feature. Errors as for
+ * sg_classifier_predict. */
+int sg_classifier_prob(const struct sg_classifier *c, struct sg_classify_scratch *s,
+		       const char *text, size_t len, size_t label, double *prob,
+		       struct sg_error *err);
+
 /* ---- whole-ticket classification -------------------------------------- */
 
 /* Optional signals from the ticket event; zero/NULL means unknown. */

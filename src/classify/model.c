@@ -126,6 +126,22 @@ int sg_features_extract(struct sg_classify_scratch *s,
 			continue;
 		/* char n-grams over "<" word ">" */
 		size_t plen = wl + 2;
+		unsigned char pb[64];
+		if (plen <= sizeof(pb)) { /* the same hashes from a padded copy */
+			pb[0] = '<';
+			memcpy(pb + 1, w, wl);
+			pb[plen - 1] = '>';
+			for (size_t a = 0; a < plen; a++) {
+				uint32_t h = seed ^ 0x7f4a7c15u;
+				size_t jend = a + p->char_max < plen ? a + p->char_max : plen;
+				for (size_t j = a; j < jend; j++) {
+					h = (h ^ pb[j]) * FNV_PRIME;
+					if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
+						emit(s, fmix(h + (uint32_t)(j - a)));
+				}
+			}
+			continue;
+		}
 		for (size_t a = 0; a < plen; a++) {
 			uint32_t h = seed ^ 0x7f4a7c15u;
 			for (size_t j = a; j < plen && j - a < p->char_max; j++) {
@@ -153,16 +169,16 @@ int sg_features_extract(struct sg_classify_scratch *s,
 		uint32_t b = s->raw[i] & mask;
 		size_t slot = (s->raw[i] * 2654435761u) & (tcap - 1);
 		for (;;) {
-			uint32_t e = s->table[slot];
+			uint64_t e = s->table[slot];
 			if (!e) {
-				s->table[slot] = (uint32_t)(s->nfv + 1);
+				s->table[slot] = (uint64_t)b << 32 | (uint32_t)(s->nfv + 1);
 				s->fv[s->nfv].bucket = b;
 				s->fv[s->nfv].value = 1.0f;
 				s->nfv++;
 				break;
 			}
-			if (s->fv[e - 1].bucket == b) {
-				s->fv[e - 1].value += 1.0f;
+			if ((uint32_t)(e >> 32) == b) {
+				s->fv[(uint32_t)e - 1].value += 1.0f;
 				break;
 			}
 			slot = (slot + 1) & (tcap - 1);
@@ -170,7 +186,8 @@ int sg_features_extract(struct sg_classify_scratch *s,
 	}
 	double norm = 0;
 	for (size_t i = 0; i < s->nfv; i++) {
-		float v = 1.0f + logf(s->fv[i].value); /* sublinear counts */
+		/* sublinear counts; most features occur once (log 1 = 0) */
+		float v = s->fv[i].value == 1.0f ? 1.0f : 1.0f + logf(s->fv[i].value);
 		s->fv[i].value = v;
 		norm += (double)v * v;
 	}
@@ -292,6 +309,33 @@ int sg_classifier_predict(const struct sg_classifier *c,
 	return 0;
 }
 
+int sg_classifier_prob(const struct sg_classifier *c, struct sg_classify_scratch *s,
+		       const char *text, size_t len, size_t label, double *prob,
+		       struct sg_error *err)
+{
+	*prob = 0;
+	if (label >= c->nlabels)
+		return sg_error_set(err, SG_EINVALID, "label %zu: the model has %zu labels",
+				    label, c->nlabels);
+	if (!c->diff) {
+		struct sg_prediction p;
+		int rc = sg_classifier_predict(c, s, text, len, &p, err);
+		if (rc == 0)
+			*prob = p.probs[label];
+		return rc;
+	}
+	int rc = sg_features_extract(s, &c->feat, text, len, err);
+	if (rc < 0)
+		return rc;
+	/* softmax of two logits d0/T, d1/T = logistic of (d0 - d1)/T */
+	double d = (double)c->bias[0] - (double)c->bias[1];
+	for (size_t i = 0; i < s->nfv; i++)
+		d += s->fv[i].value * c->diff[s->fv[i].bucket];
+	double z = d / c->temperature;
+	*prob = 1.0 / (1.0 + exp(label == 0 ? -z : z));
+	return 0;
+}
+
 /* ---- accessors ------------------------------------------------------------ */
 
 const char *sg_classifier_task(const struct sg_classifier *c) { return c->task; }
@@ -323,6 +367,7 @@ void sg_classifier_free(struct sg_classifier *c)
 	sg_free(c->map);
 	sg_free(c->w);
 	sg_free(c->bias);
+	sg_free(c->diff);
 	sg_free(c);
 }
 
@@ -546,6 +591,12 @@ int sg_classifier_parse(struct sg_classifier **out, char *data, size_t size,
 		c->bias[j] = get_f32(u);
 		if (!isfinite(c->bias[j]))
 			BAD("model '%s': bias %zu is not a finite number", path, j);
+	}
+	if (k == 2 && !c->background) {
+		if (!(c->diff = sg_calloc(nb, sizeof(*c->diff))))
+			BAD("model '%s': out of memory", path);
+		for (uint32_t r = 0; r < c->nrows; r++)
+			c->diff[c->buckets[r]] = c->w[2 * (size_t)r] - c->w[2 * (size_t)r + 1];
 	}
 	*out = c;
 	c = NULL;

@@ -442,13 +442,12 @@ static void new_stamp(struct sg_scan_ctx *c)
 static int injection_model(struct sg_scan_ctx *c, const char *text, size_t len, size_t tlen)
 {
 	const struct sg_scanner *s = c->s;
-	struct sg_prediction p;
+	double prob;
 	for (size_t i = 0; i < c->nhits; i++)
 		if (c->hits[i].type == SG_T_PROMPT_INJECTION)
 			return 0;
-	if (sg_classifier_predict(s->inj, c->cls, text, len, &p, NULL) < 0)
+	if (sg_classifier_prob(s->inj, c->cls, text, len, (size_t)s->inj_label, &prob, NULL) < 0)
 		return 0; /* the text was validated already; nothing to add */
-	double prob = p.probs[s->inj_label];
 	if (prob < s->inj_threshold)
 		return 0;
 	size_t before = c->nhits;
