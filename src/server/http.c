@@ -1,8 +1,8 @@
 /*
  * http.c - the libmicrohttpd daemon behind sg_server_start: per-request
- * state, body accumulation under a cap, routing, rate limiting, bearer and
- * cookie authentication with CSRF, the JSON error shape, common security
- * headers, static files, metrics and the access log, and graceful stop.
+ * state, body accumulation under a cap, routing dispatch, the built-in
+ * health and metrics routes, metrics and the access log, and graceful stop.
+ * Responses are in http_resp.c, authentication in http_auth.c.
  */
 #include "server/server.h"
 
@@ -33,52 +33,9 @@
 #include "server/server_int.h"
 #include "core/banned.h"
 
-#define COOKIE_NAME "sg_session"
-#define CSP "default-src 'self'"
-#define MAX_QUERY_VALUES 16
-
-struct sg_server {
-	struct MHD_Daemon *d;
-	struct sg_router router;
-	struct sg_server_options o;     /* strings below are owned copies */
-	char *bind_addr, *static_dir, *version;
-	char static_real[PATH_MAX];
-	struct sg_auth_ops auth;        /* session ops resolved */
-	struct sg_sessions sessions;
-	int have_sessions;
-	void *sess_ctx;                 /* auth.ctx, or &sessions */
-	struct sg_ratelimit rl;
-	int rl_on;
-	struct sg_metrics *metrics;
-	int own_metrics;
-	struct sg_metric *m_requests, *m_latency, *m_inflight;
-	atomic_long inflight;
-	unsigned port;
-};
-
-struct sg_http_conn {
-	struct sg_server *srv;
-	struct MHD_Connection *mc;
-	uint64_t start_ns;
-	char request_id[72];
-	char method[12];
-	char path[160]; /* for the log: printable, truncated, no query */
-	struct sg_buf body;
-	int responded;     /* a response is queued */
-	int too_large;     /* the body passed the cap: discarding */
-	int status;
-	const char *route; /* label for metrics: a pattern, "static", "unmatched" */
-	struct sg_route_match match;
-	struct sg_user user;
-	char *qvals[MAX_QUERY_VALUES];
-	size_t nq;
-};
-
 /* ---- small helpers ---------------------------------------------------- */
 
-static void logf_(struct sg_server *srv, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void logf_(struct sg_server *srv, const char *fmt, ...)
+void sg_server_logf(struct sg_server *srv, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -99,7 +56,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	logf_(srv, "server: %s", msg);
+	sg_server_logf(srv, "server: %s", msg);
 }
 
 /* Keeps the raw URL: the router decodes each segment itself. */
@@ -129,458 +86,6 @@ static const char *method_label(const char *m)
 	return "other";
 }
 
-/* ---- responses -------------------------------------------------------- */
-
-static void common_headers(struct sg_http_conn *c, struct MHD_Response *r)
-{
-	MHD_add_response_header(r, "X-Request-Id", c->request_id);
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-}
-
-static enum MHD_Result queue(struct sg_http_conn *c, int status,
-			     struct MHD_Response *r)
-{
-	if (!r)
-		return MHD_NO;
-	enum MHD_Result ok = MHD_queue_response(c->mc, (unsigned)status, r);
-	MHD_destroy_response(r);
-	if (ok == MHD_YES) {
-		c->responded = 1;
-		c->status = status;
-	}
-	return ok;
-}
-
-struct extra {
-	const char *name, *value;
-};
-
-/* {"error":{"code":"...","message":"..."}} with the code's status (or an
- * explicit one), plus optional headers. */
-static enum MHD_Result send_error(struct sg_http_conn *c, int status, int code,
-				  const char *msg, const struct extra *hdr,
-				  size_t nhdr)
-{
-	struct sg_buf b = SG_BUF_INIT;
-	if (!status)
-		status = sg_error_http(code);
-	if (!msg || !*msg)
-		msg = sg_error_text(code);
-	sg_buf_adds(&b, "{\"error\":{\"code\":");
-	const char *name = sg_error_name(code);
-	sg_buf_add_json_str(&b, name, strlen(name));
-	sg_buf_adds(&b, ",\"message\":");
-	sg_buf_add_json_str(&b, msg, strlen(msg));
-	sg_buf_adds(&b, "}}\n");
-	if (b.oom) {
-		sg_buf_release(&b);
-		return MHD_NO;
-	}
-	size_t len;
-	char *body = sg_buf_detach(&b, &len);
-	if (!body)
-		return MHD_NO;
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(
-		len, body, sg_free);
-	if (!r) {
-		sg_free(body);
-		return MHD_NO;
-	}
-	common_headers(c, r);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	for (size_t i = 0; i < nhdr; i++)
-		MHD_add_response_header(r, hdr[i].name, hdr[i].value);
-	return queue(c, status, r);
-}
-
-/* A handler's failure: 4xx say why, 5xx log why and say only what. */
-static enum MHD_Result send_failure(struct sg_http_conn *c, int rc,
-				    const struct sg_error *err)
-{
-	int code = err->code ? err->code : -rc;
-	if (code <= 0 || code >= SG_E__COUNT)
-		code = SG_EINTERNAL;
-	int status = sg_error_http(code);
-	if (status >= 500) {
-		logf_(c->srv, "error req=%s %s: %s", c->request_id,
-		      sg_error_name(code), err->msg[0] ? err->msg : "(no message)");
-		return send_error(c, status, code, NULL, NULL, 0);
-	}
-	return send_error(c, status, code, err->msg, NULL, 0);
-}
-
-int sg_http_resp_header(struct sg_http_resp *resp, const char *name,
-			const char *value)
-{
-	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
-		return -SG_EINVALID;
-	if (resp->nheaders == SG_HTTP_MAX_RESP_HEADERS ||
-	    strlen(name) >= sizeof(resp->headers[0].name) ||
-	    strlen(value) >= sizeof(resp->headers[0].value))
-		return -SG_ELIMIT;
-	size_t i = resp->nheaders++;
-	memcpy(resp->headers[i].name, name, strlen(name) + 1);
-	memcpy(resp->headers[i].value, value, strlen(value) + 1);
-	return 0;
-}
-
-static int dump_to_buf(const char *buf, size_t size, void *data)
-{
-	sg_buf_add(data, buf, size);
-	return 0;
-}
-
-int sg_http_resp_json(struct sg_http_resp *resp, int status,
-		      const json_t *value)
-{
-	sg_buf_reset(&resp->body);
-	if (json_dump_callback(value, dump_to_buf, &resp->body,
-			       JSON_COMPACT | JSON_ENCODE_ANY) != 0)
-		return -SG_ENOMEM;
-	sg_buf_addc(&resp->body, '\n');
-	if (resp->body.oom)
-		return -SG_ENOMEM;
-	resp->status = status;
-	return 0;
-}
-
-/* ---- request accessors ------------------------------------------------ */
-
-const char *sg_http_param(const struct sg_http_req *req, const char *name)
-{
-	const struct sg_route_match *m = &req->conn->match;
-	for (size_t i = 0; i < m->nparams; i++)
-		if (strcmp(m->names[i], name) == 0)
-			return m->values[i];
-	return NULL;
-}
-
-const char *sg_http_header(const struct sg_http_req *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn->mc, MHD_HEADER_KIND, name);
-}
-
-int sg_http_query(const char **out, const struct sg_http_req *req,
-		  const char *name, struct sg_error *err)
-{
-	struct sg_http_conn *c = req->conn;
-	*out = NULL;
-	const char *raw = MHD_lookup_connection_value(c->mc,
-						      MHD_GET_ARGUMENT_KIND, name);
-	if (!raw)
-		return 0;
-	if (c->nq == MAX_QUERY_VALUES)
-		return sg_error_set(err, SG_ELIMIT,
-				    "query: more than %d arguments read",
-				    MAX_QUERY_VALUES);
-	size_t len = strlen(raw);
-	char *v = sg_malloc(len + 1);
-	if (!v)
-		return sg_error_set(err, SG_ENOMEM, "out of memory");
-	if (sg_url_decode(v, raw, len, 1) < 0) {
-		sg_free(v);
-		return sg_error_set(err, SG_EINVALID,
-				    "query argument '%s': invalid percent-encoding "
-				    "or control character", name);
-	}
-	c->qvals[c->nq++] = v;
-	*out = v;
-	return 0;
-}
-
-/* Nesting depth of a JSON text, outside strings; jansson recurses per
- * level, so this is checked before parsing. */
-static size_t json_depth(const char *s, size_t n)
-{
-	size_t depth = 0, max = 0;
-	int in_str = 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (in_str) {
-			if (ch == '\\')
-				i++;
-			else if (ch == '"')
-				in_str = 0;
-		} else if (ch == '"') {
-			in_str = 1;
-		} else if (ch == '[' || ch == '{') {
-			if (++depth > max)
-				max = depth;
-		} else if ((ch == ']' || ch == '}') && depth) {
-			depth--;
-		}
-	}
-	return max;
-}
-
-int sg_http_json_body(json_t **out, const struct sg_http_req *req,
-		      struct sg_error *err)
-{
-	*out = NULL;
-	const char *ct = sg_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct && (strncasecmp(ct, "application/json", 16) != 0 ||
-		   (ct[16] && ct[16] != ';' && ct[16] != ' ')))
-		return sg_error_set(err, SG_EJSON,
-				    "header 'Content-Type': expected "
-				    "application/json");
-	if (req->body_len == 0)
-		return sg_error_set(err, SG_EJSON,
-				    "body: required (a JSON object)");
-	if (json_depth(req->body, req->body_len) > SG_MAX_JSON_DEPTH)
-		return sg_error_set(err, SG_EJSON,
-				    "body: nested deeper than %d levels",
-				    SG_MAX_JSON_DEPTH);
-	json_t *v = NULL;
-	int rc = sg_json_parse(&v, req->body, req->body_len, err);
-	if (rc)
-		return rc;
-	if (!json_is_object(v)) {
-		rc = sg_error_set(err, SG_EJSON, "body: expected a JSON object, "
-				  "got %s", sg_json_type_name(v));
-		json_decref(v);
-		return rc;
-	}
-	*out = v;
-	return 0;
-}
-
-/* ---- authentication --------------------------------------------------- */
-
-/* The bearer token of an "Authorization: Bearer x" header, or NULL. */
-static const char *bearer(struct sg_http_conn *c)
-{
-	const char *h = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return *h ? h : NULL;
-}
-
-/* The session cookie value (64 hex characters) into out, or 0. */
-static int session_cookie(struct sg_http_conn *c, char out[65])
-{
-	const char *h = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_COOKIE);
-	if (!h)
-		return 0;
-	size_t nl = strlen(COOKIE_NAME);
-	for (const char *p = h; *p;) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n == nl + 1 + 64 && strncmp(p, COOKIE_NAME "=", nl + 1) == 0) {
-			const char *v = p + nl + 1;
-			for (size_t i = 0; i < 64; i++)
-				if (!((v[i] >= '0' && v[i] <= '9') ||
-				      (v[i] >= 'a' && v[i] <= 'f')))
-					return 0;
-			memcpy(out, v, 64);
-			out[64] = '\0';
-			return 1;
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
-
-static int token_ok(const char *t)
-{
-	size_t n = strlen(t);
-	if (n == 0 || n > 256)
-		return 0;
-	for (; *t; t++)
-		if (*t <= 0x20 || *t >= 0x7f)
-			return 0;
-	return 1;
-}
-
-enum auth_result { AUTH_NONE, AUTH_OK, AUTH_BAD };
-
-/* Establishes who is calling: a bearer token first, else the console
- * session cookie (whose CSRF token mutating requests must echo). On
- * AUTH_BAD err says why; server-side failures return the negative code. */
-static int authenticate(struct sg_http_conn *c, int mutating, int *via_cookie,
-			char key[80], struct sg_error *err)
-{
-	struct sg_server *srv = c->srv;
-	const char *tok = bearer(c);
-	char sid[65];
-	*via_cookie = 0;
-	if (tok) {
-		if (!token_ok(tok)) {
-			sg_error_set(err, SG_EUNAUTHORIZED,
-				     "header 'Authorization': malformed bearer token");
-			return AUTH_BAD;
-		}
-		if (!srv->auth.verify_token) {
-			sg_error_set(err, SG_EUNAUTHORIZED,
-				     "no user store configured");
-			return AUTH_BAD;
-		}
-		struct sg_error e2 = SG_ERROR_INIT;
-		int rc = srv->auth.verify_token(srv->auth.ctx, tok, &c->user, &e2);
-		if (rc == -SG_EUNAUTHORIZED || (rc == 0 && c->user.role == SG_ROLE_NONE)) {
-			sg_error_set(err, SG_EUNAUTHORIZED,
-				     "header 'Authorization': unknown or revoked token");
-			return AUTH_BAD;
-		}
-		if (rc) {
-			*err = e2;
-			return rc;
-		}
-		char h[SG_SHA256_HEX];
-		sg_sha256_hex(tok, strlen(tok), h);
-		snprintf(key, 80, "tok:%.32s", h);
-		return AUTH_OK;
-	}
-	if (session_cookie(c, sid)) {
-		char h[SG_SHA256_HEX], csrf[SG_CSRF_LEN];
-		int64_t exp = 0;
-		sg_sha256_hex(sid, 64, h);
-		struct sg_error e2 = SG_ERROR_INIT;
-		int rc = srv->auth.session_get(srv->sess_ctx, h, &c->user, csrf,
-					       &exp, &e2);
-		if (rc == -SG_EUNAUTHORIZED || (rc == 0 && exp <= sg_now_ms())) {
-			sg_error_set(err, SG_EUNAUTHORIZED,
-				     "session: unknown or expired, log in again");
-			return AUTH_BAD;
-		}
-		if (rc) {
-			*err = e2;
-			return rc;
-		}
-		if (mutating) {
-			const char *x = MHD_lookup_connection_value(
-				c->mc, MHD_HEADER_KIND, "X-CSRF-Token");
-			if (!x) {
-				sg_error_set(err, SG_EFORBIDDEN,
-					     "header 'X-CSRF-Token': required with "
-					     "a session cookie");
-				return AUTH_BAD;
-			}
-			if (strlen(x) != SG_CSRF_LEN - 1 ||
-			    !sg_ct_equal(x, csrf, SG_CSRF_LEN - 1)) {
-				sg_error_set(err, SG_EFORBIDDEN,
-					     "header 'X-CSRF-Token': does not match "
-					     "the session");
-				return AUTH_BAD;
-			}
-		}
-		*via_cookie = 1;
-		snprintf(key, 80, "ses:%.32s", h);
-		return AUTH_OK;
-	}
-	sg_error_set(err, SG_EUNAUTHORIZED,
-		     "credentials required: 'Authorization: Bearer <token>' "
-		     "or a console session");
-	return AUTH_NONE;
-}
-
-static void client_key(struct sg_http_conn *c, char key[80])
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char addr[INET6_ADDRSTRLEN] = "unknown";
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET,
-				  &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-				  addr, sizeof(addr));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6,
-				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-				  addr, sizeof(addr));
-	}
-	snprintf(key, 80, "ip:%s", addr);
-}
-
-/* 1 when the request may proceed, else a 429 has been queued. */
-static int rate_ok(struct sg_http_conn *c, const char *key,
-		   enum MHD_Result *res)
-{
-	struct sg_server *srv = c->srv;
-	unsigned ra = 1;
-	if (!srv->rl_on || sg_ratelimit_take(&srv->rl, key, sg_mono_ns(), &ra))
-		return 1;
-	char v[16];
-	snprintf(v, sizeof(v), "%u", ra);
-	struct extra h = {"Retry-After", v};
-	char msg[96];
-	snprintf(msg, sizeof(msg), "too many requests: retry in %u s", ra);
-	*res = send_error(c, 0, SG_ERATE, msg, &h, 1);
-	return 0;
-}
-
-/* ---- static files ----------------------------------------------------- */
-
-static enum MHD_Result serve_static(struct sg_http_conn *c, const char *url)
-{
-	struct sg_server *srv = c->srv;
-	size_t ul = strlen(url);
-	char *rel = sg_malloc(ul + 11);
-	char *full = NULL;
-	int fd = -1;
-	enum MHD_Result res;
-	if (!rel)
-		return MHD_NO;
-	c->route = "static";
-	if (sg_static_path(rel, ul + 11, url) < 0)
-		goto notfound;
-	size_t fl = strlen(srv->static_real) + 1 + strlen(rel) + 1;
-	full = sg_malloc(fl);
-	if (!full) {
-		res = MHD_NO;
-		goto cleanup;
-	}
-	snprintf(full, fl, "%s/%s", srv->static_real, rel);
-	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		goto notfound;
-	/* No symlinked directory on the way may lead outside the root. */
-	char real[PATH_MAX];
-	size_t rl = strlen(srv->static_real);
-	if (!realpath(full, real) || strncmp(real, srv->static_real, rl) != 0 ||
-	    real[rl] != '/')
-		goto notfound;
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		goto notfound;
-	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size,
-							     fd);
-	if (!r) {
-		res = MHD_NO;
-		goto cleanup;
-	}
-	fd = -1; /* the response owns it now */
-	common_headers(c, r);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				sg_static_type(rel));
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-				strcmp(rel, "index.html") == 0 ?
-				"no-cache" : "public, max-age=3600");
-	res = queue(c, 200, r);
-	goto cleanup;
-notfound:
-	res = send_error(c, 0, SG_ENOTFOUND, "no such page", NULL, 0);
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	sg_free(rel);
-	sg_free(full);
-	return res;
-}
 
 /* ---- built-in routes -------------------------------------------------- */
 
@@ -608,124 +113,6 @@ static int h_metrics(void *ctx, const struct sg_http_req *req,
 	return resp->body.oom ? -SG_ENOMEM : 0;
 }
 
-static int session_json(struct sg_http_resp *resp, int status,
-			const struct sg_user *u, const char *csrf)
-{
-	json_t *o = json_pack("{s:s, s:s}", "user", u->name, "role",
-			      sg_role_name(u->role));
-	if (!o)
-		return -SG_ENOMEM;
-	if (csrf && json_object_set_new(o, "csrf_token", json_string(csrf))) {
-		json_decref(o);
-		return -SG_ENOMEM;
-	}
-	int rc = sg_http_resp_json(resp, status, o);
-	json_decref(o);
-	return rc;
-}
-
-static void cookie_header(struct sg_server *srv, char *out, size_t n,
-			  const char *value, long max_age)
-{
-	snprintf(out, n, COOKIE_NAME "=%s; HttpOnly; SameSite=Strict; Path=/; "
-		 "Max-Age=%ld%s", value, max_age,
-		 srv->o.cookie_secure ? "; Secure" : "");
-}
-
-/* POST /v1/session {"token": "..."}: exchanges an API token for a console
- * session cookie and returns the CSRF token the console must echo. */
-static int h_login(void *ctx, const struct sg_http_req *req,
-		   struct sg_http_resp *resp, struct sg_error *err)
-{
-	struct sg_server *srv = ctx;
-	json_t *body = NULL;
-	const char *tok = NULL;
-	int rc = sg_http_json_body(&body, req, err);
-	if (rc)
-		return rc;
-	if ((rc = sg_json_str(body, "token", "token", 1, &tok, err)))
-		goto cleanup;
-	struct sg_user u;
-	memset(&u, 0, sizeof(u));
-	if (!token_ok(tok) || !srv->auth.verify_token) {
-		rc = sg_error_set(err, SG_EUNAUTHORIZED,
-				  "field 'token': unknown or revoked token");
-		goto cleanup;
-	}
-	struct sg_error e2 = SG_ERROR_INIT;
-	rc = srv->auth.verify_token(srv->auth.ctx, tok, &u, &e2);
-	if (rc == -SG_EUNAUTHORIZED || (rc == 0 && u.role == SG_ROLE_NONE)) {
-		rc = sg_error_set(err, SG_EUNAUTHORIZED,
-				  "field 'token': unknown or revoked token");
-		goto cleanup;
-	}
-	if (rc) {
-		*err = e2;
-		goto cleanup;
-	}
-	uint8_t raw[64];
-	if (sg_random_bytes(raw, sizeof(raw))) {
-		rc = sg_error_set(err, SG_EINTERNAL, "no randomness for a session");
-		goto cleanup;
-	}
-	char sid[65], csrf[SG_CSRF_LEN], h[SG_SHA256_HEX];
-	sg_hex(raw, 32, sid);
-	sg_hex(raw + 32, 32, csrf);
-	memset(raw, 0, sizeof(raw));
-	sg_sha256_hex(sid, 64, h);
-	int64_t exp = sg_now_ms() + (int64_t)srv->o.session_ttl_s * 1000;
-	if ((rc = srv->auth.session_put(srv->sess_ctx, h, &u, csrf, exp, err)))
-		goto cleanup;
-	char cookie[256];
-	cookie_header(srv, cookie, sizeof(cookie), sid, (long)srv->o.session_ttl_s);
-	if ((rc = sg_http_resp_header(resp, "Set-Cookie", cookie)))
-		goto cleanup;
-	rc = session_json(resp, 201, &u, csrf);
-cleanup:
-	json_decref(body);
-	return rc;
-}
-
-/* GET /v1/session: who am I (and, for the console, the CSRF token). */
-static int h_whoami(void *ctx, const struct sg_http_req *req,
-		    struct sg_http_resp *resp, struct sg_error *err)
-{
-	struct sg_server *srv = ctx;
-	if (!req->via_cookie)
-		return session_json(resp, 200, req->user, NULL);
-	char sid[65], h[SG_SHA256_HEX], csrf[SG_CSRF_LEN];
-	struct sg_user u;
-	int64_t exp;
-	if (!session_cookie(req->conn, sid))
-		return sg_error_set(err, SG_EUNAUTHORIZED, "session: missing");
-	sg_sha256_hex(sid, 64, h);
-	int rc = srv->auth.session_get(srv->sess_ctx, h, &u, csrf, &exp, err);
-	if (rc)
-		return rc;
-	return session_json(resp, 200, &u, csrf);
-}
-
-/* DELETE /v1/session: logs the console out. */
-static int h_logout(void *ctx, const struct sg_http_req *req,
-		    struct sg_http_resp *resp, struct sg_error *err)
-{
-	struct sg_server *srv = ctx;
-	char sid[65], h[SG_SHA256_HEX];
-	if (req->via_cookie && session_cookie(req->conn, sid)) {
-		sg_sha256_hex(sid, 64, h);
-		int rc = srv->auth.session_del(srv->sess_ctx, h, err);
-		if (rc)
-			return rc;
-	}
-	char cookie[128];
-	cookie_header(srv, cookie, sizeof(cookie), "", 0);
-	int rc = sg_http_resp_header(resp, "Set-Cookie", cookie);
-	if (rc)
-		return rc;
-	resp->status = 204;
-	return 0;
-}
-
 /* ---- dispatch --------------------------------------------------------- */
 
 static int is_mutating(const char *m)
@@ -748,7 +135,7 @@ static enum MHD_Result send_resp(struct sg_http_conn *c,
 		sg_free(body);
 		return MHD_NO;
 	}
-	common_headers(c, r);
+	sg_server_common_headers(c, r);
 	if (resp->status != 204)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 					resp->content_type[0] ? resp->content_type :
@@ -757,7 +144,7 @@ static enum MHD_Result send_resp(struct sg_http_conn *c,
 	for (size_t i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i].name,
 					resp->headers[i].value);
-	return queue(c, resp->status ? resp->status : 200, r);
+	return sg_server_queue(c, resp->status ? resp->status : 200, r);
 }
 
 static enum MHD_Result dispatch(struct sg_http_conn *c, const char *url)
@@ -770,46 +157,46 @@ static enum MHD_Result dispatch(struct sg_http_conn *c, const char *url)
 	if (rc == -SG_ENOTFOUND) {
 		int get = strcmp(c->method, "GET") == 0 ||
 			  strcmp(c->method, "HEAD") == 0;
-		client_key(c, key);
-		if (!rate_ok(c, key, &res))
+		sg_server_client_key(c, key);
+		if (!sg_server_rate_ok(c, key, &res))
 			return res;
 		if (get && srv->static_dir && strncmp(url, "/v1/", 4) != 0)
-			return serve_static(c, url);
+			return sg_server_serve_static(c, url);
 		char path[128], msg[200];
 		printable(path, sizeof(path), url);
 		snprintf(msg, sizeof(msg), "no route for '%s %s'", c->method, path);
-		return send_error(c, 0, SG_ENOTFOUND, msg, NULL, 0);
+		return sg_server_send_error(c, 0, SG_ENOTFOUND, msg, NULL, 0);
 	}
 	if (rc == -SG_ECONFLICT) {
 		char path[128], msg[300];
 		printable(path, sizeof(path), url);
 		snprintf(msg, sizeof(msg), "method '%s' not allowed on '%s' "
 			 "(allowed: %s)", c->method, path, c->match.allow);
-		struct extra h = {"Allow", c->match.allow};
-		return send_error(c, 0, SG_EMETHOD, msg, &h, 1);
+		struct sg_server_hdr h = {"Allow", c->match.allow};
+		return sg_server_send_error(c, 0, SG_EMETHOD, msg, &h, 1);
 	}
 	if (rc)
-		return send_failure(c, rc, &err);
+		return sg_server_send_failure(c, rc, &err);
 
 	const struct sg_route *r = &c->match.entry->route;
 	c->route = r->pattern;
 	int via_cookie = 0;
 	const struct sg_user *user = NULL;
 	if (r->min_role > SG_ROLE_NONE) {
-		int ar = authenticate(c, is_mutating(c->method), &via_cookie, key,
+		int ar = sg_server_authenticate(c, is_mutating(c->method), &via_cookie, key,
 				      &err);
 		if (ar < 0)
-			return send_failure(c, ar, &err);
-		if (ar != AUTH_OK) {
+			return sg_server_send_failure(c, ar, &err);
+		if (ar != SG_AUTH_OK) {
 			/* failed attempts count against the client address */
-			client_key(c, key);
-			if (!rate_ok(c, key, &res))
+			sg_server_client_key(c, key);
+			if (!sg_server_rate_ok(c, key, &res))
 				return res;
-			struct extra h = {"WWW-Authenticate", "Bearer realm=\"sopgate\""};
-			return send_error(c, 0, err.code, err.msg, &h,
+			struct sg_server_hdr h = {"WWW-Authenticate", "Bearer realm=\"sopgate\""};
+			return sg_server_send_error(c, 0, err.code, err.msg, &h,
 					  err.code == SG_EUNAUTHORIZED);
 		}
-		if (!(r->flags & SG_ROUTE_NO_LIMIT) && !rate_ok(c, key, &res))
+		if (!(r->flags & SG_ROUTE_NO_LIMIT) && !sg_server_rate_ok(c, key, &res))
 			return res;
 		if (c->user.role < r->min_role) {
 			char msg[200];
@@ -817,12 +204,12 @@ static enum MHD_Result dispatch(struct sg_http_conn *c, const char *url)
 				 "or above (user '%s' is '%s')", r->method,
 				 r->pattern, sg_role_name(r->min_role),
 				 c->user.name, sg_role_name(c->user.role));
-			return send_error(c, 0, SG_EFORBIDDEN, msg, NULL, 0);
+			return sg_server_send_error(c, 0, SG_EFORBIDDEN, msg, NULL, 0);
 		}
 		user = &c->user;
 	} else if (!(r->flags & SG_ROUTE_NO_LIMIT)) {
-		client_key(c, key);
-		if (!rate_ok(c, key, &res))
+		sg_server_client_key(c, key);
+		if (!sg_server_rate_ok(c, key, &res))
 			return res;
 	}
 
@@ -845,9 +232,9 @@ static enum MHD_Result dispatch(struct sg_http_conn *c, const char *url)
 	if (rc == 0 && resp.body.oom)
 		rc = sg_error_set(&err, SG_ENOMEM, "response: out of memory");
 	if (rc)
-		res = send_failure(c, rc, &err);
+		res = sg_server_send_failure(c, rc, &err);
 	else if (resp.status < 100 || resp.status > 599)
-		res = send_failure(c, -SG_EINTERNAL, &(struct sg_error){
+		res = sg_server_send_failure(c, -SG_EINTERNAL, &(struct sg_error){
 			.code = SG_EINTERNAL, .msg = "handler set a bad status"});
 	else
 		res = send_resp(c, &resp);
@@ -914,7 +301,7 @@ static enum MHD_Result begin(struct sg_server *srv, struct MHD_Connection *mc,
 		char msg[96];
 		snprintf(msg, sizeof(msg), "headers: %zu bytes, more than %zu",
 			 hs.bytes, srv->o.max_header);
-		return send_error(c, 431, SG_ELIMIT, msg, NULL, 0);
+		return sg_server_send_error(c, 431, SG_ELIMIT, msg, NULL, 0);
 	}
 	const char *cl = MHD_lookup_connection_value(
 		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -923,14 +310,14 @@ static enum MHD_Result begin(struct sg_server *srv, struct MHD_Connection *mc,
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
 		if (errno || end == cl || *end || cl[0] == '-')
-			return send_error(c, 0, SG_EINVALID,
+			return sg_server_send_error(c, 0, SG_EINVALID,
 					  "header 'Content-Length': not a number",
 					  NULL, 0);
 		if (n > srv->o.max_body) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "body: %llu bytes, more than %zu",
 				 n, srv->o.max_body);
-			return send_error(c, 0, SG_ELIMIT, msg, NULL, 0);
+			return sg_server_send_error(c, 0, SG_ELIMIT, msg, NULL, 0);
 		}
 	}
 	return MHD_YES;
@@ -941,7 +328,7 @@ static enum MHD_Result too_large(struct sg_http_conn *c)
 	char msg[96];
 	snprintf(msg, sizeof(msg), "body: more than %zu bytes",
 		 c->srv->o.max_body);
-	return send_error(c, 0, SG_ELIMIT, msg, NULL, 0);
+	return sg_server_send_error(c, 0, SG_ELIMIT, msg, NULL, 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
@@ -972,7 +359,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 		}
 		sg_buf_add(&c->body, upload, n);
 		if (c->body.oom)
-			return send_error(c, 0, SG_ENOMEM, NULL, NULL, 0);
+			return sg_server_send_error(c, 0, SG_ENOMEM, NULL, NULL, 0);
 		return MHD_YES;
 	}
 	if (c->responded)
@@ -1006,7 +393,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 
 	char when[25];
 	sg_time_iso(sg_now_ms(), when);
-	logf_(srv, "%s req=%s %s %s %s %.3fms%s", when, c->request_id, c->method,
+	sg_server_logf(srv, "%s req=%s %s %s %s %.3fms%s", when, c->request_id, c->method,
 	      c->path, status, secs * 1000,
 	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
 
@@ -1158,9 +545,10 @@ int sg_server_start(struct sg_server **out,
 	static const struct sg_route builtin[] = {
 		{"GET", "/healthz", SG_ROLE_NONE, SG_ROUTE_NO_LIMIT, h_healthz, NULL},
 		{"GET", "/metrics", SG_ROLE_NONE, SG_ROUTE_NO_LIMIT, h_metrics, NULL},
-		{"POST", "/v1/session", SG_ROLE_NONE, SG_ROUTE_PUBLIC, h_login, NULL},
-		{"GET", "/v1/session", SG_ROLE_AGENT, 0, h_whoami, NULL},
-		{"DELETE", "/v1/session", SG_ROLE_AGENT, 0, h_logout, NULL},
+		{"POST", "/v1/session", SG_ROLE_NONE, SG_ROUTE_PUBLIC, sg_server_login,
+		 NULL},
+		{"GET", "/v1/session", SG_ROLE_AGENT, 0, sg_server_whoami, NULL},
+		{"DELETE", "/v1/session", SG_ROLE_AGENT, 0, sg_server_logout, NULL},
 	};
 	size_t nb = sizeof(builtin) / sizeof(builtin[0]);
 	if (o->nroutes > SG_MAX_ROUTES) {
