@@ -1,7 +1,8 @@
 /*
  * engine_int.h - what the decision engine's own files share: the engine,
  * the per-thread run, and the state of the decision being made (which the
- * expression resolver reads).
+ * expression resolver reads), and the pipeline steps that pipeline.c,
+ * pipeline_draft.c and pipeline_gate.c call across files.
  */
 #ifndef SG_DECIDE_ENGINE_INT_H
 #define SG_DECIDE_ENGINE_INT_H
@@ -136,5 +137,60 @@ void sg_decide_log(struct sg_decide_run *r, const char *fmt, ...)
 
 /* SOP workflows (sop.c). */
 void sg_decide_sops(struct sg_decide_run *r);
+
+/* The decision pipeline (pipeline.c, pipeline_draft.c, pipeline_gate.c). */
+
+/* Adds a reason to the decision, citing file:line when file is given. */
+void sg_decide_reason(struct sg_decide_run *r, const char *rule, const char *file,
+		      unsigned line, const char *detail);
+/* Scanner types hit, as a list the resolver hands to expressions, and the
+ * guardrail fields of the decision. */
+int sg_decide_collect_types(struct sg_decide_run *r, const struct sg_scan_result *res,
+			    const char ***out, size_t *n);
+
+/* pipeline_draft.c. AI sessions per UTC day, counted once per decision:
+ * 1 within the budget, 0 used up (said in the reasons and the log). */
+int sg_decide_budget_ok(struct sg_decide_run *r);
+/* The tagger model's frustration, churn risk and escalation likelihood in
+ * place of the classifier's, when the policy names one. */
+void sg_decide_model_tags(struct sg_decide_run *r, const json_t *given, const char *text,
+			  size_t len, const struct sg_scan_input *in);
+/* The draft on the knowledge base; a drafting failure leaves the ticket
+ * summarize-only (0); negative only for a failed output scan. */
+int sg_decide_generate_draft(struct sg_decide_run *r, struct sg_scan_input *in,
+			     const char *text, size_t len, struct sg_error *err);
+/* The summary for the human (summarize-only tickets), PII as [PII]. */
+void sg_decide_summarize(struct sg_decide_run *r, const char *text, size_t len, int no_model);
+
+/* pipeline_gate.c. The gate of one decision as its rules raise it. */
+struct sg_decide_gate_state {
+	enum sg_gate gate;
+	int fired;                /* gate/never rules that fired */
+	int send_blocked;
+	const char *channel;      /* senior review channel */
+	double sla_seconds;
+	const char *queue;
+	int no_respond;           /* no grant to reply on the queue */
+};
+
+/* Worth drafting: confident enough, not a high-risk intent, AI not off. */
+int sg_decide_may_draft(const struct sg_decide_run *r, const json_t *given);
+/* The classification of the masked text into r->c, with pinned values. */
+int sg_decide_classify(struct sg_decide_run *r, const json_t *given, struct sg_error *err);
+/* The risk tier: the intent's, raised by the risk rules. */
+enum sg_tier sg_decide_tier_of(struct sg_decide_run *r);
+/* The confidence band: "high", "medium" or "low". */
+const char *sg_decide_band_of(const struct sg_decide_run *r);
+void sg_decide_raise_gate(struct sg_decide_gate_state *g, enum sg_gate to);
+/* Gate rules and the never list. */
+void sg_decide_gate_rules(struct sg_decide_run *r, struct sg_decide_gate_state *g);
+/* The first escalation row that matches, or NULL. */
+const struct sg_policy_rule *sg_decide_escalate(struct sg_decide_run *r, const char **cite);
+/* 1 when every auto-send condition holds (*why says so), else 0. */
+int sg_decide_auto_send_ok(struct sg_decide_run *r, const struct sg_decide_gate_state *g,
+			   enum sg_tier tier, const char **why);
+/* What the AI agent may do on queue (policy `permissions`). */
+void sg_decide_permissions(struct sg_decide_run *r, struct sg_decide_gate_state *g,
+			   const char *queue);
 
 #endif
