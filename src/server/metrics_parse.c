@@ -6,6 +6,7 @@
 #include "server/metrics_parse.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,8 @@ static struct family *family_of(struct sg_prom *p, const char *name, size_t n)
 			return &p->f[i];
 	return NULL;
 }
+
+#define NO_FAMILY SIZE_MAX
 
 static struct family *family_add(struct sg_prom *p, const char *name, size_t n)
 {
@@ -216,7 +219,7 @@ static struct family *owner(struct sg_prom *p, const char *name, size_t n)
 }
 
 static int parse_sample(struct sg_prom *p, const char *line, const char *end,
-			unsigned lineno, struct family **current,
+			unsigned lineno, size_t *current,
 			struct sg_error *err)
 {
 	int rc = 0;
@@ -299,12 +302,15 @@ static int parse_sample(struct sg_prom *p, const char *line, const char *end,
 	struct family *f = owner(p, name, n);
 	if (!f && !(f = family_add(p, name, n)))
 		FAIL("out of memory");
-	if (f->closed || (*current && *current != f && f->has_samples))
+	/* the family of the previous sample, by index: adding a family may
+	 * move the array */
+	size_t fi = (size_t)(f - p->f);
+	if (f->closed || (*current != NO_FAMILY && *current != fi && f->has_samples))
 		FAIL("line %u: samples of '%s' are not grouped together", lineno,
 		     f->name);
-	if (*current && *current != f)
-		(*current)->closed = 1;
-	*current = f;
+	if (*current != NO_FAMILY && *current != fi)
+		p->f[*current].closed = 1;
+	*current = fi;
 	f->has_samples = 1;
 	if (p->ns == p->caps) {
 		size_t cap = p->caps ? 2 * p->caps : 64;
@@ -420,7 +426,7 @@ int sg_prom_parse(struct sg_prom **out, const char *text, size_t len,
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 	if (len && text[len - 1] != '\n')
 		FAIL("the last line does not end with a newline");
-	struct family *current = NULL;
+	size_t current = NO_FAMILY;
 	unsigned lineno = 0;
 	for (size_t pos = 0; pos < len;) {
 		const char *line = text + pos;

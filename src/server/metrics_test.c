@@ -266,6 +266,27 @@ static void test_parser_rejects(void **state)
 	sg_prom_free(p);
 }
 
+/* Many families, one sample each: the family table grows while the
+ * previous sample's family is still the current one (a use after free that
+ * the fuzzer found before the current family was kept by index). */
+static void test_parser_many_families(void **state)
+{
+	(void)state;
+	struct sg_buf b = SG_BUF_INIT;
+	for (int i = 0; i < 100; i++)
+		sg_buf_addf(&b, "metric_%d{k=\"v\"} %d\n", i, i);
+	sg_buf_adds(&b, "metric_3 1\n"); /* back to an earlier family */
+	struct sg_error err = SG_ERROR_INIT;
+	struct sg_prom *p = NULL;
+	assert_int_equal(sg_prom_parse(&p, b.data, b.len - strlen("metric_3 1\n"), NULL), 0);
+	assert_true(sg_prom_value(p, "metric_99", "k=v") == 99);
+	assert_int_equal(sg_prom_count(p), 100);
+	sg_prom_free(p);
+	assert_int_equal(sg_prom_parse(&p, b.data, b.len, &err), -SG_EINVALID);
+	assert_non_null(strstr(err.msg, "not grouped"));
+	sg_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_parser_rejects),
+		cmocka_unit_test(test_parser_many_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
