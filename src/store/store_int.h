@@ -12,6 +12,8 @@
 #ifndef SG_STORE_STORE_INT_H
 #define SG_STORE_STORE_INT_H
 
+#include <jansson.h>
+
 #include "audit/audit.h"
 #include "store/store.h"
 
@@ -205,6 +207,30 @@ struct sg_store_ops {
 struct sg_store {
 	const struct sg_store_ops *ops;
 };
+
+/* With several writers (PostgreSQL), a transaction that lost a deadlock,
+ * a serialization check or a unique-key race comes back as -SG_ECONFLICT
+ * and is run again from the start, up to this many times. */
+#define SG_STORE_TX_TRIES 5
+/* A name or id handed in: present, not too long, no control characters;
+ * the error names `what` (store.c). */
+int sg_store_check_name(const char *what, const char *s, struct sg_error *err);
+/* Runs fn(s, arg) inside BEGIN ... COMMIT, rolling back on failure and
+ * rerunning conflicts on several-writer backends (store.c). */
+int sg_store_in_tx(struct sg_store *s, int (*fn)(struct sg_store *, void *, struct sg_error *),
+		   void *arg, struct sg_error *err);
+/* Sets key to the string v, or null when v is NULL (store.c). */
+int sg_store_json_str(json_t *o, const char *key, const char *v);
+/* Appends an audit record with a JSON body (the caller keeps it) to this
+ * connection's chain, in the open transaction (store.c). */
+int sg_store_append_audit(struct sg_store *s, const char *actor, const char *action,
+			  const char *ticket_id, json_t *body, struct sg_error *err);
+/* 1 when rc is such a conflict on a backend with several writers (store.c). */
+int sg_store_retryable(const struct sg_store *s, int rc);
+/* A ticket write's rows and audit record, in the caller's transaction
+ * (store.c; the group committer runs it inside its savepoints). */
+int sg_store_write_in_tx(struct sg_store *s, struct sg_ticket_write *w,
+			 struct sg_error *err);
 
 extern const struct sg_store_ops sg_store_sqlite_ops;
 extern const struct sg_store_ops sg_store_postgres_ops;
