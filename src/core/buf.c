@@ -84,31 +84,58 @@ void sg_buf_addf(struct sg_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Escapes '"', '\\' and the bytes below 0x20 (\n, \r and \t by name, the
+ * others as \u00xx); every other byte, UTF-8 included, is copied as is.
+ * One pass counts what escaping adds, so the buffer grows once and a string
+ * with nothing to escape is one memcpy. */
 void sg_buf_add_json_str(struct sg_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	sg_buf_addc(b, '"');
-	size_t run = 0;
+	size_t extra = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		sg_buf_add(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': sg_buf_add(b, "\\\"", 2); break;
-		case '\\': sg_buf_add(b, "\\\\", 2); break;
-		case '\n': sg_buf_add(b, "\\n", 2); break;
-		case '\r': sg_buf_add(b, "\\r", 2); break;
-		case '\t': sg_buf_add(b, "\\t", 2); break;
-		default: {
-			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-			sg_buf_add(b, u, 6);
-		}
+		if (c < 0x20)
+			extra += c == '\n' || c == '\r' || c == '\t' ? 1 : 5;
+		else if (c == '"' || c == '\\')
+			extra++;
+	}
+	if (len > ((size_t)-1) / 8) {
+		b->oom = 1;
+		return;
+	}
+	if (sg_buf_grow(b, len + extra + 2))
+		return;
+	char *p = b->data + b->len;
+	*p++ = '"';
+	if (!extra) {
+		memcpy(p, s, len);
+		p += len;
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c >= 0x20 && c != '"' && c != '\\') {
+				*p++ = (char)c;
+				continue;
+			}
+			*p++ = '\\';
+			switch (c) {
+			case '"': *p++ = '"'; break;
+			case '\\': *p++ = '\\'; break;
+			case '\n': *p++ = 'n'; break;
+			case '\r': *p++ = 'r'; break;
+			case '\t': *p++ = 't'; break;
+			default:
+				*p++ = 'u';
+				*p++ = '0';
+				*p++ = '0';
+				*p++ = hex[c >> 4];
+				*p++ = hex[c & 15];
+			}
 		}
 	}
-	sg_buf_add(b, s + run, len - run);
-	sg_buf_addc(b, '"');
+	*p++ = '"';
+	*p = '\0';
+	b->len = (size_t)(p - b->data);
 }
 
 void sg_buf_reset(struct sg_buf *b)
