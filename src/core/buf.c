@@ -84,6 +84,13 @@ void sg_buf_addf(struct sg_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What escaping adds to each byte: 5 for \u00xx, 1 for a named escape. */
+static const unsigned char json_extra[256] = {
+	5, 5, 5, 5, 5, 5, 5, 5, 5, 1 /* \t */, 1 /* \n */, 5, 5, 1 /* \r */, 5, 5,
+	5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+	['"'] = 1, ['\\'] = 1,
+};
+
 /* Escapes '"', '\\' and the bytes below 0x20 (\n, \r and \t by name, the
  * others as \u00xx); every other byte, UTF-8 included, is copied as is.
  * One pass counts what escaping adds, so the buffer grows once and a string
@@ -92,13 +99,8 @@ void sg_buf_add_json_str(struct sg_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t extra = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20)
-			extra += c == '\n' || c == '\r' || c == '\t' ? 1 : 5;
-		else if (c == '"' || c == '\\')
-			extra++;
-	}
+	for (size_t i = 0; i < len; i++)
+		extra += json_extra[(unsigned char)s[i]];
 	if (len > ((size_t)-1) / 8) {
 		b->oom = 1;
 		return;
