@@ -3,9 +3,11 @@
  * stream. The output never carries raw PII: findings are offsets and the
  * `masked` text has every MASK/BLOCK finding replaced by a placeholder.
  */
+#define _GNU_SOURCE /* memrchr, sched_getaffinity */
 #include "cli/cli.h"
 #include "classify/classify.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/json_flat.h"
 #include "core/limits.h"
 #include "scan/scan.h"
 #include "core/banned.h"
@@ -31,20 +34,45 @@ struct opts {
 	const char *path;
 };
 
+/* Appends a string literal (its length known at compile time). */
+#define add_lit(b, lit) sg_buf_add((b), (lit), sizeof(lit) - 1)
+
+/* Appends v in decimal: printf costs more than the rest of a finding. */
+static void add_uint(struct sg_buf *b, size_t v)
+{
+	char t[24];
+	size_t n = 0;
+	do
+		t[sizeof(t) - ++n] = (char)('0' + v % 10);
+	while (v /= 10);
+	sg_buf_add(b, t + sizeof(t) - n, n);
+}
+
 static void add_json(struct sg_buf *b, const struct sg_scan_result *r)
 {
-	sg_buf_adds(b, "{\"findings\":[");
+	add_lit(b, "{\"findings\":[");
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct sg_scan_finding *f = &r->findings[i];
-		sg_buf_addf(b, "%s{\"type\":", i ? "," : "");
+		if (i)
+			sg_buf_addc(b, ',');
+		add_lit(b, "{\"type\":");
 		sg_buf_add_json_str(b, f->type, strlen(f->type));
-		sg_buf_addf(b, ",\"start\":%zu,\"end\":%zu,\"rule\":", f->start, f->end);
+		add_lit(b, ",\"start\":");
+		add_uint(b, f->start);
+		add_lit(b, ",\"end\":");
+		add_uint(b, f->end);
+		add_lit(b, ",\"rule\":");
 		sg_buf_add_json_str(b, f->rule, strlen(f->rule));
-		sg_buf_addf(b, ",\"action\":\"%s\"}", sg_scan_action_name(f->action));
+		add_lit(b, ",\"action\":\"");
+		sg_buf_adds(b, sg_scan_action_name(f->action));
+		add_lit(b, "\"}");
 	}
-	sg_buf_adds(b, "],\"masked\":");
+	add_lit(b, "],\"masked\":");
 	sg_buf_add_json_str(b, r->masked, r->masked_len);
-	sg_buf_addf(b, ",\"blocked\":%s}\n", r->blocked ? "true" : "false");
+	if (r->blocked)
+		add_lit(b, ",\"blocked\":true}\n");
+	else
+		add_lit(b, ",\"blocked\":false}\n");
 }
 
 static void report(FILE *fp, const struct sg_scan_result *r)
@@ -101,8 +129,11 @@ static void free_vals(char **v, size_t n)
 	sg_free(v);
 }
 
-static int scan_line(struct sg_scan_ctx *ctx, const struct opts *o, const char *line,
-		     size_t len, struct sg_buf *outb, struct sg_error *err)
+/* The general path: jansson parses the line (any JSON; its errors name
+ * line and column). */
+static int scan_line_jansson(struct sg_scan_ctx *ctx, const struct opts *o,
+			     const char *line, size_t len, struct sg_buf *outb,
+			     struct sg_error *err)
 {
 	json_t *obj = NULL;
 	const char *text, *input_text = NULL;
@@ -159,55 +190,304 @@ cleanup:
 	return rc < 0 ? rc : 0;
 }
 
-static int run_json(struct sg_scan_ctx *ctx, const struct opts *o, FILE *in)
+/* One scanning thread's state. */
+struct worker {
+	const struct opts *o;
+	struct sg_scan_ctx *ctx;
+	struct sg_json_flat flat;
+};
+
+/* The fast path: a flat record whose fields have the expected types.
+ * Returns 1 to hand the line to jansson (which then reports the same
+ * result or the same error as it always did). */
+static int scan_line_flat(struct worker *w, struct sg_buf *outb, struct sg_error *err)
 {
-	struct sg_lines lines;
-	struct sg_buf outb = SG_BUF_INIT;
+	const struct opts *o = w->o;
+	const struct sg_json_flat *f = &w->flat;
+	const struct sg_json_flat_val *text = sg_json_flat_get(f, "text");
+	const struct sg_json_flat_val *itext = sg_json_flat_get(f, "input_text");
+	const struct sg_json_flat_val *urls = sg_json_flat_get(f, "allow_urls");
+	const char *allow[MAX_ALLOW];
+	size_t nallow = 0;
+	if (!text || text->type != JSON_STRING)
+		return 1;
+	if (itext && itext->type != JSON_STRING && itext->type != JSON_NULL)
+		return 1;
+	if (urls && urls->type != JSON_ARRAY && urls->type != JSON_NULL)
+		return 1;
+	for (size_t i = 0; i < o->nallow; i++)
+		allow[nallow++] = o->allow[i];
+	if (urls && urls->type == JSON_ARRAY) {
+		for (size_t i = 0; i < urls->len; i++) {
+			const struct sg_json_flat_val *u = &f->items[urls->first + i];
+			if (u->type != JSON_STRING)
+				return 1;
+			if (nallow < MAX_ALLOW)
+				allow[nallow++] = u->str;
+		}
+	}
+	char **vals = NULL;
+	size_t nvals = 0;
+	struct sg_scan_result *r;
+	int rc = 0;
+	if (o->mode == SG_SCAN_OUTPUT && itext && itext->type == JSON_STRING &&
+	    (rc = input_pii(w->ctx, itext->str, &vals, &nvals, err)) < 0)
+		goto cleanup;
+	struct sg_scan_input in = {0};
+	in.allow_urls = allow;
+	in.nallow_urls = nallow;
+	in.pii_values = (const char *const *)vals;
+	in.npii_values = nvals;
+	rc = sg_scan_run(w->ctx, o->mode, text->str, text->len, &in, &r, err);
+	if (rc)
+		goto cleanup;
+	add_json(outb, r);
+cleanup:
+	free_vals(vals, nvals);
+	return rc < 0 ? rc : 0;
+}
+
+static int scan_line(struct worker *w, const char *line, size_t len, struct sg_buf *outb,
+		     struct sg_error *err)
+{
+	if (!sg_json_flat_parse(&w->flat, line, len)) {
+		int rc = scan_line_flat(w, outb, err);
+		if (rc <= 0)
+			return rc;
+	}
+	return scan_line_jansson(w->ctx, w->o, line, len, outb, err);
+}
+
+/* A run of whole input lines and what scanning them produced. */
+struct batch {
+	char *data;            /* the lines, '\n'-separated; the last may lack it */
+	size_t len, cap;
+	unsigned long lineno;  /* number of the line before the first one */
+	unsigned long too_long; /* not 0: this batch only reports that line */
+	struct sg_buf out;     /* for stdout */
+	struct sg_buf msgs;    /* for stderr */
+	int failed;
+};
+
+static void batch_release(struct batch *b)
+{
+	sg_free(b->data);
+	sg_buf_release(&b->out);
+	sg_buf_release(&b->msgs);
+	memset(b, 0, sizeof(*b));
+	sg_buf_init(&b->out);
+	sg_buf_init(&b->msgs);
+}
+
+/* A failed line: its message on stderr and an {"error":...} in its place. */
+static void line_error(struct batch *b, unsigned long lineno, const struct sg_error *err)
+{
+	char msg[600];
+	sg_error_format(err, msg, sizeof(msg));
+	/* the JSON parser quotes the text near the error, which may be PII:
+	 * drop the quote */
+	char *near = strstr(msg, " near '");
+	if (near)
+		*near = '\0';
+	sg_buf_addf(&b->msgs, "sopgate scan: line %lu: %s\n", lineno, msg);
+	sg_buf_addf(&b->out, "{\"error\":\"line %lu: ", lineno);
+	/* the message, JSON-escaped without its quotes */
+	size_t at = b->out.len;
+	sg_buf_add_json_str(&b->out, msg, strlen(msg));
+	if (!b->out.oom) {
+		memmove(b->out.data + at, b->out.data + at + 1, b->out.len - at - 1);
+		b->out.len--;
+		b->out.data[b->out.len] = '\0';
+	}
+	add_lit(&b->out, "}\n");
+	b->failed = 1;
+}
+
+static void scan_batch(struct worker *w, struct batch *b)
+{
+	sg_buf_reset(&b->out);
+	sg_buf_reset(&b->msgs);
+	b->failed = 0;
+	if (b->too_long) {
+		struct sg_error err = SG_ERROR_INIT;
+		sg_error_set(&err, SG_ELIMIT, "longer than %u bytes", (unsigned)SG_MAX_LINE_BYTES);
+		line_error(b, b->too_long, &err);
+		return;
+	}
+	const char *p = b->data, *end = b->data + b->len;
+	unsigned long lineno = b->lineno;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		struct sg_error err = SG_ERROR_INIT;
+		lineno++;
+		if (len > SG_MAX_LINE_BYTES) {
+			sg_error_set(&err, SG_ELIMIT, "longer than %u bytes",
+				     (unsigned)SG_MAX_LINE_BYTES);
+			line_error(b, lineno, &err);
+		} else {
+			if (len && p[len - 1] == '\r')
+				len--;
+			size_t k = len;
+			while (k && (p[k - 1] == ' ' || p[k - 1] == '\t' || p[k - 1] == '\r'))
+				k--;
+			/* blank lines are skipped */
+			if (k && scan_line(w, p, len, &b->out, &err) < 0)
+				line_error(b, lineno, &err);
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* Cuts the input into batches of whole lines with large reads. A read
+ * that returns less (a pipe, a terminal) still makes a batch, so lines
+ * typed one by one are answered one by one. */
+struct reader {
+	int fd;
+	size_t chunk;            /* bytes asked of one read */
+	char *carry;             /* a line begun by the previous read */
+	size_t carry_len, carry_cap;
+	unsigned long lineno;    /* lines handed out so far */
+	int eof;
+	int too_long;            /* the carried line outgrew SG_MAX_LINE_BYTES */
+	int skipping;            /* dropping the rest of that line */
+};
+
+static int reserve(char **p, size_t *cap, size_t need)
+{
+	if (*cap >= need)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	char *q = sg_realloc(*p, c);
+	if (!q)
+		return -SG_ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static unsigned long count_lines(const char *s, size_t len)
+{
+	unsigned long n = 0;
+	const char *end = s + len;
+	for (const char *p = s; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		n++;
+	return len && s[len - 1] != '\n' ? n + 1 : n; /* a last line ended by EOF */
+}
+
+/* Fills b: 1 with a batch, 0 at the end of the input, <0 on an error. */
+static int next_batch(struct reader *rd, struct batch *b, struct sg_error *err)
+{
+	b->too_long = 0;
+	b->len = 0;
+	b->lineno = rd->lineno;
+	if (rd->too_long) {
+		/* reported on its own, after the lines before it */
+		rd->too_long = 0;
+		rd->skipping = 1;
+		b->too_long = ++rd->lineno;
+		return 1;
+	}
+	for (;;) {
+		if (rd->eof && !rd->carry_len)
+			return 0;
+		if (reserve(&b->data, &b->cap, rd->carry_len + rd->chunk + 1))
+			return sg_error_set(err, SG_ENOMEM, "out of memory");
+		memcpy(b->data, rd->carry, rd->carry_len);
+		b->len = rd->carry_len;
+		rd->carry_len = 0;
+		if (!rd->eof) {
+			ssize_t n;
+			do
+				n = read(rd->fd, b->data + b->len, rd->chunk);
+			while (n < 0 && errno == EINTR);
+			if (n < 0)
+				return sg_error_set(err, SG_EIO, "read error: %s", strerror(errno));
+			if (n == 0)
+				rd->eof = 1;
+			b->len += (size_t)n;
+		}
+		char *start = b->data;
+		if (rd->skipping) {
+			char *nl = memchr(b->data, '\n', b->len);
+			if (!nl) {
+				b->len = 0;
+				continue;
+			}
+			rd->skipping = 0;
+			start = nl + 1;
+		}
+		size_t have = b->len - (size_t)(start - b->data);
+		char *last = have ? memrchr(start, '\n', have) : NULL;
+		size_t whole = last ? (size_t)(last + 1 - start) : rd->eof ? have : 0;
+		size_t rest = have - whole;
+		if (rest > SG_MAX_LINE_BYTES) {
+			rd->too_long = 1;
+		} else {
+			/* the unfinished line waits for the next read */
+			if (reserve(&rd->carry, &rd->carry_cap, rest + 1))
+				return sg_error_set(err, SG_ENOMEM, "out of memory");
+			memcpy(rd->carry, start + whole, rest);
+			rd->carry_len = rest;
+		}
+		if (start != b->data)
+			memmove(b->data, start, whole);
+		b->len = whole;
+		if (!whole) {
+			if (rd->too_long)
+				return next_batch(rd, b, err);
+			continue;
+		}
+		rd->lineno += count_lines(b->data, whole);
+		return 1;
+	}
+}
+
+/* Writes a scanned batch: its messages, then its lines, then a flush so a
+ * reader waiting on the other end of a pipe sees them. */
+static int write_batch(struct batch *b)
+{
+	if (b->out.oom || b->msgs.oom) {
+		fputs("sopgate scan: out of memory\n", stderr);
+		return 1;
+	}
+	if (b->msgs.len)
+		fwrite(b->msgs.data, 1, b->msgs.len, stderr);
+	if (b->out.len)
+		fwrite(b->out.data, 1, b->out.len, stdout);
+	fflush(stdout);
+	return b->failed;
+}
+
+/* Input read per large chunk: the batch a thread scans at a time. */
+#define CHUNK_BYTES (1u << 20)
+
+static int run_json(struct worker *w, FILE *in)
+{
+	struct reader rd = {0};
+	struct batch b;
 	int failed = 0;
-	sg_lines_init(&lines, in, SG_MAX_LINE_BYTES);
+	memset(&b, 0, sizeof(b));
+	batch_release(&b);
+	rd.fd = fileno(in);
+	rd.chunk = CHUNK_BYTES;
 	for (;;) {
 		struct sg_error err = SG_ERROR_INIT;
-		int rc = sg_lines_next(&lines, &err);
+		int rc = next_batch(&rd, &b, &err);
 		if (rc == 0)
 			break;
-		sg_buf_reset(&outb);
-		if (rc > 0) {
-			size_t k = lines.len;
-			while (k && (lines.line[k - 1] == ' ' || lines.line[k - 1] == '\t' ||
-				     lines.line[k - 1] == '\r'))
-				k--;
-			if (k == 0)
-				continue; /* blank lines are skipped */
-			rc = scan_line(ctx, o, lines.line, lines.len, &outb, &err);
-		} else if (rc == -SG_EIO) {
+		if (rc < 0) {
 			sg_cli_print_error(&err);
 			failed = 1;
 			break;
 		}
-		if (rc < 0) {
-			char msg[600];
-			sg_error_format(&err, msg, sizeof(msg));
-			/* the JSON parser quotes the text near the error, which may
-			 * be PII: drop the quote */
-			char *near = strstr(msg, " near '");
-			if (near)
-				*near = '\0';
-			fprintf(stderr, "sopgate scan: line %lu: %s\n", lines.lineno, msg);
-			sg_buf_reset(&outb);
-			sg_buf_adds(&outb, "{\"error\":");
-			sg_buf_addf(&outb, "\"line %lu: ", lines.lineno);
-			/* the message, JSON-escaped without its quotes */
-			struct sg_buf m = SG_BUF_INIT;
-			sg_buf_add_json_str(&m, msg, strlen(msg));
-			sg_buf_add(&outb, m.data + 1, m.len - 1);
-			sg_buf_release(&m);
-			sg_buf_adds(&outb, "}\n");
-			failed = 1;
-		}
-		fwrite(outb.data, 1, outb.len, stdout);
+		scan_batch(w, &b);
+		failed |= write_batch(&b);
 	}
-	sg_buf_release(&outb);
-	sg_lines_release(&lines);
+	batch_release(&b);
+	sg_free(rd.carry);
 	return failed;
 }
 
@@ -278,7 +558,12 @@ static int run(int argc, char **argv)
 		in = sg_cli_open_input(o.path, &err);
 		if (!in)
 			goto fail;
-		status = run_json(ctx, &o, in) ? SG_EXIT_FAIL : SG_EXIT_OK;
+		struct worker w;
+		w.o = &o;
+		w.ctx = ctx;
+		sg_json_flat_init(&w.flat);
+		status = run_json(&w, in) ? SG_EXIT_FAIL : SG_EXIT_OK;
+		sg_json_flat_release(&w.flat);
 		goto cleanup;
 	}
 	size_t len;
