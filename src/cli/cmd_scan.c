@@ -9,9 +9,12 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -193,6 +196,7 @@ cleanup:
 /* One scanning thread's state. */
 struct worker {
 	const struct opts *o;
+	const struct sg_scanner *scanner;
 	struct sg_scan_ctx *ctx;
 	struct sg_json_flat flat;
 };
@@ -348,6 +352,7 @@ struct reader {
 	char *carry;             /* a line begun by the previous read */
 	size_t carry_len, carry_cap;
 	unsigned long lineno;    /* lines handed out so far */
+	unsigned long long bytes; /* read so far */
 	int eof;
 	int too_long;            /* the carried line outgrew SG_MAX_LINE_BYTES */
 	int skipping;            /* dropping the rest of that line */
@@ -408,6 +413,7 @@ static int next_batch(struct reader *rd, struct batch *b, struct sg_error *err)
 			if (n == 0)
 				rd->eof = 1;
 			b->len += (size_t)n;
+			rd->bytes += (size_t)n;
 		}
 		char *start = b->data;
 		if (rd->skipping) {
@@ -461,18 +467,189 @@ static int write_batch(struct batch *b)
 	return b->failed;
 }
 
-/* Input read per large chunk: the batch a thread scans at a time. */
+/* Input asked of one read: the batch one thread scans at a time. Batches
+ * are smaller with several threads so the work spreads evenly. */
 #define CHUNK_BYTES (1u << 20)
+#define THREAD_CHUNK_BYTES (256u << 10)
+/* With the default thread count, an input this large (a file of this size,
+ * or a stream once this much has been read) is scanned by every core. */
+#define THREADS_AFTER_BYTES (4u << 20)
 
-static int run_json(struct worker *w, FILE *in)
+/* ---- several scanning threads ------------------------------------------
+ * The calling thread reads batches into a ring of slots, N workers scan
+ * them (each with its own sg_scan_ctx), and a writer thread writes them in
+ * input order: a batch is written only after every batch before it. */
+
+enum { SLOT_FREE, SLOT_FILLED, SLOT_DONE };
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *slots;
+	int *state;
+	size_t nslots;
+	unsigned long filled, taken, written; /* batches so far, in order */
+	int eof;                              /* no batch after `filled` */
+	int failed;
+};
+
+struct worker_arg {
+	struct pool *p;
+	struct worker w;
+	pthread_t tid;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct pool *p = a->p;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->taken == p->filled && !p->eof)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->taken == p->filled)
+			break;
+		size_t i = p->taken++ % p->nslots;
+		pthread_mutex_unlock(&p->mu);
+		scan_batch(&a->w, &p->slots[i]);
+		pthread_mutex_lock(&p->mu);
+		p->state[i] = SLOT_DONE;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+	struct pool *p = arg;
+	int failed = 0;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!(p->written < p->filled && p->state[p->written % p->nslots] == SLOT_DONE) &&
+		       !(p->written == p->filled && p->eof))
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->written == p->filled)
+			break;
+		size_t i = p->written % p->nslots;
+		pthread_mutex_unlock(&p->mu);
+		failed |= write_batch(&p->slots[i]);
+		pthread_mutex_lock(&p->mu);
+		p->state[i] = SLOT_FREE;
+		p->written++;
+		pthread_cond_broadcast(&p->cv);
+	}
+	p->failed |= failed;
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Goes on reading rd with nthreads scanning threads; w0's context serves
+ * the first one. Returns 1 when a line failed, like run_json. */
+static int run_threads(struct worker *w0, struct reader *rd, unsigned nthreads)
+{
+	struct pool p;
+	struct worker_arg *args = sg_calloc(nthreads, sizeof(*args));
+	size_t nslots = 2 * (size_t)nthreads + 2;
+	unsigned started = 0;
+	pthread_t wtid;
+	int writer = 0, failed = 0;
+	struct sg_error err = SG_ERROR_INIT;
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	p.nslots = nslots;
+	p.slots = sg_calloc(nslots, sizeof(*p.slots));
+	p.state = sg_calloc(nslots, sizeof(*p.state));
+	if (!args || !p.slots || !p.state) {
+		sg_error_set(&err, SG_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nslots; i++)
+		batch_release(&p.slots[i]);
+	for (; started < nthreads; started++) {
+		struct worker_arg *a = &args[started];
+		a->p = &p;
+		a->w.o = w0->o;
+		a->w.ctx = w0->ctx;
+		sg_json_flat_init(&a->w.flat);
+		if (started && sg_scan_ctx_new(&a->w.ctx, w0->scanner, &err) < 0)
+			goto cleanup;
+		if (pthread_create(&a->tid, NULL, worker_main, a)) {
+			if (started)
+				sg_scan_ctx_free(a->w.ctx);
+			sg_json_flat_release(&a->w.flat);
+			sg_error_set(&err, SG_EINTERNAL, "unable to start a scanning thread");
+			goto cleanup;
+		}
+	}
+	if (pthread_create(&wtid, NULL, writer_main, &p)) {
+		sg_error_set(&err, SG_EINTERNAL, "unable to start the writer thread");
+		goto cleanup;
+	}
+	writer = 1;
+	for (;;) {
+		pthread_mutex_lock(&p.mu);
+		while (p.filled - p.written == nslots)
+			pthread_cond_wait(&p.cv, &p.mu);
+		size_t i = p.filled % nslots;
+		pthread_mutex_unlock(&p.mu);
+		int rc = next_batch(rd, &p.slots[i], &err);
+		if (rc <= 0)
+			break;
+		pthread_mutex_lock(&p.mu);
+		p.state[i] = SLOT_FILLED;
+		p.filled++;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+	}
+cleanup:
+	pthread_mutex_lock(&p.mu);
+	p.eof = 1;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(args[i].tid, NULL);
+		if (i)
+			sg_scan_ctx_free(args[i].w.ctx);
+		sg_json_flat_release(&args[i].w.flat);
+	}
+	if (writer)
+		pthread_join(wtid, NULL);
+	failed = p.failed;
+	if (err.code) {
+		/* after every line before it has been written */
+		sg_cli_print_error(&err);
+		failed = 1;
+	}
+	for (size_t i = 0; p.slots && i < nslots; i++)
+		batch_release(&p.slots[i]);
+	sg_free(p.slots);
+	sg_free(p.state);
+	sg_free(args);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	return failed;
+}
+
+/* nthreads: how many scanning threads; auto: the default count, used
+ * only once the input proves large. Returns 1 when a line failed. */
+static int run_json(struct worker *w, FILE *in, unsigned nthreads, int auto_threads)
 {
 	struct reader rd = {0};
 	struct batch b;
+	struct stat st;
 	int failed = 0;
 	memset(&b, 0, sizeof(b));
 	batch_release(&b);
 	rd.fd = fileno(in);
 	rd.chunk = CHUNK_BYTES;
+	if (nthreads > 1 && (!auto_threads || (!fstat(rd.fd, &st) && S_ISREG(st.st_mode) &&
+					       st.st_size >= THREADS_AFTER_BYTES))) {
+		rd.chunk = THREAD_CHUNK_BYTES;
+		failed = run_threads(w, &rd, nthreads);
+		goto cleanup;
+	}
 	for (;;) {
 		struct sg_error err = SG_ERROR_INIT;
 		int rc = next_batch(&rd, &b, &err);
@@ -485,16 +662,33 @@ static int run_json(struct worker *w, FILE *in)
 		}
 		scan_batch(w, &b);
 		failed |= write_batch(&b);
+		if (nthreads > 1 && rd.bytes >= THREADS_AFTER_BYTES) {
+			rd.chunk = THREAD_CHUNK_BYTES;
+			failed |= run_threads(w, &rd, nthreads);
+			break;
+		}
 	}
+cleanup:
 	batch_release(&b);
 	sg_free(rd.carry);
 	return failed;
+}
+
+/* The cores this process may run on. */
+static unsigned cpu_count(void)
+{
+	cpu_set_t set;
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }
 
 static int run(int argc, char **argv)
 {
 	struct opts o = {SG_SCAN_INPUT, 0, {0}, 0, NULL};
 	int no_model = 0;
+	unsigned threads = 0; /* 0: the default */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--json")) {
@@ -508,6 +702,15 @@ static int run(int argc, char **argv)
 			else
 				return sg_cli_usage_error(&sg_cmd_scan,
 							  "--mode: expected 'input' or 'output'");
+		} else if (!strcmp(a, "--threads") || !strncmp(a, "--threads=", 10)) {
+			const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+			char *end;
+			long n = v && *v >= '0' && *v <= '9' ? strtol(v, &end, 10) : 0;
+			if (n < 1 || n > SG_MAX_SCAN_THREADS || *end)
+				return sg_cli_usage_error(&sg_cmd_scan,
+							  "--threads: expected a number from 1 to %d",
+							  SG_MAX_SCAN_THREADS);
+			threads = (unsigned)n;
 		} else if (!strcmp(a, "--no-model")) {
 			no_model = 1;
 		} else if (!strcmp(a, "--allow-url") || !strncmp(a, "--allow-url=", 12)) {
@@ -560,9 +763,13 @@ static int run(int argc, char **argv)
 			goto fail;
 		struct worker w;
 		w.o = &o;
+		w.scanner = sc;
 		w.ctx = ctx;
 		sg_json_flat_init(&w.flat);
-		status = run_json(&w, in) ? SG_EXIT_FAIL : SG_EXIT_OK;
+		unsigned n = threads ? threads : cpu_count();
+		if (n > SG_MAX_SCAN_THREADS)
+			n = SG_MAX_SCAN_THREADS;
+		status = run_json(&w, in, n, !threads) ? SG_EXIT_FAIL : SG_EXIT_OK;
 		sg_json_flat_release(&w.flat);
 		goto cleanup;
 	}
@@ -601,7 +808,8 @@ cleanup:
 const struct sg_cmd sg_cmd_scan = {
 	"scan",
 	"find PII and risky language in a text or a JSONL stream, and mask it",
-	"sopgate scan [--mode input|output] [--json] [--allow-url URL]... [FILE|-]\n"
+	"sopgate scan [--mode input|output] [--json [--threads N]] [--allow-url URL]...\n"
+	"             [FILE|-]\n"
 	"\n"
 	"  --mode input    PII + input risk (default): injection, threats, ...\n"
 	"  --mode output   PII + output risk, for drafts: commitments, links, ...\n"
@@ -609,6 +817,9 @@ const struct sg_cmd sg_cmd_scan = {
 	"                  \"allow_urls\" and, in output mode, \"input_text\"),\n"
 	"                  one JSON object out per line:\n"
 	"                  {\"findings\":[...],\"masked\":\"...\",\"blocked\":false}\n"
+	"  --threads N     with --json: N scanning threads (1 to 64); output stays in\n"
+	"                  input order. Default: one per core once the input is\n"
+	"                  over 4 MiB (a file that size, or a stream after 4 MiB)\n"
 	"  --allow-url URL a link a draft may contain (repeatable)\n"
 	"  --no-model      patterns only: skip the injection model (input mode\n"
 	"                  uses <data>/injection.model when it exists)\n"
