@@ -146,6 +146,54 @@ static void test_buf_json_str(void **state)
 	sg_buf_release(&b);
 }
 
+/* The same escaper on longer strings, where whole blocks of bytes are
+ * checked at once: every byte value at every position of a 40-byte string
+ * (blocks, block edges, the tail), against a byte-at-a-time reference. */
+static void escape_ref(struct sg_buf *b, const unsigned char *s, size_t len)
+{
+	sg_buf_addc(b, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = s[i];
+		if (c == '"' || c == '\\')
+			sg_buf_addf(b, "\\%c", c);
+		else if (c == '\n')
+			sg_buf_adds(b, "\\n");
+		else if (c == '\r')
+			sg_buf_adds(b, "\\r");
+		else if (c == '\t')
+			sg_buf_adds(b, "\\t");
+		else if (c < 0x20)
+			sg_buf_addf(b, "\\u%04x", c);
+		else
+			sg_buf_addc(b, (char)c);
+	}
+	sg_buf_addc(b, '"');
+}
+
+static void test_buf_json_str_blocks(void **state)
+{
+	(void)state;
+	struct sg_buf got = SG_BUF_INIT, want = SG_BUF_INIT;
+	unsigned char s[40];
+	for (int c = 0; c < 256; c++) {
+		for (size_t k = 0; k < sizeof(s); k++) {
+			for (size_t i = 0; i < sizeof(s); i++)
+				s[i] = (unsigned char)('a' + i % 26);
+			s[k] = (unsigned char)c;
+			if (k + 3 < sizeof(s))
+				s[k + 3] = (unsigned char)(0xff - c); /* a second odd byte */
+			sg_buf_reset(&got);
+			sg_buf_reset(&want);
+			sg_buf_add_json_str(&got, (const char *)s, sizeof(s));
+			escape_ref(&want, s, sizeof(s));
+			assert_int_equal(got.len, want.len);
+			assert_memory_equal(got.data, want.data, want.len);
+		}
+	}
+	sg_buf_release(&got);
+	sg_buf_release(&want);
+}
+
 static void test_hash(void **state)
 {
 	(void)state;
@@ -240,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_buf_json_str),
+		cmocka_unit_test(test_buf_json_str_blocks),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_ids_and_time),
 		cmocka_unit_test(test_json_fields),

@@ -127,12 +127,50 @@ static void test_same_as_jansson(void **state)
 	sg_json_flat_release(&f);
 }
 
+/* Every byte value at every position of a 40-byte string value (whole
+ * blocks, block edges, the tail): printable ASCII other than '"' and '\\'
+ * is accepted; a lone byte >= 0x80 (invalid UTF-8) and a raw control byte
+ * are declined; whatever is accepted, jansson accepts with the same value
+ * (a '\\' may start a valid escape with the letter after it). */
+static void test_every_byte_everywhere(void **state)
+{
+	(void)state;
+	struct sg_json_flat f;
+	sg_json_flat_init(&f);
+	char rec[64];
+	for (int c = 0; c < 256; c++) {
+		for (size_t k = 0; k < 40; k++) {
+			memcpy(rec, "{\"text\":\"", 9);
+			for (size_t i = 0; i < 40; i++)
+				rec[9 + i] = (char)('a' + i % 26);
+			rec[9 + k] = (char)c;
+			memcpy(rec + 49, "\"}", 2);
+			int plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+			int rc = sg_json_flat_parse(&f, rec, 51);
+			if ((plain && rc) || ((c < 0x20 || c >= 0x80) && !rc))
+				fail_msg("byte 0x%02x at %zu: got %d", c, k, rc);
+			json_t *o;
+			struct sg_error err = SG_ERROR_INIT;
+			if (rc == 0) {
+				assert_int_equal(sg_json_parse(&o, rec, 51, &err), 0);
+				const char *t = json_string_value(json_object_get(o, "text"));
+				size_t n = json_string_length(json_object_get(o, "text"));
+				assert_int_equal(sg_json_flat_get(&f, "text")->len, n);
+				assert_memory_equal(sg_json_flat_get(&f, "text")->str, t, n + 1);
+				json_decref(o);
+			}
+		}
+	}
+	sg_json_flat_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_declined),
 		cmocka_unit_test(test_same_as_jansson),
+		cmocka_unit_test(test_every_byte_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
