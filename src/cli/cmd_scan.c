@@ -400,7 +400,8 @@ static int next_batch(struct reader *rd, struct batch *b, struct sg_error *err)
 			return 0;
 		if (reserve(&b->data, &b->cap, rd->carry_len + rd->chunk + 1))
 			return sg_error_set(err, SG_ENOMEM, "out of memory");
-		memcpy(b->data, rd->carry, rd->carry_len);
+		if (rd->carry_len)
+			memcpy(b->data, rd->carry, rd->carry_len);
 		b->len = rd->carry_len;
 		rd->carry_len = 0;
 		if (!rd->eof) {
@@ -435,7 +436,8 @@ static int next_batch(struct reader *rd, struct batch *b, struct sg_error *err)
 			/* the unfinished line waits for the next read */
 			if (reserve(&rd->carry, &rd->carry_cap, rest + 1))
 				return sg_error_set(err, SG_ENOMEM, "out of memory");
-			memcpy(rd->carry, start + whole, rest);
+			if (rest)
+				memcpy(rd->carry, start + whole, rest);
 			rd->carry_len = rest;
 		}
 		if (start != b->data)

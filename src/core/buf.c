@@ -136,7 +136,8 @@ void sg_buf_add_json_str(struct sg_buf *b, const char *s, size_t len)
 		return;
 	char *p = b->data + b->len;
 	*p++ = '"';
-	memcpy(p, s, plain);
+	if (plain)
+		memcpy(p, s, plain);
 	p += plain;
 	for (size_t i = plain; i < len; i++) {
 		unsigned char c = u[i];
