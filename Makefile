@@ -102,7 +102,8 @@ asan:
 # Fuzz targets: clang + libFuzzer over the same sources.
 FUZZ_SECONDS ?= 30
 FUZZ_BIN := $(patsubst src/%_fuzz.c,build-fuzz/fuzz/%_fuzz,$(FUZZ_C))
-build-fuzz/fuzz/%_fuzz: src/%_fuzz.c
+# A target relinks when its source or any library source or header changed.
+build-fuzz/fuzz/%_fuzz: src/%_fuzz.c $(LIB_C) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DSG_DEBUG_ARENA" build-fuzz/libsopgate.a
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) \
