@@ -37,6 +37,15 @@ struct sg_feat {
 	float value;
 };
 
+/* A slot of the table that merges equal buckets: live for the text whose
+ * stamp it carries, so the table is never cleared between texts. */
+struct sg_slot {
+	uint32_t stamp, bucket, idx;
+};
+
+/* Sublinear counts 1 + log c for c below this come from a table. */
+#define SG_SUBLIN_TABLE 64
+
 struct sg_classify_scratch {
 	struct sg_text_norm norm;
 	struct sg_token *tok;
@@ -47,8 +56,12 @@ struct sg_classify_scratch {
 	size_t nwb, wbcap;
 	struct sg_feat *fv;     /* merged, L2-normalized */
 	size_t nfv, fvcap;
-	uint64_t *table;        /* open addressing for merging: bucket << 32 | index + 1 */
+	struct sg_slot *table;  /* open addressing for merging */
 	size_t tablecap;
+	uint32_t stamp;         /* the current text's slot stamp */
+	unsigned char *pad;     /* one word padded as "<" word ">" */
+	size_t padcap;
+	float sublin[SG_SUBLIN_TABLE]; /* 1 + logf(c) */
 	double *dec, *probs;
 	size_t deccap;
 	void *textcat;          /* libexttextcat handle, created on first use */
@@ -60,6 +73,12 @@ struct sg_classify_scratch {
 int sg_features_extract(struct sg_classify_scratch *s,
 			const struct sg_feature_params *p, const char *text,
 			size_t len, struct sg_error *err);
+
+/* The same features from the general path only (case-folded NFKC, then
+ * sg_text_tokens), which ASCII texts skip: tests compare the two. */
+int sg_features_extract_general(struct sg_classify_scratch *s,
+				const struct sg_feature_params *p, const char *text,
+				size_t len, struct sg_error *err);
 
 /* Decision values (uncalibrated) of the current s->fv into s->dec; returns
  * the share of the text's words seen in training (1 for no words). */

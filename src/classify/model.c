@@ -54,12 +54,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static inline void emit(struct sg_classify_scratch *s, uint32_t h)
-{
-	if (s->nraw < s->rawcap)
-		s->raw[s->nraw++] = h;
-}
-
 int sg_feature_params_check(const struct sg_feature_params *p, struct sg_error *err)
 {
 	if (p->hash_bits < 16 || p->hash_bits > 24)
@@ -80,9 +74,55 @@ static int has_digit(const char *w, size_t n)
 	return 0;
 }
 
-int sg_features_extract(struct sg_classify_scratch *s,
-			const struct sg_feature_params *p, const char *text,
-			size_t len, struct sg_error *err)
+/* Raw features (hashes before merging), in emission order. At most
+ * SG_MAX_FEATURES are kept: the first ones, whichever path made them. */
+struct raw {
+	uint32_t *h;
+	size_t n, lim;
+};
+
+static inline void emit(struct raw *r, uint32_t h)
+{
+	if (r->n < r->lim)
+		r->h[r->n++] = h;
+}
+
+/* The character n-grams of one word, padded as "<" word ">" in pb[0..plen). */
+static inline void char_ngrams(struct raw *r, const struct sg_feature_params *p,
+			       const unsigned char *pb, size_t plen)
+{
+	uint32_t h0 = p->seed ^ 0x7f4a7c15u;
+	size_t amax = plen >= p->char_min ? plen - p->char_min + 1 : 0;
+	for (size_t a = 0; a < amax; a++) {
+		uint32_t h = h0;
+		size_t jend = a + p->char_max < plen ? a + p->char_max : plen;
+		for (size_t j = a; j < jend; j++) {
+			h = (h ^ pb[j]) * FNV_PRIME;
+			if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
+				emit(r, fmix(h + (uint32_t)(j - a)));
+		}
+	}
+}
+
+/* One word's features: the word, the word bigram ending in it, its
+ * character n-grams; hw is the word's hash, prev the previous one's. */
+static inline void word_features(struct sg_classify_scratch *s, struct raw *r,
+				 const struct sg_feature_params *p, uint32_t hw,
+				 size_t i, uint32_t prev, int digit)
+{
+	emit(r, fmix(hw));
+	/* the known-word share counts vocabulary only: order numbers,
+	 * amounts and dates are new in every ticket, not out of scope */
+	if (!digit)
+		s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
+	if (p->word_ngrams >= 2)
+		emit(r, i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u)); /* "<s> w" */
+}
+
+/* Raw features of any valid text: case-folded NFKC, then word tokens. */
+static int raw_general(struct sg_classify_scratch *s, struct raw *r,
+		       const struct sg_feature_params *p, const char *text,
+		       size_t len, struct sg_error *err)
 {
 	int rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err);
 	if (rc < 0)
@@ -102,101 +142,236 @@ int sg_features_extract(struct sg_classify_scratch *s,
 	if (need > SG_MAX_FEATURES)
 		need = SG_MAX_FEATURES;
 	if (grow((void **)&s->raw, &s->rawcap, need, sizeof(*s->raw)) < 0 ||
-	    grow((void **)&s->wb, &s->wbcap, ntok + 1, sizeof(*s->wb)) < 0)
+	    grow((void **)&s->wb, &s->wbcap, ntok + 1, sizeof(*s->wb)) < 0 ||
+	    grow((void **)&s->pad, &s->padcap, tlen + 2, 1) < 0)
 		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	s->nraw = 0;
-	s->nwb = 0;
+	r->h = s->raw;
+	r->lim = need;
 
-	uint32_t seed = p->seed, prev = 0;
+	uint32_t prev = 0;
 	for (size_t i = 0; i < ntok; i++) {
 		const char *w = t + s->tok[i].off;
 		size_t wl = s->tok[i].len;
-		uint32_t hw = hash_bytes(seed ^ 0x9e3779b9u, w, wl);
-		emit(s, fmix(hw));
-		/* the known-word share counts vocabulary only: order numbers,
-		 * amounts and dates are new in every ticket, not out of scope */
-		if (!has_digit(w, wl))
-			s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
-		if (p->word_ngrams >= 2) {
-			uint32_t hb = i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u); /* "<s> w" */
-			emit(s, hb);
-		}
+		uint32_t hw = hash_bytes(p->seed ^ 0x9e3779b9u, w, wl);
+		word_features(s, r, p, hw, i, prev, has_digit(w, wl));
 		prev = hw;
-		if (!span)
+		if (!p->char_max)
 			continue;
 		/* char n-grams over "<" word ">" */
-		size_t plen = wl + 2;
-		unsigned char pb[64];
-		if (plen <= sizeof(pb)) { /* the same hashes from a padded copy */
-			pb[0] = '<';
-			memcpy(pb + 1, w, wl);
-			pb[plen - 1] = '>';
-			for (size_t a = 0; a < plen; a++) {
-				uint32_t h = seed ^ 0x7f4a7c15u;
-				size_t jend = a + p->char_max < plen ? a + p->char_max : plen;
-				for (size_t j = a; j < jend; j++) {
-					h = (h ^ pb[j]) * FNV_PRIME;
-					if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
-						emit(s, fmix(h + (uint32_t)(j - a)));
-				}
-			}
-			continue;
-		}
-		for (size_t a = 0; a < plen; a++) {
-			uint32_t h = seed ^ 0x7f4a7c15u;
-			for (size_t j = a; j < plen && j - a < p->char_max; j++) {
-				unsigned char c = j == 0 ? '<' : j == plen - 1 ? '>' : (unsigned char)w[j - 1];
-				h = (h ^ c) * FNV_PRIME;
-				if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
-					emit(s, fmix(h + (uint32_t)(j - a)));
-			}
-		}
+		unsigned char *pb = s->pad;
+		pb[0] = '<';
+		memcpy(pb + 1, w, wl);
+		pb[wl + 1] = '>';
+		char_ngrams(r, p, pb, wl + 2);
 	}
 	if (p->word_ngrams >= 2 && ntok)
-		emit(s, fmix(prev * 31u + 0x61c88647u)); /* "w </s>" */
+		emit(r, fmix(prev * 31u + 0x61c88647u)); /* "w </s>" */
+	return 0;
+}
 
-	/* Merge equal buckets with an open-addressing table. */
-	size_t tcap = 64;
-	while (tcap < 2 * s->nraw)
-		tcap *= 2;
-	if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0 ||
-	    grow((void **)&s->fv, &s->fvcap, s->nraw + 1, sizeof(*s->fv)) < 0)
+/* An ASCII byte as the tokenizer sees it: a word byte (letter, digit, '_')
+ * case-folded, or 0 for a separator. */
+static inline unsigned char ascii_word(unsigned char c)
+{
+	unsigned char l = c | 0x20;
+	if ((unsigned)(l - 'a') < 26u)
+		return l;
+	if ((unsigned)(c - '0') < 10u || c == '_')
+		return c;
+	return 0;
+}
+
+/* 1 when s[0..n) is all ASCII. */
+static int all_ascii(const char *s, size_t n)
+{
+	uint64_t any = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		any |= w;
+	}
+	for (; i < n; i++)
+		any |= (unsigned char)s[i];
+	return !(any & 0x8080808080808080ULL);
+}
+
+/* Raw features of an ASCII text in one pass: there NFKC changes nothing and
+ * case folding is ASCII lower case, so folding, cutting words (as
+ * sg_text_tokens does) and hashing happen together, with the same hashes
+ * in the same order as raw_general. */
+static int raw_ascii(struct sg_classify_scratch *s, struct raw *r,
+		     const struct sg_feature_params *p, const char *text, size_t len,
+		     struct sg_error *err)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	/* ASCII has at most (len + 1) / 2 words, under the general path's
+	 * token limit of len / 2 + 2: only SG_MAX_TOKENS can cut */
+	size_t maxtok = (len + 1) / 2;
+	if (maxtok > SG_MAX_TOKENS)
+		maxtok = SG_MAX_TOKENS;
+	size_t span = p->char_max ? p->char_max - p->char_min + 1 : 0;
+	size_t need = 2 * maxtok + 2 + (len + 2 * maxtok) * span;
+	if (need > SG_MAX_FEATURES)
+		need = SG_MAX_FEATURES;
+	if (grow((void **)&s->raw, &s->rawcap, need, sizeof(*s->raw)) < 0 ||
+	    grow((void **)&s->wb, &s->wbcap, maxtok + 1, sizeof(*s->wb)) < 0 ||
+	    grow((void **)&s->pad, &s->padcap, len + 2, 1) < 0)
 		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	memset(s->table, 0, tcap * sizeof(*s->table));
-	uint32_t mask = (1u << p->hash_bits) - 1;
-	s->nfv = 0;
-	for (size_t i = 0; i < s->nraw; i++) {
-		uint32_t b = s->raw[i] & mask;
-		size_t slot = (s->raw[i] * 2654435761u) & (tcap - 1);
+	r->h = s->raw;
+	r->lim = need;
+
+	unsigned char *pb = s->pad;
+	uint32_t prev = 0;
+	size_t ntok = 0, i = 0;
+	pb[0] = '<';
+	while (i < len) {
+		unsigned char c = ascii_word(t[i]);
+		if (!c) {
+			i++;
+			continue;
+		}
+		if (ntok == maxtok)
+			break;
+		size_t wl = 0;
+		int digit = 0;
+		uint32_t hw = p->seed ^ 0x9e3779b9u;
 		for (;;) {
-			uint64_t e = s->table[slot];
-			if (!e) {
-				s->table[slot] = (uint64_t)b << 32 | (uint32_t)(s->nfv + 1);
-				s->fv[s->nfv].bucket = b;
-				s->fv[s->nfv].value = 1.0f;
-				s->nfv++;
+			pb[++wl] = c;
+			hw = (hw ^ c) * FNV_PRIME;
+			digit |= (unsigned)(c - '0') < 10u;
+			if (++i == len)
+				break;
+			if ((c = ascii_word(t[i])))
+				continue;
+			/* an apostrophe between two word characters ("don't") */
+			if (t[i] == '\'' && i + 1 < len && (c = ascii_word(t[i + 1]))) {
+				pb[++wl] = '\'';
+				hw = (hw ^ '\'') * FNV_PRIME;
+				i++;
+				continue;
+			}
+			break;
+		}
+		word_features(s, r, p, hw, ntok, prev, digit);
+		prev = hw;
+		ntok++;
+		if (!p->char_max)
+			continue;
+		pb[wl + 1] = '>';
+		char_ngrams(r, p, pb, wl + 2);
+	}
+	if (p->word_ngrams >= 2 && ntok)
+		emit(r, fmix(prev * 31u + 0x61c88647u)); /* "w </s>" */
+	return 0;
+}
+
+/* Merges equal buckets of the raw features into s->fv, in order of first
+ * appearance, then applies sublinear counts and the L2 norm. The slot of a
+ * raw hash and the table size follow the feature format exactly (two raw
+ * hashes of one bucket can start probing at different slots, which the
+ * trained models depend on). Slots are live only when they carry this
+ * text's stamp, so the table is not cleared per text. hint, when set, is
+ * the weight table the caller reads next: its entries are prefetched. */
+static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *p,
+		 size_t nraw, const float *hint, struct sg_error *err)
+{
+	size_t tcap = 64;
+	while (tcap < 2 * nraw)
+		tcap *= 2;
+	if (tcap > s->tablecap) {
+		if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0)
+			return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+		memset(s->table, 0, s->tablecap * sizeof(*s->table));
+		s->stamp = 0;
+	}
+	if (grow((void **)&s->fv, &s->fvcap, nraw + 1, sizeof(*s->fv)) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	if (++s->stamp == 0) {
+		memset(s->table, 0, s->tablecap * sizeof(*s->table));
+		s->stamp = 1;
+	}
+	const uint32_t stamp = s->stamp, mask = (1u << p->hash_bits) - 1;
+	const uint32_t *raw = s->raw;
+	struct sg_slot *table = s->table;
+	struct sg_feat *fv = s->fv;
+	uint32_t nfv = 0;
+	for (size_t i = 0; i < nraw; i++) {
+		uint32_t b = raw[i] & mask;
+		size_t slot = (raw[i] * 2654435761u) & (tcap - 1);
+		for (;;) {
+			struct sg_slot *e = &table[slot];
+			if (e->stamp != stamp) {
+				e->stamp = stamp;
+				e->bucket = b;
+				e->idx = nfv;
+				fv[nfv].bucket = b;
+				fv[nfv].value = 1.0f;
+				nfv++;
+				if (hint)
+					__builtin_prefetch(hint + b);
 				break;
 			}
-			if ((uint32_t)(e >> 32) == b) {
-				s->fv[(uint32_t)e - 1].value += 1.0f;
+			if (e->bucket == b) {
+				fv[e->idx].value += 1.0f;
 				break;
 			}
 			slot = (slot + 1) & (tcap - 1);
 		}
 	}
+	s->nfv = nfv;
 	double norm = 0;
-	for (size_t i = 0; i < s->nfv; i++) {
+	for (size_t i = 0; i < nfv; i++) {
 		/* sublinear counts; most features occur once (log 1 = 0) */
-		float v = s->fv[i].value == 1.0f ? 1.0f : 1.0f + logf(s->fv[i].value);
-		s->fv[i].value = v;
+		float c = fv[i].value, v;
+		if (c == 1.0f)
+			v = 1.0f;
+		else if (c < (float)SG_SUBLIN_TABLE)
+			v = s->sublin[(size_t)c];
+		else
+			v = 1.0f + logf(c);
+		fv[i].value = v;
 		norm += (double)v * v;
 	}
 	if (norm > 0) {
 		float inv = (float)(1.0 / sqrt(norm));
-		for (size_t i = 0; i < s->nfv; i++)
-			s->fv[i].value *= inv;
+		for (size_t i = 0; i < nfv; i++)
+			fv[i].value *= inv;
 	}
 	return 0;
+}
+
+/* Features of text into s->fv; the fast path unless `general`. */
+static int extract(struct sg_classify_scratch *s, const struct sg_feature_params *p,
+		   const char *text, size_t len, int general, const float *hint,
+		   struct sg_error *err)
+{
+	struct raw r = {NULL, 0, 0};
+	s->nwb = 0;
+	int rc;
+	/* texts over the limit take the general path, which refuses them */
+	if (!general && len <= SG_MAX_TEXT_BYTES && all_ascii(text, len))
+		rc = raw_ascii(s, &r, p, text, len, err);
+	else
+		rc = raw_general(s, &r, p, text, len, err);
+	if (rc < 0)
+		return rc;
+	s->nraw = r.n;
+	return merge(s, p, r.n, hint, err);
+}
+
+int sg_features_extract(struct sg_classify_scratch *s,
+			const struct sg_feature_params *p, const char *text,
+			size_t len, struct sg_error *err)
+{
+	return extract(s, p, text, len, 0, NULL, err);
+}
+
+int sg_features_extract_general(struct sg_classify_scratch *s,
+				const struct sg_feature_params *p, const char *text,
+				size_t len, struct sg_error *err)
+{
+	return extract(s, p, text, len, 1, NULL, err);
 }
 
 /* ---- scratch ---------------------------------------------------------- */
@@ -207,6 +382,8 @@ int sg_classify_scratch_new(struct sg_classify_scratch **out, struct sg_error *e
 	if (!*out)
 		return sg_error_set(err, SG_ENOMEM, "out of memory allocating classifier scratch");
 	sg_text_norm_init(&(*out)->norm);
+	for (size_t c = 1; c < SG_SUBLIN_TABLE; c++)
+		(*out)->sublin[c] = 1.0f + logf((float)c);
 	return 0;
 }
 
@@ -221,6 +398,7 @@ void sg_classify_scratch_free(struct sg_classify_scratch *s)
 	sg_free(s->fv);
 	sg_free(s->wb);
 	sg_free(s->table);
+	sg_free(s->pad);
 	sg_free(s->dec);
 	sg_free(s->probs);
 	sg_free(s);
@@ -324,7 +502,8 @@ int sg_classifier_prob(const struct sg_classifier *c, struct sg_classify_scratch
 			*prob = p.probs[label];
 		return rc;
 	}
-	int rc = sg_features_extract(s, &c->feat, text, len, err);
+	/* the weights the features will read are fetched while merging */
+	int rc = extract(s, &c->feat, text, len, 0, c->diff, err);
 	if (rc < 0)
 		return rc;
 	/* softmax of two logits d0/T, d1/T = logistic of (d0 - d1)/T */
