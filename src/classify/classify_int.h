@@ -37,11 +37,14 @@ struct sg_feat {
 	float value;
 };
 
-/* A slot of the table that merges equal buckets: live for the text whose
- * stamp it carries, so the table is never cleared between texts. */
+/* A slot of the table that merges equal buckets: the bucket, and the
+ * text's stamp (high bits) with the bucket's count (low SG_SLOT_COUNT_BITS).
+ * A slot is live only while it carries the current text's stamp, so the
+ * table is not cleared between texts. */
 struct sg_slot {
-	uint32_t stamp, bucket, idx;
+	uint32_t bucket, sc;
 };
+#define SG_SLOT_COUNT_BITS 18 /* counts up to SG_MAX_FEATURES */
 
 /* Sublinear counts 1 + log c for c below this come from a table. */
 #define SG_SUBLIN_TABLE 64
@@ -59,6 +62,8 @@ struct sg_classify_scratch {
 	struct sg_slot *table;  /* open addressing for merging */
 	size_t tablecap;
 	uint32_t stamp;         /* the current text's slot stamp */
+	uint32_t *fslot;        /* the table slot of each fv entry while merging */
+	size_t fslotcap;
 	unsigned char *pad;     /* one word padded as "<" word ">" */
 	size_t padcap;
 	float sublin[SG_SUBLIN_TABLE]; /* 1 + logf(c) */

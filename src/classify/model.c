@@ -266,54 +266,70 @@ static int raw_ascii(struct sg_classify_scratch *s, struct raw *r,
 	return 0;
 }
 
-/* Merges equal buckets of the raw features into s->fv, in order of first
- * appearance, then applies sublinear counts and the L2 norm. The slot of a
- * raw hash and the table size follow the feature format exactly (two raw
- * hashes of one bucket can start probing at different slots, which the
- * trained models depend on). Slots are live only when they carry this
- * text's stamp, so the table is not cleared per text. hint, when set, is
- * the weight table the caller reads next: its entries are prefetched. */
+#define COUNT_MASK ((1u << SG_SLOT_COUNT_BITS) - 1)
+
+/* Merges equal buckets of the raw features into s->fv in order of first
+ * appearance, then applies sublinear counts (1 + log c) and the L2 norm.
+ * When diff is set, also adds the dot product of the result with diff to
+ * *dot, in s->fv order (diff's entries are prefetched while merging).
+ *
+ * The feature format defines the merge as linear probing in a table of
+ * 2 * nraw slots (a power of two, at least 64) from a slot taken from the
+ * raw hash; two raw hashes of one bucket can then start at different slots
+ * and stay apart, which trained models depend on. That needs a table larger
+ * than the bucket space (2^hash_bits), so only texts with more than
+ * 2^(hash_bits - 1) raw features take that way. Below it a raw hash's first
+ * slot depends on its bucket alone, equal buckets always meet, and any exact
+ * merge keeping first appearances in order gives the same features: this
+ * one slots by bucket in a sparser table (fewer probes). Slots are live only
+ * while they carry the current text's stamp, so the table is not cleared
+ * per text. */
 static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *p,
-		 size_t nraw, const float *hint, struct sg_error *err)
+		 size_t nraw, const float *diff, double *dot, struct sg_error *err)
 {
+	const uint32_t mask = (1u << p->hash_bits) - 1;
 	size_t tcap = 64;
 	while (tcap < 2 * nraw)
 		tcap *= 2;
+	const int format = tcap > (size_t)mask + 1;
+	if (!format) {
+		while (tcap < 8 * nraw && tcap < ((size_t)1 << 18))
+			tcap *= 2;
+	}
 	if (tcap > s->tablecap) {
 		if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0)
 			return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
 		memset(s->table, 0, s->tablecap * sizeof(*s->table));
 		s->stamp = 0;
 	}
-	if (grow((void **)&s->fv, &s->fvcap, nraw + 1, sizeof(*s->fv)) < 0)
+	if (grow((void **)&s->fv, &s->fvcap, nraw + 1, sizeof(*s->fv)) < 0 ||
+	    grow((void **)&s->fslot, &s->fslotcap, nraw + 1, sizeof(*s->fslot)) < 0)
 		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	if (++s->stamp == 0) {
+	if (++s->stamp >= 1u << (32 - SG_SLOT_COUNT_BITS)) {
 		memset(s->table, 0, s->tablecap * sizeof(*s->table));
 		s->stamp = 1;
 	}
-	const uint32_t stamp = s->stamp, mask = (1u << p->hash_bits) - 1;
+	const uint32_t live = s->stamp << SG_SLOT_COUNT_BITS;
 	const uint32_t *raw = s->raw;
 	struct sg_slot *table = s->table;
 	struct sg_feat *fv = s->fv;
-	uint32_t nfv = 0;
+	uint32_t *fslot = s->fslot, nfv = 0;
 	for (size_t i = 0; i < nraw; i++) {
 		uint32_t b = raw[i] & mask;
-		size_t slot = (raw[i] * 2654435761u) & (tcap - 1);
+		size_t slot = ((format ? raw[i] : b) * 2654435761u) & (tcap - 1);
 		for (;;) {
 			struct sg_slot *e = &table[slot];
-			if (e->stamp != stamp) {
-				e->stamp = stamp;
+			if ((e->sc & ~COUNT_MASK) != live) {
 				e->bucket = b;
-				e->idx = nfv;
+				e->sc = live | 1;
 				fv[nfv].bucket = b;
-				fv[nfv].value = 1.0f;
-				nfv++;
-				if (hint)
-					__builtin_prefetch(hint + b);
+				fslot[nfv++] = (uint32_t)slot;
+				if (diff)
+					__builtin_prefetch(diff + b);
 				break;
 			}
 			if (e->bucket == b) {
-				fv[e->idx].value += 1.0f;
+				e->sc++;
 				break;
 			}
 			slot = (slot + 1) & (tcap - 1);
@@ -323,13 +339,8 @@ static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *
 	double norm = 0;
 	for (size_t i = 0; i < nfv; i++) {
 		/* sublinear counts; most features occur once (log 1 = 0) */
-		float c = fv[i].value, v;
-		if (c == 1.0f)
-			v = 1.0f;
-		else if (c < (float)SG_SUBLIN_TABLE)
-			v = s->sublin[(size_t)c];
-		else
-			v = 1.0f + logf(c);
+		uint32_t c = table[fslot[i]].sc & COUNT_MASK;
+		float v = c == 1 ? 1.0f : c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
 		fv[i].value = v;
 		norm += (double)v * v;
 	}
@@ -338,13 +349,19 @@ static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *
 		for (size_t i = 0; i < nfv; i++)
 			fv[i].value *= inv;
 	}
+	if (diff) {
+		double d = *dot;
+		for (size_t i = 0; i < nfv; i++)
+			d += fv[i].value * diff[fv[i].bucket];
+		*dot = d;
+	}
 	return 0;
 }
 
 /* Features of text into s->fv; the fast path unless `general`. */
 static int extract(struct sg_classify_scratch *s, const struct sg_feature_params *p,
-		   const char *text, size_t len, int general, const float *hint,
-		   struct sg_error *err)
+		   const char *text, size_t len, int general, const float *diff,
+		   double *dot, struct sg_error *err)
 {
 	struct raw r = {NULL, 0, 0};
 	s->nwb = 0;
@@ -357,21 +374,21 @@ static int extract(struct sg_classify_scratch *s, const struct sg_feature_params
 	if (rc < 0)
 		return rc;
 	s->nraw = r.n;
-	return merge(s, p, r.n, hint, err);
+	return merge(s, p, r.n, diff, dot, err);
 }
 
 int sg_features_extract(struct sg_classify_scratch *s,
 			const struct sg_feature_params *p, const char *text,
 			size_t len, struct sg_error *err)
 {
-	return extract(s, p, text, len, 0, NULL, err);
+	return extract(s, p, text, len, 0, NULL, NULL, err);
 }
 
 int sg_features_extract_general(struct sg_classify_scratch *s,
 				const struct sg_feature_params *p, const char *text,
 				size_t len, struct sg_error *err)
 {
-	return extract(s, p, text, len, 1, NULL, err);
+	return extract(s, p, text, len, 1, NULL, NULL, err);
 }
 
 /* ---- scratch ---------------------------------------------------------- */
@@ -398,6 +415,7 @@ void sg_classify_scratch_free(struct sg_classify_scratch *s)
 	sg_free(s->fv);
 	sg_free(s->wb);
 	sg_free(s->table);
+	sg_free(s->fslot);
 	sg_free(s->pad);
 	sg_free(s->dec);
 	sg_free(s->probs);
@@ -502,14 +520,11 @@ int sg_classifier_prob(const struct sg_classifier *c, struct sg_classify_scratch
 			*prob = p.probs[label];
 		return rc;
 	}
-	/* the weights the features will read are fetched while merging */
-	int rc = extract(s, &c->feat, text, len, 0, c->diff, err);
-	if (rc < 0)
-		return rc;
 	/* softmax of two logits d0/T, d1/T = logistic of (d0 - d1)/T */
 	double d = (double)c->bias[0] - (double)c->bias[1];
-	for (size_t i = 0; i < s->nfv; i++)
-		d += s->fv[i].value * c->diff[s->fv[i].bucket];
+	int rc = extract(s, &c->feat, text, len, 0, c->diff, &d, err);
+	if (rc < 0)
+		return rc;
 	double z = d / c->temperature;
 	*prob = 1.0 / (1.0 + exp(label == 0 ? -z : z));
 	return 0;
