@@ -51,6 +51,8 @@ struct sg_slot {
 
 struct sg_classify_scratch {
 	struct sg_text_norm norm;
+	int folded;             /* 1: norm holds the last extracted text, case-folded
+				 * (ASCII texts skip it: sg_features_extract sets 0) */
 	struct sg_token *tok;
 	size_t tokcap;
 	uint32_t *raw;          /* hashed features before merging */

@@ -367,10 +367,13 @@ static int extract(struct sg_classify_scratch *s, const struct sg_feature_params
 	s->nwb = 0;
 	int rc;
 	/* texts over the limit take the general path, which refuses them */
-	if (!general && len <= SG_MAX_TEXT_BYTES && all_ascii(text, len))
+	s->folded = 0;
+	if (!general && len <= SG_MAX_TEXT_BYTES && all_ascii(text, len)) {
 		rc = raw_ascii(s, &r, p, text, len, err);
-	else
+	} else {
 		rc = raw_general(s, &r, p, text, len, err);
+		s->folded = rc == 0;
+	}
 	if (rc < 0)
 		return rc;
 	s->nraw = r.n;
