@@ -267,48 +267,42 @@ static int raw_ascii(struct sg_classify_scratch *s, struct raw *r,
 }
 
 #define COUNT_MASK ((1u << SG_SLOT_COUNT_BITS) - 1)
+#define AHEAD 8 /* raw features between a prefetch and its use */
 
-/* Merges equal buckets of the raw features into s->fv in order of first
- * appearance, then applies sublinear counts (1 + log c) and the L2 norm.
- * When diff is set, also adds the dot product of the result with diff to
- * *dot, in s->fv order (diff's entries are prefetched while merging).
- *
- * The feature format defines the merge as linear probing in a table of
- * 2 * nraw slots (a power of two, at least 64) from a slot taken from the
- * raw hash; two raw hashes of one bucket can then start at different slots
- * and stay apart, which trained models depend on. That needs a table larger
- * than the bucket space (2^hash_bits), so only texts with more than
- * 2^(hash_bits - 1) raw features take that way. Below it a raw hash's first
- * slot depends on its bucket alone, equal buckets always meet, and any exact
- * merge keeping first appearances in order gives the same features: this
- * one slots by bucket in a sparser table (fewer probes). Slots are live only
- * while they carry the current text's stamp, so the table is not cleared
- * per text. */
-static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *p,
-		 size_t nraw, const float *diff, double *dot, struct sg_error *err)
+/* Merges the raw features in a table of one counter per bucket: no probing,
+ * the next counters prefetched, and no branch on whether a bucket is new.
+ * Returns the number of distinct buckets; their counts go to fv[].value. */
+static uint32_t merge_direct(struct sg_classify_scratch *s, size_t nraw, uint32_t mask,
+			     const float *diff)
 {
-	const uint32_t mask = (1u << p->hash_bits) - 1;
-	size_t tcap = 64;
-	while (tcap < 2 * nraw)
-		tcap *= 2;
-	const int format = tcap > (size_t)mask + 1;
-	if (!format) {
-		while (tcap < 8 * nraw && tcap < ((size_t)1 << 18))
-			tcap *= 2;
+	const uint32_t live = s->stamp << SG_SLOT_COUNT_BITS;
+	const uint32_t *raw = s->raw;
+	uint32_t *dt = s->direct;
+	struct sg_feat *fv = s->fv;
+	uint32_t nfv = 0;
+	for (size_t i = 0; i < nraw; i++) {
+		uint32_t b = raw[i] & mask;
+		if (i + AHEAD < nraw)
+			__builtin_prefetch(&dt[raw[i + AHEAD] & mask]);
+		uint32_t sc = dt[b];
+		int fresh = (sc & ~COUNT_MASK) != live;
+		dt[b] = fresh ? live | 1 : sc + 1;
+		fv[nfv].bucket = b; /* kept only when fresh */
+		nfv += (uint32_t)fresh;
+		if (diff)
+			__builtin_prefetch(diff + b);
 	}
-	if (tcap > s->tablecap) {
-		if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0)
-			return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-		memset(s->table, 0, s->tablecap * sizeof(*s->table));
-		s->stamp = 0;
-	}
-	if (grow((void **)&s->fv, &s->fvcap, nraw + 1, sizeof(*s->fv)) < 0 ||
-	    grow((void **)&s->fslot, &s->fslotcap, nraw + 1, sizeof(*s->fslot)) < 0)
-		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	if (++s->stamp >= 1u << (32 - SG_SLOT_COUNT_BITS)) {
-		memset(s->table, 0, s->tablecap * sizeof(*s->table));
-		s->stamp = 1;
-	}
+	for (size_t i = 0; i < nfv; i++)
+		fv[i].value = (float)(dt[fv[i].bucket] & COUNT_MASK);
+	return nfv;
+}
+
+/* The same with open addressing, for bucket spaces too large for a counter
+ * each; slot is the probe's start: the format's (from the raw hash) or one
+ * from the bucket. */
+static uint32_t merge_probe(struct sg_classify_scratch *s, size_t nraw, uint32_t mask,
+			    size_t tcap, int format, const float *diff)
+{
 	const uint32_t live = s->stamp << SG_SLOT_COUNT_BITS;
 	const uint32_t *raw = s->raw;
 	struct sg_slot *table = s->table;
@@ -335,11 +329,68 @@ static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *
 			slot = (slot + 1) & (tcap - 1);
 		}
 	}
+	for (size_t i = 0; i < nfv; i++)
+		fv[i].value = (float)(table[fslot[i]].sc & COUNT_MASK);
+	return nfv;
+}
+
+/* Merges equal buckets of the raw features into s->fv in order of first
+ * appearance, then applies sublinear counts (1 + log c) and the L2 norm.
+ * When diff is set, also adds the dot product of the result with diff to
+ * *dot, in s->fv order (diff's entries are prefetched while merging).
+ *
+ * The feature format defines the merge as linear probing in a table of
+ * 2 * nraw slots (a power of two, at least 64) from a slot taken from the
+ * raw hash; two raw hashes of one bucket can then start at different slots
+ * and stay apart, which trained models depend on. That needs a table larger
+ * than the bucket space (2^hash_bits), so only texts with more than
+ * 2^(hash_bits - 1) raw features take that way. Below it a raw hash's first
+ * slot depends on its bucket alone, equal buckets always meet, and any exact
+ * merge keeping first appearances in order gives the same features: a
+ * counter per bucket up to SG_DIRECT_BITS, else probing from the bucket in
+ * a sparser table. Counters and slots are live only while they carry the
+ * current text's stamp, so nothing is cleared per text. */
+static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *p,
+		 size_t nraw, const float *diff, double *dot, struct sg_error *err)
+{
+	const uint32_t mask = (1u << p->hash_bits) - 1;
+	size_t tcap = 64;
+	while (tcap < 2 * nraw)
+		tcap *= 2;
+	const int format = tcap > (size_t)mask + 1;
+	const int direct = !format && p->hash_bits <= SG_DIRECT_BITS;
+	if (!format) {
+		while (tcap < 8 * nraw && tcap < ((size_t)1 << 18))
+			tcap *= 2;
+	}
+	/* new tables are zeroed: stamp 0 is never live */
+	if (direct && !s->direct &&
+	    !(s->direct = sg_calloc((size_t)1 << SG_DIRECT_BITS, sizeof(*s->direct))))
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	if (!direct && tcap > s->tablecap) {
+		if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0)
+			return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+		memset(s->table, 0, s->tablecap * sizeof(*s->table));
+	}
+	if (grow((void **)&s->fv, &s->fvcap, nraw + 1, sizeof(*s->fv)) < 0 ||
+	    grow((void **)&s->fslot, &s->fslotcap, nraw + 1, sizeof(*s->fslot)) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	/* one stamp for both tables; when it wraps, both are cleared */
+	if (++s->stamp >= 1u << (32 - SG_SLOT_COUNT_BITS)) {
+		if (s->table)
+			memset(s->table, 0, s->tablecap * sizeof(*s->table));
+		if (s->direct)
+			memset(s->direct, 0, ((size_t)1 << SG_DIRECT_BITS) * sizeof(*s->direct));
+		s->stamp = 1;
+	}
+	struct sg_feat *fv = s->fv;
+	uint32_t nfv = direct ? merge_direct(s, nraw, mask, diff)
+			      : merge_probe(s, nraw, mask, tcap, format, diff);
 	s->nfv = nfv;
 	double norm = 0;
 	for (size_t i = 0; i < nfv; i++) {
 		/* sublinear counts; most features occur once (log 1 = 0) */
-		uint32_t c = table[fslot[i]].sc & COUNT_MASK;
+		uint32_t c = (uint32_t)fv[i].value;
 		float v = c == 1 ? 1.0f : c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
 		fv[i].value = v;
 		norm += (double)v * v;
@@ -419,6 +470,7 @@ void sg_classify_scratch_free(struct sg_classify_scratch *s)
 	sg_free(s->wb);
 	sg_free(s->table);
 	sg_free(s->fslot);
+	sg_free(s->direct);
 	sg_free(s->pad);
 	sg_free(s->dec);
 	sg_free(s->probs);
