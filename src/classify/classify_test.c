@@ -211,8 +211,10 @@ static size_t random_text(char *out, size_t max, uint32_t *x, int with_utf8)
 	static const char *const pieces[] = {
 		"a", "b", "Z", "Q", "e", "x", "0", "7", "_", "'", " ", " ", ".", ",", "!",
 		"-", "\n", "\t", "''", "Don't", "IGNORE", "previous", "instructions", "\"",
-		"\xc3\xa9", "\xc3\x89", "\xe2\x80\x8b", "\xef\xbc\x91", "\xc3\x9f"};
-	size_t n = 0, np = sizeof(pieces) / sizeof(pieces[0]) - (with_utf8 ? 0 : 5);
+		"\xc3\xa9", "\xc3\x89", "\xe2\x80\x8b", "\xef\xbc\x91", "\xc3\x9f",
+		"\xcc\x81", "\xe2\x80\x99", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xd9\xa3",
+		"\xce\xa3", "\xe2\x85\xa0", "\xc2\xa0", "\xef\xac\x81", "\xf3\xa0\x81\x81"};
+	size_t n = 0, np = sizeof(pieces) / sizeof(pieces[0]) - (with_utf8 ? 0 : 15);
 	size_t want = lcg(x) % max;
 	while (n < want) {
 		const char *pc = pieces[lcg(x) % np];
@@ -257,6 +259,8 @@ static void test_features_fast_path(void **state)
 	uint32_t x = 12345;
 	for (int i = 0; i < 3000; i++) {
 		size_t n = random_text(buf, sizeof(buf), &x, i % 4 == 0);
+		expect_same_features(a, b, &ps[i % 4], buf, n);
+		n = random_text(buf, sizeof(buf), &x, 1);
 		expect_same_features(a, b, &ps[i % 4], buf, n);
 	}
 	/* long texts: the format's merge (2 * nraw slots over 2^16 buckets),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -196,17 +197,44 @@ static int all_ascii(const char *s, size_t n)
 	return !(any & 0x8080808080808080ULL);
 }
 
-/* Raw features of an ASCII text in one pass: there NFKC changes nothing and
- * case folding is ASCII lower case, so folding, cutting words (as
- * sg_text_tokens does) and hashing happen together, with the same hashes
- * in the same order as raw_general. */
-static int raw_ascii(struct sg_classify_scratch *s, struct raw *r,
-		     const struct sg_feature_params *p, const char *text, size_t len,
-		     struct sg_error *err)
+/* The character at t[i] of valid UTF-8 past ASCII: returns its length and
+ * sets *word when sg_text_tokens counts it as a word character (letters,
+ * digits, marks). */
+static size_t utf8_word(const unsigned char *t, size_t len, size_t i, int *word)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n = utf8proc_iterate(t + i, (utf8proc_ssize_t)(len - i), &cp);
+	if (n <= 0) { /* cannot happen after validation: one non-word byte */
+		*word = 0;
+		return 1;
+	}
+	utf8proc_category_t c = utf8proc_category(cp);
+	*word = c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
+	return (size_t)n;
+}
+
+/* Length of the character at t[i], and whether it is a word character. */
+static inline size_t char_at(const unsigned char *t, size_t len, size_t i, int *word)
+{
+	if (t[i] < 0x80) {
+		*word = ascii_word(t[i]) != 0;
+		return 1;
+	}
+	return utf8_word(t, len, i, word);
+}
+
+/* Raw features in one pass over case-folded NFKC text, or over ASCII text
+ * as it came (there NFKC changes nothing and case folding is ASCII lower
+ * case, done here): cutting words as sg_text_tokens does, folding and
+ * hashing happen together, with the same hashes in the same order as
+ * raw_general. */
+static int raw_fast(struct sg_classify_scratch *s, struct raw *r,
+		    const struct sg_feature_params *p, const char *text, size_t len,
+		    struct sg_error *err)
 {
 	const unsigned char *t = (const unsigned char *)text;
-	/* ASCII has at most (len + 1) / 2 words, under the general path's
-	 * token limit of len / 2 + 2: only SG_MAX_TOKENS can cut */
+	/* at most (len + 1) / 2 words, under the general path's token limit
+	 * of len / 2 + 2: only SG_MAX_TOKENS can cut */
 	size_t maxtok = (len + 1) / 2;
 	if (maxtok > SG_MAX_TOKENS)
 		maxtok = SG_MAX_TOKENS;
@@ -226,9 +254,10 @@ static int raw_ascii(struct sg_classify_scratch *s, struct raw *r,
 	size_t ntok = 0, i = 0;
 	pb[0] = '<';
 	while (i < len) {
-		unsigned char c = ascii_word(t[i]);
-		if (!c) {
-			i++;
+		int word;
+		size_t k = char_at(t, len, i, &word);
+		if (!word) {
+			i += k;
 			continue;
 		}
 		if (ntok == maxtok)
@@ -237,19 +266,32 @@ static int raw_ascii(struct sg_classify_scratch *s, struct raw *r,
 		int digit = 0;
 		uint32_t hw = p->seed ^ 0x9e3779b9u;
 		for (;;) {
-			pb[++wl] = c;
-			hw = (hw ^ c) * FNV_PRIME;
-			digit |= (unsigned)(c - '0') < 10u;
-			if (++i == len)
+			if (k == 1) {
+				unsigned char c = ascii_word(t[i]);
+				pb[++wl] = c;
+				hw = (hw ^ c) * FNV_PRIME;
+				digit |= (unsigned)(c - '0') < 10u;
+			} else {
+				for (size_t j = 0; j < k; j++) {
+					pb[++wl] = t[i + j];
+					hw = (hw ^ t[i + j]) * FNV_PRIME;
+				}
+			}
+			i += k;
+			if (i == len)
 				break;
-			if ((c = ascii_word(t[i])))
+			k = char_at(t, len, i, &word);
+			if (word)
 				continue;
 			/* an apostrophe between two word characters ("don't") */
-			if (t[i] == '\'' && i + 1 < len && (c = ascii_word(t[i + 1]))) {
-				pb[++wl] = '\'';
-				hw = (hw ^ '\'') * FNV_PRIME;
-				i++;
-				continue;
+			if (t[i] == '\'' && i + 1 < len) {
+				k = char_at(t, len, i + 1, &word);
+				if (word) {
+					pb[++wl] = '\'';
+					hw = (hw ^ '\'') * FNV_PRIME;
+					i++;
+					continue;
+				}
 			}
 			break;
 		}
@@ -419,11 +461,14 @@ static int extract(struct sg_classify_scratch *s, const struct sg_feature_params
 	int rc;
 	/* texts over the limit take the general path, which refuses them */
 	s->folded = 0;
-	if (!general && len <= SG_MAX_TEXT_BYTES && all_ascii(text, len)) {
-		rc = raw_ascii(s, &r, p, text, len, err);
-	} else {
+	if (general) {
 		rc = raw_general(s, &r, p, text, len, err);
 		s->folded = rc == 0;
+	} else if (len <= SG_MAX_TEXT_BYTES && all_ascii(text, len)) {
+		rc = raw_fast(s, &r, p, text, len, err);
+	} else if ((rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err)) == 0) {
+		s->folded = 1;
+		rc = raw_fast(s, &r, p, s->norm.text, s->norm.len, err);
 	}
 	if (rc < 0)
 		return rc;
