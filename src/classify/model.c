@@ -93,6 +93,24 @@ static inline void char_ngrams(struct raw *r, const struct sg_feature_params *p,
 			       const unsigned char *pb, size_t plen)
 {
 	uint32_t h0 = p->seed ^ 0x7f4a7c15u;
+	if (p->char_min == 3 && p->char_max == 4 && r->n + 2 * plen <= r->lim) {
+		/* the injection model's 3-4-grams, unrolled: each 4-gram
+		 * extends the 3-gram at the same start */
+		uint32_t *o = r->h + r->n;
+		for (size_t a = 0; a + 3 <= plen; a++) {
+			uint32_t h = (h0 ^ pb[a]) * FNV_PRIME;
+			h = (h ^ pb[a + 1]) * FNV_PRIME;
+			h = (h ^ pb[a + 2]) * FNV_PRIME;
+			if (a || plen != 3)
+				*o++ = fmix(h + 2u);
+			if (a + 4 <= plen && (a || plen != 4)) {
+				h = (h ^ pb[a + 3]) * FNV_PRIME;
+				*o++ = fmix(h + 3u);
+			}
+		}
+		r->n = (size_t)(o - r->h);
+		return;
+	}
 	size_t amax = plen >= p->char_min ? plen - p->char_min + 1 : 0;
 	for (size_t a = 0; a < amax; a++) {
 		uint32_t h = h0;
