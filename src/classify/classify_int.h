@@ -85,12 +85,6 @@ int sg_features_extract(struct sg_classify_scratch *s,
 			const struct sg_feature_params *p, const char *text,
 			size_t len, struct sg_error *err);
 
-/* The same features from the general path only (case-folded NFKC, then
- * sg_text_tokens), which ASCII texts skip: tests compare the two. */
-int sg_features_extract_general(struct sg_classify_scratch *s,
-				const struct sg_feature_params *p, const char *text,
-				size_t len, struct sg_error *err);
-
 /* Decision values (uncalibrated) of the current s->fv into s->dec; returns
  * the share of the text's words seen in training (1 for no words). */
 double sg_classifier_decide(const struct sg_classifier *c,

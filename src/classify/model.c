@@ -33,13 +33,6 @@ static inline uint32_t fmix(uint32_t h)
 	return h;
 }
 
-static uint32_t hash_bytes(uint32_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-	return h;
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -64,14 +57,6 @@ int sg_feature_params_check(const struct sg_feature_params *p, struct sg_error *
 	if (p->char_min > p->char_max || p->char_max > 8 || (p->char_min == 0 && p->char_max))
 		return sg_error_set(err, SG_EINVALID, "char n-grams %u..%u: expected 1 <= min <= max <= 8, or 0..0",
 				    p->char_min, p->char_max);
-	return 0;
-}
-
-static int has_digit(const char *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (w[i] >= '0' && w[i] <= '9')
-			return 1;
 	return 0;
 }
 
@@ -138,56 +123,6 @@ static inline void word_features(struct sg_classify_scratch *s, struct raw *r,
 		emit(r, i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u)); /* "<s> w" */
 }
 
-/* Raw features of any valid text: case-folded NFKC, then word tokens. */
-static int raw_general(struct sg_classify_scratch *s, struct raw *r,
-		       const struct sg_feature_params *p, const char *text,
-		       size_t len, struct sg_error *err)
-{
-	int rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err);
-	if (rc < 0)
-		return rc;
-	const char *t = s->norm.text;
-	size_t tlen = s->norm.len;
-	size_t maxtok = tlen / 2 + 2;
-	if (maxtok > SG_MAX_TOKENS)
-		maxtok = SG_MAX_TOKENS;
-	if (grow((void **)&s->tok, &s->tokcap, maxtok, sizeof(*s->tok)) < 0)
-		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	size_t ntok = sg_text_tokens(t, tlen, s->tok, maxtok);
-
-	/* Upper bound of raw features: per token 1 + 1 + chars * span. */
-	size_t span = p->char_max ? p->char_max - p->char_min + 1 : 0;
-	size_t need = 2 * ntok + 2 + (tlen + 2 * ntok) * span;
-	if (need > SG_MAX_FEATURES)
-		need = SG_MAX_FEATURES;
-	if (grow((void **)&s->raw, &s->rawcap, need, sizeof(*s->raw)) < 0 ||
-	    grow((void **)&s->wb, &s->wbcap, ntok + 1, sizeof(*s->wb)) < 0 ||
-	    grow((void **)&s->pad, &s->padcap, tlen + 2, 1) < 0)
-		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	r->h = s->raw;
-	r->lim = need;
-
-	uint32_t prev = 0;
-	for (size_t i = 0; i < ntok; i++) {
-		const char *w = t + s->tok[i].off;
-		size_t wl = s->tok[i].len;
-		uint32_t hw = hash_bytes(p->seed ^ 0x9e3779b9u, w, wl);
-		word_features(s, r, p, hw, i, prev, has_digit(w, wl));
-		prev = hw;
-		if (!p->char_max)
-			continue;
-		/* char n-grams over "<" word ">" */
-		unsigned char *pb = s->pad;
-		pb[0] = '<';
-		memcpy(pb + 1, w, wl);
-		pb[wl + 1] = '>';
-		char_ngrams(r, p, pb, wl + 2);
-	}
-	if (p->word_ngrams >= 2 && ntok)
-		emit(r, fmix(prev * 31u + 0x61c88647u)); /* "w </s>" */
-	return 0;
-}
-
 /* An ASCII byte as the tokenizer sees it: a word byte (letter, digit, '_')
  * case-folded, or 0 for a separator. */
 static inline unsigned char ascii_word(unsigned char c)
@@ -243,16 +178,19 @@ static inline size_t char_at(const unsigned char *t, size_t len, size_t i, int *
 
 /* Raw features in one pass over case-folded NFKC text, or over ASCII text
  * as it came (there NFKC changes nothing and case folding is ASCII lower
- * case, done here): cutting words as sg_text_tokens does, folding and
- * hashing happen together, with the same hashes in the same order as
- * raw_general. */
+ * case, done here): words are cut as sg_text_tokens cuts them (at most
+ * SG_MAX_TOKENS), folded and hashed together. Per word, in order: the
+ * word (FNV-1a of its bytes, mixed), the word bigram ending in it (with
+ * word_ngrams 2), its character n-grams over "<" word ">"; then the bigram
+ * "w </s>". classify_test.c keeps the two-pass definition (normalize, cut,
+ * hash) and checks both give the same hashes. */
 static int raw_fast(struct sg_classify_scratch *s, struct raw *r,
 		    const struct sg_feature_params *p, const char *text, size_t len,
 		    struct sg_error *err)
 {
 	const unsigned char *t = (const unsigned char *)text;
-	/* at most (len + 1) / 2 words, under the general path's token limit
-	 * of len / 2 + 2: only SG_MAX_TOKENS can cut */
+	/* at most (len + 1) / 2 words: of the tokenizer's limits (len / 2 + 2,
+	 * SG_MAX_TOKENS) only SG_MAX_TOKENS can cut */
 	size_t maxtok = (len + 1) / 2;
 	if (maxtok > SG_MAX_TOKENS)
 		maxtok = SG_MAX_TOKENS;
@@ -469,20 +407,17 @@ static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *
 	return 0;
 }
 
-/* Features of text into s->fv; the fast path unless `general`. */
+/* Features of text into s->fv (see merge for diff and dot). */
 static int extract(struct sg_classify_scratch *s, const struct sg_feature_params *p,
-		   const char *text, size_t len, int general, const float *diff,
-		   double *dot, struct sg_error *err)
+		   const char *text, size_t len, const float *diff, double *dot,
+		   struct sg_error *err)
 {
 	struct raw r = {NULL, 0, 0};
 	s->nwb = 0;
 	int rc;
-	/* texts over the limit take the general path, which refuses them */
+	/* texts over the size limit go to sg_text_normalize, which refuses them */
 	s->folded = 0;
-	if (general) {
-		rc = raw_general(s, &r, p, text, len, err);
-		s->folded = rc == 0;
-	} else if (len <= SG_MAX_TEXT_BYTES && all_ascii(text, len)) {
+	if (len <= SG_MAX_TEXT_BYTES && all_ascii(text, len)) {
 		rc = raw_fast(s, &r, p, text, len, err);
 	} else if ((rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err)) == 0) {
 		s->folded = 1;
@@ -498,14 +433,7 @@ int sg_features_extract(struct sg_classify_scratch *s,
 			const struct sg_feature_params *p, const char *text,
 			size_t len, struct sg_error *err)
 {
-	return extract(s, p, text, len, 0, NULL, NULL, err);
-}
-
-int sg_features_extract_general(struct sg_classify_scratch *s,
-				const struct sg_feature_params *p, const char *text,
-				size_t len, struct sg_error *err)
-{
-	return extract(s, p, text, len, 1, NULL, NULL, err);
+	return extract(s, p, text, len, NULL, NULL, err);
 }
 
 /* ---- scratch ---------------------------------------------------------- */
@@ -640,7 +568,7 @@ int sg_classifier_prob(const struct sg_classifier *c, struct sg_classify_scratch
 	}
 	/* softmax of two logits d0/T, d1/T = logistic of (d0 - d1)/T */
 	double d = (double)c->bias[0] - (double)c->bias[1];
-	int rc = extract(s, &c->feat, text, len, 0, c->diff, &d, err);
+	int rc = extract(s, &c->feat, text, len, c->diff, &d, err);
 	if (rc < 0)
 		return rc;
 	double z = d / c->temperature;
