@@ -46,7 +46,7 @@ struct sg_slot {
 };
 #define SG_SLOT_COUNT_BITS 18 /* counts up to SG_MAX_FEATURES */
 /* Bucket spaces up to 2^SG_DIRECT_BITS are merged with a counter per
- * bucket (4 bytes each: 1 MB at 18 bits, the default). */
+ * bucket (2 bytes each: 512 KB at 18 bits, the default). */
 #define SG_DIRECT_BITS 18
 
 /* Sublinear counts 1 + log c for c below this come from a table. */
@@ -67,7 +67,8 @@ struct sg_classify_scratch {
 	struct sg_slot *table;  /* open addressing for merging */
 	size_t tablecap;
 	uint32_t stamp;         /* the current text's slot stamp */
-	uint32_t *direct;       /* 2^SG_DIRECT_BITS counters, one per bucket (or NULL) */
+	uint16_t *direct;       /* 2^SG_DIRECT_BITS counters, one per bucket (or NULL),
+				 * all 0 between texts */
 	uint32_t *fslot;        /* the table slot of each fv entry while merging */
 	size_t fslotcap;
 	unsigned char *pad;     /* one word padded as "<" word ">" */

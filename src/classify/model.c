@@ -267,31 +267,32 @@ static int raw_fast(struct sg_classify_scratch *s, struct raw *r,
 #define COUNT_MASK ((1u << SG_SLOT_COUNT_BITS) - 1)
 #define AHEAD 8 /* raw features between a prefetch and its use */
 
-/* Merges the raw features in a table of one counter per bucket: no probing,
- * the next counters prefetched, and no branch on whether a bucket is new.
+/* Merges the raw features with one 16-bit counter per bucket: no probing,
+ * the next counters prefetched, no branch on whether a bucket is new; the
+ * counters read back are zeroed again, so the table is clear between texts.
  * Returns the number of distinct buckets; their counts go to fv[].value. */
 static uint32_t merge_direct(struct sg_classify_scratch *s, size_t nraw, uint32_t mask,
 			     const float *diff)
 {
-	const uint32_t live = s->stamp << SG_SLOT_COUNT_BITS;
 	const uint32_t *raw = s->raw;
-	uint32_t *dt = s->direct;
+	uint16_t *dt = s->direct;
 	struct sg_feat *fv = s->fv;
 	uint32_t nfv = 0;
 	for (size_t i = 0; i < nraw; i++) {
 		uint32_t b = raw[i] & mask;
 		if (i + AHEAD < nraw)
 			__builtin_prefetch(&dt[raw[i + AHEAD] & mask]);
-		uint32_t sc = dt[b];
-		int fresh = (sc & ~COUNT_MASK) != live;
-		dt[b] = fresh ? live | 1 : sc + 1;
-		fv[nfv].bucket = b; /* kept only when fresh */
-		nfv += (uint32_t)fresh;
+		uint16_t c = dt[b];
+		dt[b] = (uint16_t)(c + 1);
+		fv[nfv].bucket = b; /* kept only when new */
+		nfv += c == 0;
 		if (diff)
 			__builtin_prefetch(diff + b);
 	}
-	for (size_t i = 0; i < nfv; i++)
-		fv[i].value = (float)(dt[fv[i].bucket] & COUNT_MASK);
+	for (size_t i = 0; i < nfv; i++) {
+		fv[i].value = (float)dt[fv[i].bucket];
+		dt[fv[i].bucket] = 0;
+	}
 	return nfv;
 }
 
@@ -345,9 +346,9 @@ static uint32_t merge_probe(struct sg_classify_scratch *s, size_t nraw, uint32_t
  * 2^(hash_bits - 1) raw features take that way. Below it a raw hash's first
  * slot depends on its bucket alone, equal buckets always meet, and any exact
  * merge keeping first appearances in order gives the same features: a
- * counter per bucket up to SG_DIRECT_BITS, else probing from the bucket in
- * a sparser table. Counters and slots are live only while they carry the
- * current text's stamp, so nothing is cleared per text. */
+ * counter per bucket up to SG_DIRECT_BITS (and 2^16 raw features), else
+ * probing from the bucket in a sparser table whose slots are live only while
+ * they carry the current text's stamp, so it is not cleared per text. */
 static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *p,
 		 size_t nraw, const float *diff, double *dot, struct sg_error *err)
 {
@@ -356,12 +357,12 @@ static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *
 	while (tcap < 2 * nraw)
 		tcap *= 2;
 	const int format = tcap > (size_t)mask + 1;
-	const int direct = !format && p->hash_bits <= SG_DIRECT_BITS;
+	const int direct = !format && p->hash_bits <= SG_DIRECT_BITS && nraw <= UINT16_MAX;
 	if (!format) {
 		while (tcap < 8 * nraw && tcap < ((size_t)1 << 18))
 			tcap *= 2;
 	}
-	/* new tables are zeroed: stamp 0 is never live */
+	/* new tables are zeroed: all counters 0, stamp 0 never live */
 	if (direct && !s->direct &&
 	    !(s->direct = sg_calloc((size_t)1 << SG_DIRECT_BITS, sizeof(*s->direct))))
 		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
@@ -373,12 +374,8 @@ static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *
 	if (grow((void **)&s->fv, &s->fvcap, nraw + 1, sizeof(*s->fv)) < 0 ||
 	    grow((void **)&s->fslot, &s->fslotcap, nraw + 1, sizeof(*s->fslot)) < 0)
 		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	/* one stamp for both tables; when it wraps, both are cleared */
-	if (++s->stamp >= 1u << (32 - SG_SLOT_COUNT_BITS)) {
-		if (s->table)
-			memset(s->table, 0, s->tablecap * sizeof(*s->table));
-		if (s->direct)
-			memset(s->direct, 0, ((size_t)1 << SG_DIRECT_BITS) * sizeof(*s->direct));
+	if (!direct && ++s->stamp >= 1u << (32 - SG_SLOT_COUNT_BITS)) {
+		memset(s->table, 0, s->tablecap * sizeof(*s->table));
 		s->stamp = 1;
 	}
 	struct sg_feat *fv = s->fv;
