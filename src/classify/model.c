@@ -267,12 +267,19 @@ static int raw_fast(struct sg_classify_scratch *s, struct raw *r,
 #define COUNT_MASK ((1u << SG_SLOT_COUNT_BITS) - 1)
 #define AHEAD 8 /* raw features between a prefetch and its use */
 
+/* Sublinear count 1 + log c; most features occur once (log 1 = 0). */
+static inline float sublinear(const struct sg_classify_scratch *s, uint32_t c)
+{
+	return c == 1 ? 1.0f : c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
+}
+
 /* Merges the raw features with one 16-bit counter per bucket: no probing,
  * the next counters prefetched, no branch on whether a bucket is new; the
  * counters read back are zeroed again, so the table is clear between texts.
- * Returns the number of distinct buckets; their counts go to fv[].value. */
+ * Returns the number of distinct buckets; fv[].value gets their sublinear
+ * counts, *sumsq the sum of their squares (in fv order). */
 static uint32_t merge_direct(struct sg_classify_scratch *s, size_t nraw, uint32_t mask,
-			     const float *diff)
+			     const float *diff, double *sumsq)
 {
 	const uint32_t *raw = s->raw;
 	uint16_t *dt = s->direct;
@@ -289,10 +296,14 @@ static uint32_t merge_direct(struct sg_classify_scratch *s, size_t nraw, uint32_
 		if (diff)
 			__builtin_prefetch(diff + b);
 	}
+	double norm = 0;
 	for (size_t i = 0; i < nfv; i++) {
-		fv[i].value = (float)dt[fv[i].bucket];
+		float v = sublinear(s, dt[fv[i].bucket]);
 		dt[fv[i].bucket] = 0;
+		fv[i].value = v;
+		norm += (double)v * v;
 	}
+	*sumsq = norm;
 	return nfv;
 }
 
@@ -300,7 +311,7 @@ static uint32_t merge_direct(struct sg_classify_scratch *s, size_t nraw, uint32_
  * each; slot is the probe's start: the format's (from the raw hash) or one
  * from the bucket. */
 static uint32_t merge_probe(struct sg_classify_scratch *s, size_t nraw, uint32_t mask,
-			    size_t tcap, int format, const float *diff)
+			    size_t tcap, int format, const float *diff, double *sumsq)
 {
 	const uint32_t live = s->stamp << SG_SLOT_COUNT_BITS;
 	const uint32_t *raw = s->raw;
@@ -328,8 +339,13 @@ static uint32_t merge_probe(struct sg_classify_scratch *s, size_t nraw, uint32_t
 			slot = (slot + 1) & (tcap - 1);
 		}
 	}
-	for (size_t i = 0; i < nfv; i++)
-		fv[i].value = (float)(table[fslot[i]].sc & COUNT_MASK);
+	double norm = 0;
+	for (size_t i = 0; i < nfv; i++) {
+		float v = sublinear(s, table[fslot[i]].sc & COUNT_MASK);
+		fv[i].value = v;
+		norm += (double)v * v;
+	}
+	*sumsq = norm;
 	return nfv;
 }
 
@@ -379,27 +395,24 @@ static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *
 		s->stamp = 1;
 	}
 	struct sg_feat *fv = s->fv;
-	uint32_t nfv = direct ? merge_direct(s, nraw, mask, diff)
-			      : merge_probe(s, nraw, mask, tcap, format, diff);
+	double norm;
+	uint32_t nfv = direct ? merge_direct(s, nraw, mask, diff, &norm)
+			      : merge_probe(s, nraw, mask, tcap, format, diff, &norm);
 	s->nfv = nfv;
-	double norm = 0;
-	for (size_t i = 0; i < nfv; i++) {
-		/* sublinear counts; most features occur once (log 1 = 0) */
-		uint32_t c = (uint32_t)fv[i].value;
-		float v = c == 1 ? 1.0f : c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
-		fv[i].value = v;
-		norm += (double)v * v;
-	}
 	if (norm > 0) {
 		float inv = (float)(1.0 / sqrt(norm));
-		for (size_t i = 0; i < nfv; i++)
-			fv[i].value *= inv;
-	}
-	if (diff) {
-		double d = *dot;
-		for (size_t i = 0; i < nfv; i++)
-			d += fv[i].value * diff[fv[i].bucket];
-		*dot = d;
+		if (diff) {
+			double d = *dot;
+			for (size_t i = 0; i < nfv; i++) {
+				float v = fv[i].value * inv;
+				fv[i].value = v;
+				d += v * diff[fv[i].bucket];
+			}
+			*dot = d;
+		} else {
+			for (size_t i = 0; i < nfv; i++)
+				fv[i].value *= inv;
+		}
 	}
 	return 0;
 }
