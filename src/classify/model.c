@@ -108,8 +108,8 @@ static inline void char_ngrams(struct raw *r, const struct sg_feature_params *p,
 	}
 }
 
-/* One word's features: the word, the word bigram ending in it, its
- * character n-grams; hw is the word's hash, prev the previous one's. */
+/* One word's features before its character n-grams: the word and the word
+ * bigram ending in it; hw is the word's hash, prev the previous one's. */
 static inline void word_features(struct sg_classify_scratch *s, struct raw *r,
 				 const struct sg_feature_params *p, uint32_t hw,
 				 size_t i, uint32_t prev, int digit)

@@ -223,8 +223,8 @@ int sg_classify_ticket(struct sg_classification *out,
 		out->intent = sg_classifier_label(intent_model, (size_t)p.label);
 		out->intent_confidence = p.confidence;
 	}
-	/* the model's general feature path leaves the case-folded text in
-	 * s->norm; its ASCII path does not */
+	/* the model's features leave the case-folded text in s->norm, except
+	 * for ASCII texts, which they read as they are */
 	if (!intent_model || !s->folded) {
 		if ((rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err)) < 0)
 			return rc;
