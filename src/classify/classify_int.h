@@ -37,8 +37,25 @@ struct sg_feat {
 	float value;
 };
 
+/* A slot of the table that merges equal buckets: the bucket, and the
+ * text's stamp (high bits) with the bucket's count (low SG_SLOT_COUNT_BITS).
+ * A slot is live only while it carries the current text's stamp, so the
+ * table is not cleared between texts. */
+struct sg_slot {
+	uint32_t bucket, sc;
+};
+#define SG_SLOT_COUNT_BITS 18 /* counts up to SG_MAX_FEATURES */
+/* Bucket spaces up to 2^SG_DIRECT_BITS are merged with a counter per
+ * bucket (2 bytes each: 512 KB at 18 bits, the default). */
+#define SG_DIRECT_BITS 18
+
+/* Sublinear counts 1 + log c for c below this come from a table. */
+#define SG_SUBLIN_TABLE 64
+
 struct sg_classify_scratch {
 	struct sg_text_norm norm;
+	int folded;             /* 1: norm holds the last extracted text, case-folded
+				 * (ASCII texts skip it: sg_features_extract sets 0) */
 	struct sg_token *tok;
 	size_t tokcap;
 	uint32_t *raw;          /* hashed features before merging */
@@ -47,8 +64,16 @@ struct sg_classify_scratch {
 	size_t nwb, wbcap;
 	struct sg_feat *fv;     /* merged, L2-normalized */
 	size_t nfv, fvcap;
-	uint64_t *table;        /* open addressing for merging: bucket << 32 | index + 1 */
+	struct sg_slot *table;  /* open addressing for merging */
 	size_t tablecap;
+	uint32_t stamp;         /* the current text's slot stamp */
+	uint16_t *direct;       /* 2^SG_DIRECT_BITS counters, one per bucket (or NULL),
+				 * all 0 between texts */
+	uint32_t *fslot;        /* the table slot of each fv entry while merging */
+	size_t fslotcap;
+	unsigned char *pad;     /* one word padded as "<" word ">" */
+	size_t padcap;
+	float sublin[SG_SUBLIN_TABLE]; /* 1 + logf(c) */
 	double *dec, *probs;
 	size_t deccap;
 	void *textcat;          /* libexttextcat handle, created on first use */

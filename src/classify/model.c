@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -32,13 +33,6 @@ static inline uint32_t fmix(uint32_t h)
 	return h;
 }
 
-static uint32_t hash_bytes(uint32_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-	return h;
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -54,12 +48,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static inline void emit(struct sg_classify_scratch *s, uint32_t h)
-{
-	if (s->nraw < s->rawcap)
-		s->raw[s->nraw++] = h;
-}
-
 int sg_feature_params_check(const struct sg_feature_params *p, struct sg_error *err)
 {
 	if (p->hash_bits < 16 || p->hash_bits > 24)
@@ -72,131 +60,390 @@ int sg_feature_params_check(const struct sg_feature_params *p, struct sg_error *
 	return 0;
 }
 
-static int has_digit(const char *w, size_t n)
+/* Raw features (hashes before merging), in emission order. At most
+ * SG_MAX_FEATURES are kept: the first ones, whichever path made them. */
+struct raw {
+	uint32_t *h;
+	size_t n, lim;
+};
+
+static inline void emit(struct raw *r, uint32_t h)
 {
-	for (size_t i = 0; i < n; i++)
-		if (w[i] >= '0' && w[i] <= '9')
-			return 1;
+	if (r->n < r->lim)
+		r->h[r->n++] = h;
+}
+
+/* The character n-grams of one word, padded as "<" word ">" in pb[0..plen). */
+static inline void char_ngrams(struct raw *r, const struct sg_feature_params *p,
+			       const unsigned char *pb, size_t plen)
+{
+	uint32_t h0 = p->seed ^ 0x7f4a7c15u;
+	if (p->char_min == 3 && p->char_max == 4 && r->n + 2 * plen <= r->lim) {
+		/* the injection model's 3-4-grams, unrolled: each 4-gram
+		 * extends the 3-gram at the same start */
+		uint32_t *o = r->h + r->n;
+		for (size_t a = 0; a + 3 <= plen; a++) {
+			uint32_t h = (h0 ^ pb[a]) * FNV_PRIME;
+			h = (h ^ pb[a + 1]) * FNV_PRIME;
+			h = (h ^ pb[a + 2]) * FNV_PRIME;
+			if (a || plen != 3)
+				*o++ = fmix(h + 2u);
+			if (a + 4 <= plen && (a || plen != 4)) {
+				h = (h ^ pb[a + 3]) * FNV_PRIME;
+				*o++ = fmix(h + 3u);
+			}
+		}
+		r->n = (size_t)(o - r->h);
+		return;
+	}
+	size_t amax = plen >= p->char_min ? plen - p->char_min + 1 : 0;
+	for (size_t a = 0; a < amax; a++) {
+		uint32_t h = h0;
+		size_t jend = a + p->char_max < plen ? a + p->char_max : plen;
+		for (size_t j = a; j < jend; j++) {
+			h = (h ^ pb[j]) * FNV_PRIME;
+			if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
+				emit(r, fmix(h + (uint32_t)(j - a)));
+		}
+	}
+}
+
+/* One word's features before its character n-grams: the word and the word
+ * bigram ending in it; hw is the word's hash, prev the previous one's. */
+static inline void word_features(struct sg_classify_scratch *s, struct raw *r,
+				 const struct sg_feature_params *p, uint32_t hw,
+				 size_t i, uint32_t prev, int digit)
+{
+	emit(r, fmix(hw));
+	/* the known-word share counts vocabulary only: order numbers,
+	 * amounts and dates are new in every ticket, not out of scope */
+	if (!digit)
+		s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
+	if (p->word_ngrams >= 2)
+		emit(r, i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u)); /* "<s> w" */
+}
+
+/* An ASCII byte as the tokenizer sees it: a word byte (letter, digit, '_')
+ * case-folded, or 0 for a separator. */
+static inline unsigned char ascii_word(unsigned char c)
+{
+	unsigned char l = c | 0x20;
+	if ((unsigned)(l - 'a') < 26u)
+		return l;
+	if ((unsigned)(c - '0') < 10u || c == '_')
+		return c;
 	return 0;
 }
 
-int sg_features_extract(struct sg_classify_scratch *s,
-			const struct sg_feature_params *p, const char *text,
-			size_t len, struct sg_error *err)
+/* 1 when s[0..n) is all ASCII. */
+static int all_ascii(const char *s, size_t n)
 {
-	int rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err);
-	if (rc < 0)
-		return rc;
-	const char *t = s->norm.text;
-	size_t tlen = s->norm.len;
-	size_t maxtok = tlen / 2 + 2;
+	uint64_t any = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		any |= w;
+	}
+	for (; i < n; i++)
+		any |= (unsigned char)s[i];
+	return !(any & 0x8080808080808080ULL);
+}
+
+/* The character at t[i] of valid UTF-8 past ASCII: returns its length and
+ * sets *word when sg_text_tokens counts it as a word character (letters,
+ * digits, marks). */
+static size_t utf8_word(const unsigned char *t, size_t len, size_t i, int *word)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n = utf8proc_iterate(t + i, (utf8proc_ssize_t)(len - i), &cp);
+	if (n <= 0) { /* cannot happen after validation: one non-word byte */
+		*word = 0;
+		return 1;
+	}
+	utf8proc_category_t c = utf8proc_category(cp);
+	*word = c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
+	return (size_t)n;
+}
+
+/* Length of the character at t[i], and whether it is a word character. */
+static inline size_t char_at(const unsigned char *t, size_t len, size_t i, int *word)
+{
+	if (t[i] < 0x80) {
+		*word = ascii_word(t[i]) != 0;
+		return 1;
+	}
+	return utf8_word(t, len, i, word);
+}
+
+/* Raw features in one pass over case-folded NFKC text, or over ASCII text
+ * as it came (there NFKC changes nothing and case folding is ASCII lower
+ * case, done here): words are cut as sg_text_tokens cuts them (at most
+ * SG_MAX_TOKENS), folded and hashed together. Per word, in order: the
+ * word (FNV-1a of its bytes, mixed), the word bigram ending in it (with
+ * word_ngrams 2), its character n-grams over "<" word ">"; then the bigram
+ * "w </s>". classify_test.c keeps the two-pass definition (normalize, cut,
+ * hash) and checks both give the same hashes. */
+static int raw_fast(struct sg_classify_scratch *s, struct raw *r,
+		    const struct sg_feature_params *p, const char *text, size_t len,
+		    struct sg_error *err)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	/* at most (len + 1) / 2 words: of the tokenizer's limits (len / 2 + 2,
+	 * SG_MAX_TOKENS) only SG_MAX_TOKENS can cut */
+	size_t maxtok = (len + 1) / 2;
 	if (maxtok > SG_MAX_TOKENS)
 		maxtok = SG_MAX_TOKENS;
-	if (grow((void **)&s->tok, &s->tokcap, maxtok, sizeof(*s->tok)) < 0)
-		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	size_t ntok = sg_text_tokens(t, tlen, s->tok, maxtok);
-
-	/* Upper bound of raw features: per token 1 + 1 + chars * span. */
 	size_t span = p->char_max ? p->char_max - p->char_min + 1 : 0;
-	size_t need = 2 * ntok + 2 + (tlen + 2 * ntok) * span;
+	size_t need = 2 * maxtok + 2 + (len + 2 * maxtok) * span;
 	if (need > SG_MAX_FEATURES)
 		need = SG_MAX_FEATURES;
 	if (grow((void **)&s->raw, &s->rawcap, need, sizeof(*s->raw)) < 0 ||
-	    grow((void **)&s->wb, &s->wbcap, ntok + 1, sizeof(*s->wb)) < 0)
+	    grow((void **)&s->wb, &s->wbcap, maxtok + 1, sizeof(*s->wb)) < 0 ||
+	    grow((void **)&s->pad, &s->padcap, len + 2, 1) < 0)
 		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	s->nraw = 0;
-	s->nwb = 0;
+	r->h = s->raw;
+	r->lim = need;
 
-	uint32_t seed = p->seed, prev = 0;
-	for (size_t i = 0; i < ntok; i++) {
-		const char *w = t + s->tok[i].off;
-		size_t wl = s->tok[i].len;
-		uint32_t hw = hash_bytes(seed ^ 0x9e3779b9u, w, wl);
-		emit(s, fmix(hw));
-		/* the known-word share counts vocabulary only: order numbers,
-		 * amounts and dates are new in every ticket, not out of scope */
-		if (!has_digit(w, wl))
-			s->wb[s->nwb++] = fmix(hw) & ((1u << p->hash_bits) - 1);
-		if (p->word_ngrams >= 2) {
-			uint32_t hb = i ? fmix(prev * 31u + hw + 0x27d4eb2fu) : fmix(hw ^ 0x165667b1u); /* "<s> w" */
-			emit(s, hb);
-		}
-		prev = hw;
-		if (!span)
+	unsigned char *pb = s->pad;
+	uint32_t prev = 0;
+	size_t ntok = 0, i = 0;
+	pb[0] = '<';
+	while (i < len) {
+		int word;
+		size_t k = char_at(t, len, i, &word);
+		if (!word) {
+			i += k;
 			continue;
-		/* char n-grams over "<" word ">" */
-		size_t plen = wl + 2;
-		unsigned char pb[64];
-		if (plen <= sizeof(pb)) { /* the same hashes from a padded copy */
-			pb[0] = '<';
-			memcpy(pb + 1, w, wl);
-			pb[plen - 1] = '>';
-			for (size_t a = 0; a < plen; a++) {
-				uint32_t h = seed ^ 0x7f4a7c15u;
-				size_t jend = a + p->char_max < plen ? a + p->char_max : plen;
-				for (size_t j = a; j < jend; j++) {
-					h = (h ^ pb[j]) * FNV_PRIME;
-					if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
-						emit(s, fmix(h + (uint32_t)(j - a)));
+		}
+		if (ntok == maxtok)
+			break;
+		size_t wl = 0;
+		int digit = 0;
+		uint32_t hw = p->seed ^ 0x9e3779b9u;
+		for (;;) {
+			if (k == 1) {
+				unsigned char c = ascii_word(t[i]);
+				pb[++wl] = c;
+				hw = (hw ^ c) * FNV_PRIME;
+				digit |= (unsigned)(c - '0') < 10u;
+			} else {
+				for (size_t j = 0; j < k; j++) {
+					pb[++wl] = t[i + j];
+					hw = (hw ^ t[i + j]) * FNV_PRIME;
 				}
 			}
-			continue;
-		}
-		for (size_t a = 0; a < plen; a++) {
-			uint32_t h = seed ^ 0x7f4a7c15u;
-			for (size_t j = a; j < plen && j - a < p->char_max; j++) {
-				unsigned char c = j == 0 ? '<' : j == plen - 1 ? '>' : (unsigned char)w[j - 1];
-				h = (h ^ c) * FNV_PRIME;
-				if (j - a + 1 >= p->char_min && !(a == 0 && j == plen - 1))
-					emit(s, fmix(h + (uint32_t)(j - a)));
+			i += k;
+			if (i == len)
+				break;
+			k = char_at(t, len, i, &word);
+			if (word)
+				continue;
+			/* an apostrophe between two word characters ("don't") */
+			if (t[i] == '\'' && i + 1 < len) {
+				k = char_at(t, len, i + 1, &word);
+				if (word) {
+					pb[++wl] = '\'';
+					hw = (hw ^ '\'') * FNV_PRIME;
+					i++;
+					continue;
+				}
 			}
+			break;
 		}
+		word_features(s, r, p, hw, ntok, prev, digit);
+		prev = hw;
+		ntok++;
+		if (!p->char_max)
+			continue;
+		pb[wl + 1] = '>';
+		char_ngrams(r, p, pb, wl + 2);
 	}
 	if (p->word_ngrams >= 2 && ntok)
-		emit(s, fmix(prev * 31u + 0x61c88647u)); /* "w </s>" */
+		emit(r, fmix(prev * 31u + 0x61c88647u)); /* "w </s>" */
+	return 0;
+}
 
-	/* Merge equal buckets with an open-addressing table. */
-	size_t tcap = 64;
-	while (tcap < 2 * s->nraw)
-		tcap *= 2;
-	if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0 ||
-	    grow((void **)&s->fv, &s->fvcap, s->nraw + 1, sizeof(*s->fv)) < 0)
-		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
-	memset(s->table, 0, tcap * sizeof(*s->table));
-	uint32_t mask = (1u << p->hash_bits) - 1;
-	s->nfv = 0;
-	for (size_t i = 0; i < s->nraw; i++) {
-		uint32_t b = s->raw[i] & mask;
-		size_t slot = (s->raw[i] * 2654435761u) & (tcap - 1);
+#define COUNT_MASK ((1u << SG_SLOT_COUNT_BITS) - 1)
+#define AHEAD 8 /* raw features between a prefetch and its use */
+
+/* Sublinear count 1 + log c; most features occur once (log 1 = 0). */
+static inline float sublinear(const struct sg_classify_scratch *s, uint32_t c)
+{
+	return c == 1 ? 1.0f : c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
+}
+
+/* Merges the raw features with one 16-bit counter per bucket: no probing,
+ * the next counters prefetched, no branch on whether a bucket is new; the
+ * counters read back are zeroed again, so the table is clear between texts.
+ * Returns the number of distinct buckets; fv[].value gets their sublinear
+ * counts, *sumsq the sum of their squares (in fv order). */
+static uint32_t merge_direct(struct sg_classify_scratch *s, size_t nraw, uint32_t mask,
+			     const float *diff, double *sumsq)
+{
+	const uint32_t *raw = s->raw;
+	uint16_t *dt = s->direct;
+	struct sg_feat *fv = s->fv;
+	uint32_t nfv = 0;
+	for (size_t i = 0; i < nraw; i++) {
+		uint32_t b = raw[i] & mask;
+		if (i + AHEAD < nraw)
+			__builtin_prefetch(&dt[raw[i + AHEAD] & mask]);
+		uint16_t c = dt[b];
+		dt[b] = (uint16_t)(c + 1);
+		fv[nfv].bucket = b; /* kept only when new */
+		nfv += c == 0;
+		if (diff)
+			__builtin_prefetch(diff + b);
+	}
+	double norm = 0;
+	for (size_t i = 0; i < nfv; i++) {
+		float v = sublinear(s, dt[fv[i].bucket]);
+		dt[fv[i].bucket] = 0;
+		fv[i].value = v;
+		norm += (double)v * v;
+	}
+	*sumsq = norm;
+	return nfv;
+}
+
+/* The same with open addressing, for bucket spaces too large for a counter
+ * each; slot is the probe's start: the format's (from the raw hash) or one
+ * from the bucket. */
+static uint32_t merge_probe(struct sg_classify_scratch *s, size_t nraw, uint32_t mask,
+			    size_t tcap, int format, const float *diff, double *sumsq)
+{
+	const uint32_t live = s->stamp << SG_SLOT_COUNT_BITS;
+	const uint32_t *raw = s->raw;
+	struct sg_slot *table = s->table;
+	struct sg_feat *fv = s->fv;
+	uint32_t *fslot = s->fslot, nfv = 0;
+	for (size_t i = 0; i < nraw; i++) {
+		uint32_t b = raw[i] & mask;
+		size_t slot = ((format ? raw[i] : b) * 2654435761u) & (tcap - 1);
 		for (;;) {
-			uint64_t e = s->table[slot];
-			if (!e) {
-				s->table[slot] = (uint64_t)b << 32 | (uint32_t)(s->nfv + 1);
-				s->fv[s->nfv].bucket = b;
-				s->fv[s->nfv].value = 1.0f;
-				s->nfv++;
+			struct sg_slot *e = &table[slot];
+			if ((e->sc & ~COUNT_MASK) != live) {
+				e->bucket = b;
+				e->sc = live | 1;
+				fv[nfv].bucket = b;
+				fslot[nfv++] = (uint32_t)slot;
+				if (diff)
+					__builtin_prefetch(diff + b);
 				break;
 			}
-			if ((uint32_t)(e >> 32) == b) {
-				s->fv[(uint32_t)e - 1].value += 1.0f;
+			if (e->bucket == b) {
+				e->sc++;
 				break;
 			}
 			slot = (slot + 1) & (tcap - 1);
 		}
 	}
 	double norm = 0;
-	for (size_t i = 0; i < s->nfv; i++) {
-		/* sublinear counts; most features occur once (log 1 = 0) */
-		float v = s->fv[i].value == 1.0f ? 1.0f : 1.0f + logf(s->fv[i].value);
-		s->fv[i].value = v;
+	for (size_t i = 0; i < nfv; i++) {
+		float v = sublinear(s, table[fslot[i]].sc & COUNT_MASK);
+		fv[i].value = v;
 		norm += (double)v * v;
 	}
+	*sumsq = norm;
+	return nfv;
+}
+
+/* Merges equal buckets of the raw features into s->fv in order of first
+ * appearance, then applies sublinear counts (1 + log c) and the L2 norm.
+ * When diff is set, also adds the dot product of the result with diff to
+ * *dot, in s->fv order (diff's entries are prefetched while merging).
+ *
+ * The feature format defines the merge as linear probing in a table of
+ * 2 * nraw slots (a power of two, at least 64) from a slot taken from the
+ * raw hash; two raw hashes of one bucket can then start at different slots
+ * and stay apart, which trained models depend on. That needs a table larger
+ * than the bucket space (2^hash_bits), so only texts with more than
+ * 2^(hash_bits - 1) raw features take that way. Below it a raw hash's first
+ * slot depends on its bucket alone, equal buckets always meet, and any exact
+ * merge keeping first appearances in order gives the same features: a
+ * counter per bucket up to SG_DIRECT_BITS (and 2^16 raw features), else
+ * probing from the bucket in a sparser table whose slots are live only while
+ * they carry the current text's stamp, so it is not cleared per text. */
+static int merge(struct sg_classify_scratch *s, const struct sg_feature_params *p,
+		 size_t nraw, const float *diff, double *dot, struct sg_error *err)
+{
+	const uint32_t mask = (1u << p->hash_bits) - 1;
+	size_t tcap = 64;
+	while (tcap < 2 * nraw)
+		tcap *= 2;
+	const int format = tcap > (size_t)mask + 1;
+	const int direct = !format && p->hash_bits <= SG_DIRECT_BITS && nraw <= UINT16_MAX;
+	if (!format) {
+		while (tcap < 8 * nraw && tcap < ((size_t)1 << 18))
+			tcap *= 2;
+	}
+	/* new tables are zeroed: all counters 0, stamp 0 never live */
+	if (direct && !s->direct &&
+	    !(s->direct = sg_calloc((size_t)1 << SG_DIRECT_BITS, sizeof(*s->direct))))
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	if (!direct && tcap > s->tablecap) {
+		if (grow((void **)&s->table, &s->tablecap, tcap, sizeof(*s->table)) < 0)
+			return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+		memset(s->table, 0, s->tablecap * sizeof(*s->table));
+	}
+	if (grow((void **)&s->fv, &s->fvcap, nraw + 1, sizeof(*s->fv)) < 0 ||
+	    grow((void **)&s->fslot, &s->fslotcap, nraw + 1, sizeof(*s->fslot)) < 0)
+		return sg_error_set(err, SG_ENOMEM, "out of memory extracting features");
+	if (!direct && ++s->stamp >= 1u << (32 - SG_SLOT_COUNT_BITS)) {
+		memset(s->table, 0, s->tablecap * sizeof(*s->table));
+		s->stamp = 1;
+	}
+	struct sg_feat *fv = s->fv;
+	double norm;
+	uint32_t nfv = direct ? merge_direct(s, nraw, mask, diff, &norm)
+			      : merge_probe(s, nraw, mask, tcap, format, diff, &norm);
+	s->nfv = nfv;
 	if (norm > 0) {
 		float inv = (float)(1.0 / sqrt(norm));
-		for (size_t i = 0; i < s->nfv; i++)
-			s->fv[i].value *= inv;
+		if (diff) {
+			double d = *dot;
+			for (size_t i = 0; i < nfv; i++) {
+				float v = fv[i].value * inv;
+				fv[i].value = v;
+				d += v * diff[fv[i].bucket];
+			}
+			*dot = d;
+		} else {
+			for (size_t i = 0; i < nfv; i++)
+				fv[i].value *= inv;
+		}
 	}
 	return 0;
+}
+
+/* Features of text into s->fv (see merge for diff and dot). */
+static int extract(struct sg_classify_scratch *s, const struct sg_feature_params *p,
+		   const char *text, size_t len, const float *diff, double *dot,
+		   struct sg_error *err)
+{
+	struct raw r = {NULL, 0, 0};
+	s->nwb = 0;
+	int rc;
+	/* texts over the size limit go to sg_text_normalize, which refuses them */
+	s->folded = 0;
+	if (len <= SG_MAX_TEXT_BYTES && all_ascii(text, len)) {
+		rc = raw_fast(s, &r, p, text, len, err);
+	} else if ((rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err)) == 0) {
+		s->folded = 1;
+		rc = raw_fast(s, &r, p, s->norm.text, s->norm.len, err);
+	}
+	if (rc < 0)
+		return rc;
+	s->nraw = r.n;
+	return merge(s, p, r.n, diff, dot, err);
+}
+
+int sg_features_extract(struct sg_classify_scratch *s,
+			const struct sg_feature_params *p, const char *text,
+			size_t len, struct sg_error *err)
+{
+	return extract(s, p, text, len, NULL, NULL, err);
 }
 
 /* ---- scratch ---------------------------------------------------------- */
@@ -207,6 +454,8 @@ int sg_classify_scratch_new(struct sg_classify_scratch **out, struct sg_error *e
 	if (!*out)
 		return sg_error_set(err, SG_ENOMEM, "out of memory allocating classifier scratch");
 	sg_text_norm_init(&(*out)->norm);
+	for (size_t c = 1; c < SG_SUBLIN_TABLE; c++)
+		(*out)->sublin[c] = 1.0f + logf((float)c);
 	return 0;
 }
 
@@ -221,6 +470,9 @@ void sg_classify_scratch_free(struct sg_classify_scratch *s)
 	sg_free(s->fv);
 	sg_free(s->wb);
 	sg_free(s->table);
+	sg_free(s->fslot);
+	sg_free(s->direct);
+	sg_free(s->pad);
 	sg_free(s->dec);
 	sg_free(s->probs);
 	sg_free(s);
@@ -324,13 +576,11 @@ int sg_classifier_prob(const struct sg_classifier *c, struct sg_classify_scratch
 			*prob = p.probs[label];
 		return rc;
 	}
-	int rc = sg_features_extract(s, &c->feat, text, len, err);
-	if (rc < 0)
-		return rc;
 	/* softmax of two logits d0/T, d1/T = logistic of (d0 - d1)/T */
 	double d = (double)c->bias[0] - (double)c->bias[1];
-	for (size_t i = 0; i < s->nfv; i++)
-		d += s->fv[i].value * c->diff[s->fv[i].bucket];
+	int rc = extract(s, &c->feat, text, len, c->diff, &d, err);
+	if (rc < 0)
+		return rc;
 	double z = d / c->temperature;
 	*prob = 1.0 / (1.0 + exp(label == 0 ? -z : z));
 	return 0;

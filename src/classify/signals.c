@@ -222,11 +222,13 @@ int sg_classify_ticket(struct sg_classification *out,
 			return rc;
 		out->intent = sg_classifier_label(intent_model, (size_t)p.label);
 		out->intent_confidence = p.confidence;
-	} else {
+	}
+	/* the model's features leave the case-folded text in s->norm, except
+	 * for ASCII texts, which they read as they are */
+	if (!intent_model || !s->folded) {
 		if ((rc = sg_text_normalize(&s->norm, text, len, SG_NORM_CASEFOLD, err)) < 0)
 			return rc;
 	}
-	/* s->norm holds the case-folded text either way */
 	size_t maxtok = s->norm.len / 2 + 2;
 	if (maxtok > SG_MAX_TOKENS)
 		maxtok = SG_MAX_TOKENS;
