@@ -137,6 +137,8 @@ static void put(struct sg_scanner *s, const char *w, size_t n, unsigned flags, i
 {
 	struct sg_scan_word *e = slot(s, w, n);
 	s->wfirst[n] |= 1u << (lower(w[0]) & 31);
+	if (flags & W_CUE)
+		s->cfirst[n] |= 1u << (lower(w[0]) & 31);
 	if (!e->word) {
 		e->word = w;
 		e->len = (unsigned char)n;
@@ -288,16 +290,78 @@ static int gap_ok(const char *t, struct word a, struct word b)
 	return a.to + 2 == b.from && a.to - a.from == 1 && t[a.to] == '.' && t[a.to + 1] == ' ';
 }
 
-int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
+/* The checks on one word w[0] (w[1..3]: the words before it; nw: words so
+ * far, w[0] included, only compared with 3 and 4). */
+static int visit(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct word *w,
+		 size_t nw)
 {
 	const struct sg_scanner *s = c->s;
-	if (!s->words || (s->person_rule[0] < 0 && s->person_rule[1] < 0 &&
-			   s->person_rule[2] < 0 && s->person_rule[3] < 0))
+	size_t b = w[0].from, e = w[0].to;
+	/* most words are no table word: their length and first letter
+	 * say so without hashing */
+	if (e - b > 24 || !(s->wfirst[e - b] & (1u << (word_tab[(unsigned char)t[b]] & 31))))
 		return 0;
+	const struct sg_scan_word *x = lookup(s, t + b, e - b, hash_lower(t + b, e - b));
+	if (!x)
+		return 0;
+	if ((x->flags & W_NAME) && memcmp(t + b, x->word, e - b) == 0 &&
+	    add(c, s->person_rule[1], b, e))
+		return -1;
+	if ((x->flags & W_VERB) && nw >= 3 && memcmp(t + b, x->word, e - b) == 0 &&
+	    w[1].to + 1 == b && t[w[1].to] == ' ' && capitalized(t, w[1].from, w[1].to) &&
+	    gap_ok(t, w[2], w[1])) {
+		size_t from = SIZE_MAX;
+		if (capitalized(t, w[2].from, w[2].to))
+			from = w[2].from;
+		else if (initial(t, w[2].from, w[2].to) && nw >= 4 &&
+			 capitalized(t, w[3].from, w[3].to) && gap_ok(t, w[3], w[2]))
+			from = w[3].from; /* "Ana M Ruiz lives" */
+		if (from != SIZE_MAX && add(c, s->person_rule[2], from, w[1].to))
+			return -1;
+	}
+	/* "..., says Becker." / "said Ana Ruiz," at the end of a quote */
+	if ((x->flags & W_VERB) && e - b == 4 && (memcmp(t + b, "says", 4) == 0 ||
+						  memcmp(t + b, "said", 4) == 0) &&
+	    e + 1 < tlen && t[e] == ' ' && b >= 2 && (t[b - 2] == '"' || t[b - 2] == ',' ||
+						       (unsigned char)t[b - 2] >= 0x80)) {
+		unsigned n;
+		size_t end = sg_scan_name_run(t, tlen, e + 1, &n);
+		if (end && (end == tlen || t[end] == '.' || t[end] == ',') &&
+		    add(c, s->person_rule[3], e + 1, end))
+			return -1;
+	}
+	if (!(x->flags & W_CUE))
+		return 0;
+	int emitted = 0;
+	for (unsigned k = 0; k < x->ncue; k++) {
+		unsigned ci = x->cue[k];
+		if (ci < NCUES) {
+			if (!emitted && phrase_ends(t, e, cues[ci])) {
+				if (add(c, s->person_rule[0], e, e))
+					return -1;
+				emitted = 1;
+			}
+			continue;
+		}
+		if (!phrase_ends(t, e, colon_cues[ci - NCUES]))
+			continue;
+		size_t j = e;
+		while (j < tlen && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r'))
+			j++;
+		if (j < tlen && (t[j] == ':' || t[j] == '?')) {
+			if (add(c, s->person_rule[0], j + 1, j + 1))
+				return -1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Every word of the text in order. */
+static int walk_all(struct sg_scan_ctx *c, const char *t, size_t tlen)
+{
 	struct word w[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}}; /* w[0]: the last word */
 	size_t nw = 0;
-	if (record_start(c, t, tlen))
-		return -1;
 	for (size_t i = 0; i < tlen;) {
 		if (!word_byte((unsigned char)t[i])) {
 			i++;
@@ -308,69 +372,239 @@ int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
 				    ((t[i] == '\'' || t[i] == '-') && i + 1 < tlen &&
 				     word_byte((unsigned char)t[i + 1]))))
 			i++;
-		size_t e = i;
 		w[3] = w[2];
 		w[2] = w[1];
 		w[1] = w[0];
-		w[0] = (struct word){b, e};
+		w[0] = (struct word){b, i};
 		nw++;
-		/* most words are no table word: their length and first letter
-		 * say so without hashing */
-		if (e - b > 24 || !(s->wfirst[e - b] & (1u << (word_tab[(unsigned char)t[b]] & 31))))
-			continue;
-		const struct sg_scan_word *x = lookup(s, t + b, e - b, hash_lower(t + b, e - b));
-		if (!x)
-			continue;
-		if ((x->flags & W_NAME) && memcmp(t + b, x->word, e - b) == 0 &&
-		    add(c, s->person_rule[1], b, e))
+		if (visit(c, t, tlen, w, nw))
 			return -1;
-		if ((x->flags & W_VERB) && nw >= 3 && memcmp(t + b, x->word, e - b) == 0 &&
-		    w[1].to + 1 == b && t[w[1].to] == ' ' && capitalized(t, w[1].from, w[1].to) &&
-		    gap_ok(t, w[2], w[1])) {
-			size_t from = SIZE_MAX;
-			if (capitalized(t, w[2].from, w[2].to))
-				from = w[2].from;
-			else if (initial(t, w[2].from, w[2].to) && nw >= 4 &&
-				 capitalized(t, w[3].from, w[3].to) && gap_ok(t, w[3], w[2]))
-				from = w[3].from; /* "Ana M Ruiz lives" */
-			if (from != SIZE_MAX && add(c, s->person_rule[2], from, w[1].to))
-				return -1;
-		}
-		/* "..., says Becker." / "said Ana Ruiz," at the end of a quote */
-		if ((x->flags & W_VERB) && e - b == 4 && (memcmp(t + b, "says", 4) == 0 ||
-							  memcmp(t + b, "said", 4) == 0) &&
-		    e + 1 < tlen && t[e] == ' ' && b >= 2 && (t[b - 2] == '"' || t[b - 2] == ',' ||
-							       (unsigned char)t[b - 2] >= 0x80)) {
-			unsigned n;
-			size_t end = sg_scan_name_run(t, tlen, e + 1, &n);
-			if (end && (end == tlen || t[end] == '.' || t[end] == ',') &&
-			    add(c, s->person_rule[3], e + 1, end))
-				return -1;
-		}
-		if (!(x->flags & W_CUE))
-			continue;
-		int emitted = 0;
-		for (unsigned k = 0; k < x->ncue; k++) {
-			unsigned ci = x->cue[k];
-			if (ci < NCUES) {
-				if (!emitted && phrase_ends(t, e, cues[ci])) {
-					if (add(c, s->person_rule[0], e, e))
-						return -1;
-					emitted = 1;
-				}
-				continue;
-			}
-			if (!phrase_ends(t, e, colon_cues[ci - NCUES]))
-				continue;
-			size_t j = e;
-			while (j < tlen && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r'))
-				j++;
-			if (j < tlen && (t[j] == ':' || t[j] == '?')) {
-				if (add(c, s->person_rule[0], j + 1, j + 1))
-					return -1;
-				break;
-			}
-		}
 	}
 	return 0;
+}
+
+/* Per byte: 1 word byte, 2 apostrophe or hyphen (inside a word between
+ * two word bytes), 4 a byte a capital may start with ('A'-'Z', and any
+ * byte >= 0x80: an upper-case letter outside ASCII). */
+static const unsigned char cls_tab[256] = {
+#define C8(b) b, b, b, b, b, b, b, b
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['\''] = 2, ['-'] = 2,
+	['A'] = 5, ['B'] = 5, ['C'] = 5, ['D'] = 5, ['E'] = 5, ['F'] = 5, ['G'] = 5,
+	['H'] = 5, ['I'] = 5, ['J'] = 5, ['K'] = 5, ['L'] = 5, ['M'] = 5, ['N'] = 5,
+	['O'] = 5, ['P'] = 5, ['Q'] = 5, ['R'] = 5, ['S'] = 5, ['T'] = 5, ['U'] = 5,
+	['V'] = 5, ['W'] = 5, ['X'] = 5, ['Y'] = 5, ['Z'] = 5,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+	[0x80] = C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5),
+	C8(5), C8(5), C8(5), C8(5), C8(5), C8(5),
+#undef C8
+};
+
+/* Eight bytes at a time: the high bit of each byte that is in a class. */
+#define ONES 0x0101010101010101ull
+#define HIGH (ONES * 0x80)
+
+/* the 7-bit value of each byte is at least ch */
+static uint64_t ge(uint64_t lo, unsigned ch) { return lo + ONES * (0x80 - ch); }
+
+static uint64_t eq(uint64_t x, unsigned ch)
+{
+	uint64_t v = x ^ (ONES * ch);
+	return ~(((v & ~HIGH) + ~HIGH) | v) & HIGH;
+}
+
+static uint64_t cap_bytes(uint64_t x)
+{
+	uint64_t lo = x & ~HIGH;
+	return ((ge(lo, 'A') & ~ge(lo, 'Z' + 1)) | x) & HIGH;
+}
+
+static uint64_t swar_word(uint64_t x)
+{
+	uint64_t lo = x & ~HIGH;
+	return ((ge(lo, '0') & ~ge(lo, '9' + 1)) | (ge(lo, 'A') & ~ge(lo, 'Z' + 1)) |
+		(ge(lo, 'a') & ~ge(lo, 'z' + 1)) | eq(x, '_') | x) & HIGH;
+}
+
+static uint64_t swar_joiner(uint64_t x) { return eq(x, '\'') | eq(x, '-'); }
+
+/* The high bits of the eight bytes as eight bits, byte 0 lowest (the
+ * bytes were loaded little-endian). */
+static uint64_t pack8(uint64_t h) { return ((h >> 7) * 0x0102040810204080ull) >> 56; }
+
+/* Bitmaps over the text, one bit per byte, in blocks of 64: */
+struct wmaps {
+	const uint64_t *m; /* bytes of a word */
+	const uint64_t *s; /* the first byte of each word */
+	const uint64_t *c; /* the first byte of each word that may be a capital */
+	size_t n;          /* bits (bytes of the text); bits past it are 0 */
+};
+
+/* The words of the pass: maximal runs of word bytes, an apostrophe or
+ * hyphen joining two word bytes ("don't", "Jean-Luc"). Whether a byte
+ * belongs to a word depends only on its neighbours, so all of this is
+ * computed without a branch per byte. */
+static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct wmaps *out)
+{
+	size_t nb = tlen / 64 + 1;
+	if (c->wbitcap < nb * 5) {
+		uint64_t *p = sg_realloc(c->wbits, nb * 5 * sizeof(uint64_t));
+		if (!p)
+			return -1;
+		c->wbits = p;
+		c->wbitcap = nb * 5;
+	}
+	uint64_t *W = c->wbits, *J = W + nb, *M = J + nb, *S = M + nb, *C = S + nb;
+	/* J first holds the capital bytes, then the joiners' bits move in */
+	for (size_t b = 0; b < nb; b++) {
+		const unsigned char *q = (const unsigned char *)t + b * 64;
+		size_t n = tlen - b * 64 < 64 ? tlen - b * 64 : 64;
+		uint64_t w = 0, j = 0, u = 0;
+		size_t k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		for (; k + 8 <= n; k += 8) {
+			uint64_t x;
+			memcpy(&x, q + k, 8);
+			w |= pack8(swar_word(x)) << k;
+			j |= pack8(swar_joiner(x)) << k;
+			u |= pack8(cap_bytes(x)) << k;
+		}
+#endif
+		for (; k < n; k++) {
+			unsigned v = cls_tab[q[k]];
+			w |= (uint64_t)(v & 1) << k;
+			j |= (uint64_t)(v >> 1 & 1) << k;
+			u |= (uint64_t)(v >> 2) << k;
+		}
+		W[b] = w;
+		J[b] = j;
+		C[b] = u;
+	}
+	uint64_t anyc = 0;
+	for (size_t b = 0; b < nb; b++) {
+		uint64_t before = W[b] << 1 | (b ? W[b - 1] >> 63 : 0);
+		uint64_t after = W[b] >> 1 | (b + 1 < nb ? W[b + 1] << 63 : 0);
+		M[b] = W[b] | (J[b] & before & after);
+		S[b] = M[b] & ~(M[b] << 1 | (b ? M[b - 1] >> 63 : 0));
+		C[b] &= S[b];
+		anyc |= C[b];
+	}
+	*out = (struct wmaps){M, S, C, tlen};
+	return anyc != 0;
+}
+
+/* The first set bit at or after i in a (n bits), or n. */
+static inline size_t next_set(const uint64_t *a, size_t n, size_t i)
+{
+	if (i >= n)
+		return n;
+	size_t b = i / 64;
+	uint64_t x = a[b] & (~0ull << (i % 64));
+	while (!x) {
+		if (++b * 64 >= n)
+			return n;
+		x = a[b];
+	}
+	return b * 64 + (size_t)__builtin_ctzll(x);
+}
+
+/* The first clear bit at or after i (bits past the text are clear). */
+static inline size_t next_clear(const uint64_t *a, size_t i)
+{
+	size_t b = i / 64;
+	uint64_t x = ~a[b] & (~0ull << (i % 64));
+	while (!x)
+		x = ~a[++b];
+	return b * 64 + (size_t)__builtin_ctzll(x);
+}
+
+static inline int bit(const uint64_t *a, size_t i)
+{
+	return (int)(a[i / 64] >> (i % 64) & 1);
+}
+
+/* The words of the text in order, visiting only those that start with a
+ * capital and the words right before and after them. A word none of whose
+ * neighbours nor itself starts with a capital adds no candidate that can
+ * survive its extractor: a given name is compared with its case, a verb
+ * needs a capitalized word before it, and every cue and "says" needs a
+ * name (a capital) as the next word. Such a word can add only cue
+ * candidates the extractor drops; the caller checks that leaving them out
+ * cannot change whether the array overflows. */
+static int walk_caps(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct wmaps *m,
+		     size_t *dropped)
+{
+	const struct sg_scanner *s = c->s;
+	struct word w[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+	size_t nw = 0;
+	int capprev = 0;
+	size_t i = next_set(m->s, m->n, 0);
+	*dropped = 0;
+	while (i < m->n) {
+		size_t e = next_clear(m->m, i);
+		size_t nx = next_set(m->s, m->n, e);
+		w[3] = w[2];
+		w[2] = w[1];
+		w[1] = w[0];
+		w[0] = (struct word){i, e};
+		nw++;
+		int capcur = bit(m->c, i);
+		if (capprev | capcur | (nx < m->n && bit(m->c, nx))) {
+			if (visit(c, t, tlen, w, nw))
+				return -1;
+		} else if (e - i <= 24 &&
+			   (s->cfirst[e - i] >> (word_tab[(unsigned char)t[i]] & 31) & 1)) {
+			*dropped += 2; /* a cue and a "cue:" candidate at most */
+		}
+		/* no capital from here on: no word left to visit, and the
+		 * words left add fewer than one candidate per byte */
+		if (!capcur && next_set(m->c, m->n, e) == m->n &&
+		    c->ncands + *dropped + (tlen - e) + 1 <= SG_MAX_FINDINGS * 2) {
+			*dropped += tlen - e + 1;
+			break;
+		}
+		capprev = capcur;
+		i = nx;
+	}
+	return 0;
+}
+
+int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
+{
+	const struct sg_scanner *s = c->s;
+	if (!s->words || (s->person_rule[0] < 0 && s->person_rule[1] < 0 &&
+			   s->person_rule[2] < 0 && s->person_rule[3] < 0))
+		return 0;
+	if (record_start(c, t, tlen))
+		return -1;
+	size_t n0 = c->ncands;
+	int ov0 = c->overflow;
+	struct wmaps m;
+	size_t dropped = tlen + 1; /* no capital: at most one per byte */
+	int caps = build_maps(c, t, tlen, &m);
+	if (caps < 0)
+		return -1;
+	if (caps && walk_caps(c, t, tlen, &m, &dropped))
+		return -1;
+	/* Below the cap, the candidates the words left out would have added
+	 * are all dropped by their extractor: the outcome is the same. */
+	if (c->ncands + dropped <= SG_MAX_FINDINGS * 2)
+		return 0;
+	c->ncands = n0;
+	c->overflow = ov0;
+	return walk_all(c, t, tlen);
+}
+
+int sg_scan_person_pass_all(struct sg_scan_ctx *c, const char *t, size_t tlen)
+{
+	const struct sg_scanner *s = c->s;
+	if (!s->words || (s->person_rule[0] < 0 && s->person_rule[1] < 0 &&
+			   s->person_rule[2] < 0 && s->person_rule[3] < 0))
+		return 0;
+	if (record_start(c, t, tlen))
+		return -1;
+	return walk_all(c, t, tlen);
 }

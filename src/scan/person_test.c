@@ -1,0 +1,153 @@
+/*
+ * person_test.c - the PERSON word pass: the pass that visits only the words
+ * next to a capital must keep every candidate that the walk over all words
+ * keeps after its extractor, in the same order, on hand-written and on
+ * generated texts (ASCII and UTF-8, with and without capitals).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "core/alloc.h"
+#include "scan/scan_int.h"
+#include "scan/scan_test_util.h"
+
+#include "core/banned.h"
+
+#define MAXC 8192
+
+struct kept {
+	size_t n;
+	struct sg_scan_cand c[MAXC];
+};
+
+/* Runs one pass over t and keeps the candidates its extractor accepts. */
+static void run(struct kept *out, const char *t, size_t tlen, int all)
+{
+	struct sg_scan_ctx *c = T_ctx;
+	c->ncands = 0;
+	c->overflow = 0;
+	int rc = all ? sg_scan_person_pass_all(c, t, tlen) : sg_scan_person_pass(c, t, tlen);
+	assert_int_equal(rc, 0);
+	assert_int_equal(c->overflow, 0);
+	out->n = 0;
+	for (size_t i = 0; i < c->ncands; i++) {
+		struct sg_scan_cand cd = c->cands[i];
+		size_t from = cd.from, to = cd.to;
+		if (!sg_scan_extract(c->s->rules[cd.rule].check, t, tlen, &from, &to))
+			continue;
+		assert_true(out->n < MAXC);
+		out->c[out->n++] = (struct sg_scan_cand){cd.rule, (uint32_t)from, (uint32_t)to};
+	}
+}
+
+static struct kept A, B;
+
+static void same(const char *t, size_t tlen)
+{
+	run(&A, t, tlen, 0);
+	run(&B, t, tlen, 1);
+	if (A.n != B.n)
+		fail_msg("%zu vs %zu candidates on \"%.*s\"", A.n, B.n, (int)tlen, t);
+	for (size_t i = 0; i < A.n; i++)
+		if (A.c[i].rule != B.c[i].rule || A.c[i].from != B.c[i].from ||
+		    A.c[i].to != B.c[i].to)
+			fail_msg("candidate %zu differs on \"%.*s\"", i, (int)tlen, t);
+}
+
+static void test_written(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+		"", "a", "A", "my name is Ana Ruiz", "My name is ana ruiz", "Dear Mr. O'Brien,",
+		"Thanks,\nJean-Luc Picard", "name: Maria Lopez", "Name :\n Maria", "i'm Eva",
+		"I\xe2\x80\x99m Eva Kleist and I live here", "eva kleist lives at 5 Main St",
+		"Ana M Ruiz lives in Spain", "\"No,\" said Ana Ruiz.", "the end, says Becker.",
+		"Hello \xc3\x89mile Zola", "Se\xc3\xb1or G\xc3\xb3mez", "speak to Maria please",
+		"Will Smith will call", "ANA RUIZ IS HERE", "to to to to to Ana", "x-Ana'Ruiz-",
+		"'Ana' -Ruiz- Maria-'Lopez'", "customer name?  Ana", "\xce\x91\xce\xbd\xce\xb1 said",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		same(texts[i], strlen(texts[i]));
+}
+
+/* Texts made of pieces that the pass reacts to, from a fixed seed. */
+static void test_generated(void **state)
+{
+	(void)state;
+	static const char *const piece[] = {
+		"to", "you", "is", "my", "name", "Name", ":", "?", " ", " ", " ", "  ", "\n",
+		",", ".", "\"", "Ana", "Ruiz", "ana", "lives", "said", "says", "Dear", "Mr.",
+		"Mr", "Thanks", "I'm", "I\xe2\x80\x99m", "\xc3\x89mile", "\xc3\x85sa", "-", "'",
+		"Jean-Luc", "O'Brien", "M", "M.", "the", "The", "from", "called", "Maria",
+		"Lopez", "se\xc3\xb1or", "\xc3\x96Z", "\xc3\xbc" "ber", "x", "call", "me",
+		"speak", "Will", "will", "customer", "hi", "Hi", "signed", "by", "written",
+		"2024", "_", "\xce\x9f", "a", "A",
+	};
+	uint32_t seed = 12345;
+	char buf[1024];
+	for (int n = 0; n < 20000; n++) {
+		size_t len = 0;
+		seed = seed * 1103515245u + 12345u;
+		int words = 1 + (int)(seed >> 16) % 48;
+		for (int k = 0; k < words; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *p = piece[(seed >> 8) % (sizeof(piece) / sizeof(piece[0]))];
+			size_t pl = strlen(p);
+			if (len + pl >= sizeof(buf))
+				break;
+			memcpy(buf + len, p, pl);
+			len += pl;
+		}
+		same(buf, len);
+	}
+}
+
+/* Long texts of cue words: below the cap on candidates the skipped words
+ * change nothing; past it the pass must end as the walk over every word
+ * does (same candidates, same overflow). */
+static void test_long(void **state)
+{
+	(void)state;
+	struct sg_scan_ctx *c = T_ctx;
+	static const size_t sizes[] = {6000, 40000};
+	for (size_t z = 0; z < 2; z++) {
+		size_t n = sizes[z];
+		char *t = sg_malloc(n);
+		assert_non_null(t);
+		for (size_t i = 0; i < n; i += 4)
+			memcpy(t + i, i % 4000 ? "hi  " : "Ana ", 4);
+		c->ncands = 0;
+		c->overflow = 0;
+		assert_int_equal(sg_scan_person_pass(c, t, n), 0);
+		int ov = c->overflow;
+		size_t nc = c->ncands;
+		struct sg_scan_cand first = nc ? c->cands[0] : (struct sg_scan_cand){0, 0, 0};
+		c->ncands = 0;
+		c->overflow = 0;
+		assert_int_equal(sg_scan_person_pass_all(c, t, n), 0);
+		assert_int_equal(ov, c->overflow);
+		assert_int_equal(ov, z == 1);
+		if (ov) {
+			assert_int_equal(nc, c->ncands);
+			assert_int_equal(first.from, c->cands[0].from);
+		} else {
+			assert_true(nc < c->ncands); /* the cues before lower case left out */
+			same(t, n);
+		}
+		sg_free(t);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_written),
+		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_long),
+	};
+	return cmocka_run_group_tests(tests, t_setup, t_teardown);
+}
