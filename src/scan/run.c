@@ -50,6 +50,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int fold(struct sg_scan_ctx *c)
 {
 	const struct sg_text_norm *n = &c->norm;
+	c->flen = n->len;
+	if (n->identity) { /* pure ASCII: no look-alike */
+		c->folded = 0;
+		return 0;
+	}
 	/* most texts have no lead byte of a look-alike: scan them as they are */
 	size_t i0 = 0;
 	while (i0 < n->len && !((unsigned char)n->text[i0] >= 0xc4 &&

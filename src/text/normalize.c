@@ -119,20 +119,9 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 	if (len > SG_MAX_TEXT_BYTES)
 		return sg_error_set(err, SG_ELIMIT, "text is %zu bytes, over the %u-byte limit",
 				    len, SG_MAX_TEXT_BYTES);
-	if (sg_text_validate(s, len, &bad))
-		return sg_error_set(err, SG_EUTF8, "invalid UTF-8 at byte offset %zu", bad);
-	if (!n->seg) {
-		n->seg = sg_malloc(sizeof(int32_t) * (SEG_MAX + 32));
-		if (!n->seg)
-			return sg_error_set(err, SG_ENOMEM, "out of memory");
-		n->segcap = SEG_MAX + 32;
-	}
-	if (reserve(n, len))
-		return sg_error_set(err, SG_ENOMEM, "out of memory");
-
-	const int fold = (flags & SG_NORM_CASEFOLD) != 0;
-	/* Pure ASCII (most texts) is its own normal form: copied, with no
-	 * offset maps (sg_text_norm_orig knows the offsets are the same). */
+	/* Pure ASCII (most texts) is valid and its own normal form: copied,
+	 * with no offset maps (sg_text_norm_orig knows the offsets are the
+	 * same). Validation starts at the first byte past the ASCII prefix. */
 	size_t k8 = 0;
 	while (k8 + 8 <= len) {
 		uint64_t w;
@@ -143,6 +132,18 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 	}
 	while (k8 < len && (unsigned char)s[k8] < 0x80)
 		k8++;
+	if (k8 < len && sg_text_validate(s + k8, len - k8, &bad))
+		return sg_error_set(err, SG_EUTF8, "invalid UTF-8 at byte offset %zu", k8 + bad);
+	if (!n->seg) {
+		n->seg = sg_malloc(sizeof(int32_t) * (SEG_MAX + 32));
+		if (!n->seg)
+			return sg_error_set(err, SG_ENOMEM, "out of memory");
+		n->segcap = SEG_MAX + 32;
+	}
+	if (reserve(n, len))
+		return sg_error_set(err, SG_ENOMEM, "out of memory");
+
+	const int fold = (flags & SG_NORM_CASEFOLD) != 0;
 	n->identity = k8 == len;
 	if (n->identity) {
 		if (fold)

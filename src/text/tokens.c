@@ -38,28 +38,54 @@ static size_t decode(const char *s, size_t len, size_t i, int32_t *cp)
 	return (size_t)n;
 }
 
+/* ASCII word bytes (letters, digits, '_'), as word_cp says. */
+static const unsigned char ascii_word[128] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+/* 1 when the code point at s[i] is a word character; *k: its bytes and
+ * *cp the code point. ASCII needs no decoding. */
+static inline int word_at(const char *s, size_t len, size_t i, size_t *k, int32_t *cp)
+{
+	unsigned char b = (unsigned char)s[i];
+	if (b < 0x80) {
+		*k = 1;
+		*cp = b;
+		return ascii_word[b];
+	}
+	*k = decode(s, len, i, cp);
+	return word_cp(*cp);
+}
+
 size_t sg_text_tokens(const char *s, size_t len, struct sg_token *out, size_t max)
 {
-	size_t n = 0, i = 0;
+	size_t n = 0, i = 0, k;
+	int32_t cp;
 	while (i < len && n < max) {
-		int32_t cp;
-		size_t k = decode(s, len, i, &cp);
-		if (!word_cp(cp)) {
+		if (!word_at(s, len, i, &k, &cp)) {
 			i += k;
 			continue;
 		}
 		size_t start = i;
 		i += k;
 		while (i < len) {
-			k = decode(s, len, i, &cp);
-			if (word_cp(cp)) {
+			if (word_at(s, len, i, &k, &cp)) {
 				i += k;
 				continue;
 			}
 			if (cp == '\'' && i + 1 < len) {
 				int32_t next;
-				size_t k2 = decode(s, len, i + 1, &next);
-				if (word_cp(next)) {
+				size_t k2;
+				if (word_at(s, len, i + 1, &k2, &next)) {
 					i += 1 + k2;
 					continue;
 				}
