@@ -489,7 +489,10 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 		uint64_t after = W[b] >> 1 | (b + 1 < nb ? W[b + 1] << 63 : 0);
 		M[b] = W[b] | (J[b] & before & after);
 		S[b] = M[b] & ~(M[b] << 1 | (b ? M[b - 1] >> 63 : 0));
-		C[b] &= S[b];
+		/* a one-byte word ("I", "A") is no name, no capitalized word
+		 * and starts no run of names */
+		uint64_t nextm = M[b] >> 1 | (b + 1 < nb ? (W[b + 1] & 1) << 63 : 0);
+		C[b] &= S[b] & nextm;
 		anyc |= C[b];
 	}
 	*out = (struct wmaps){M, S, C, tlen};
@@ -521,6 +524,22 @@ static inline size_t next_clear(const uint64_t *a, size_t i)
 	return b * 64 + (size_t)__builtin_ctzll(x);
 }
 
+/* The last set bit before i, or SIZE_MAX. */
+static size_t prev_set(const uint64_t *a, size_t i)
+{
+	if (!i)
+		return SIZE_MAX;
+	size_t b = (i - 1) / 64;
+	unsigned sh = (unsigned)(63 - (i - 1) % 64);
+	uint64_t x = a[b] << sh >> sh;
+	while (!x) {
+		if (!b)
+			return SIZE_MAX;
+		x = a[--b];
+	}
+	return b * 64 + 63 - (size_t)__builtin_clzll(x);
+}
+
 static inline int bit(const uint64_t *a, size_t i)
 {
 	return (int)(a[i / 64] >> (i % 64) & 1);
@@ -534,6 +553,19 @@ static inline int bit(const uint64_t *a, size_t i)
  * name (a capital) as the next word. Such a word can add only cue
  * candidates the extractor drops; the caller checks that leaving them out
  * cannot change whether the array overflows. */
+/* The word starts before bit i, counted from where the last call left. */
+struct counter {
+	size_t blk, n;
+};
+
+static size_t starts_before(struct counter *k, const uint64_t *s, size_t i)
+{
+	while (k->blk < i / 64)
+		k->n += (size_t)__builtin_popcountll(s[k->blk++]);
+	uint64_t part = i % 64 ? s[i / 64] << (64 - i % 64) : 0;
+	return k->n + (size_t)__builtin_popcountll(part);
+}
+
 static int walk_caps(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct wmaps *m,
 		     size_t *dropped)
 {
@@ -541,8 +573,14 @@ static int walk_caps(struct sg_scan_ctx *c, const char *t, size_t tlen, const st
 	struct word w[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
 	size_t nw = 0;
 	int capprev = 0;
+	/* Short texts jump from the last word near a capital to the word
+	 * before the next capital; their words left out add at most two
+	 * candidates each, tlen + 1 in all. Long ones are walked word by
+	 * word, counting the cue words left out. */
+	int jump = c->ncands + tlen + 1 <= SG_MAX_FINDINGS * 2;
+	struct counter cnt = {0, 0};
 	size_t i = next_set(m->s, m->n, 0);
-	*dropped = 0;
+	*dropped = jump ? tlen + 1 : 0;
 	while (i < m->n) {
 		size_t e = next_clear(m->m, i);
 		size_t nx = next_set(m->s, m->n, e);
@@ -551,17 +589,39 @@ static int walk_caps(struct sg_scan_ctx *c, const char *t, size_t tlen, const st
 		w[1] = w[0];
 		w[0] = (struct word){i, e};
 		nw++;
-		int capcur = bit(m->c, i);
-		if (capprev | capcur | (nx < m->n && bit(m->c, nx))) {
+		int capcur = bit(m->c, i), capnext = nx < m->n && bit(m->c, nx);
+		if (capprev | capcur | capnext) {
 			if (visit(c, t, tlen, w, nw))
 				return -1;
-		} else if (e - i <= 24 &&
+		} else if (!jump && e - i <= 24 &&
 			   (s->cfirst[e - i] >> (word_tab[(unsigned char)t[i]] & 31) & 1)) {
 			*dropped += 2; /* a cue and a "cue:" candidate at most */
 		}
+		if (jump && !capcur && !capnext) {
+			/* nx is no capital and follows none: go on from the
+			 * word before the next capital, with the history and
+			 * word count a walk over every word would have */
+			size_t q = next_set(m->c, m->n, nx + 1);
+			if (q >= m->n)
+				break;
+			size_t p = prev_set(m->s, q);
+			if (p > nx) {
+				size_t at = p;
+				for (int k = 0; k < 3; k++) {
+					size_t ps = at ? prev_set(m->s, at) : SIZE_MAX;
+					w[k] = ps == SIZE_MAX ? (struct word){0, 0} :
+						(struct word){ps, next_clear(m->m, ps)};
+					at = ps == SIZE_MAX ? 0 : ps;
+				}
+				nw = starts_before(&cnt, m->s, p);
+				capprev = 0;
+				i = p;
+				continue;
+			}
+		}
 		/* no capital from here on: no word left to visit, and the
 		 * words left add fewer than one candidate per byte */
-		if (!capcur && next_set(m->c, m->n, e) == m->n &&
+		if (!jump && !capcur && next_set(m->c, m->n, e) == m->n &&
 		    c->ncands + *dropped + (tlen - e) + 1 <= SG_MAX_FINDINGS * 2) {
 			*dropped += tlen - e + 1;
 			break;
