@@ -136,7 +136,7 @@ static const struct sg_scan_word *lookup(const struct sg_scanner *s, const char 
 static void put(struct sg_scanner *s, const char *w, size_t n, unsigned flags, int cue)
 {
 	struct sg_scan_word *e = slot(s, w, n);
-	s->wfirst[n] |= 1u << (lower(w[0]) & 31);
+	s->wfirst[n][lower(w[0]) & 31] |= 1u << (lower(w[n - 1]) & 31);
 	if (flags & W_CUE)
 		s->cfirst[n] |= 1u << (lower(w[0]) & 31);
 	if (!e->word) {
@@ -297,9 +297,10 @@ static int visit(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct
 {
 	const struct sg_scanner *s = c->s;
 	size_t b = w[0].from, e = w[0].to;
-	/* most words are no table word: their length and first letter
-	 * say so without hashing */
-	if (e - b > 24 || !(s->wfirst[e - b] & (1u << (word_tab[(unsigned char)t[b]] & 31))))
+	/* most words are no table word: their length and first and last
+	 * bytes say so without hashing */
+	if (e - b > 24 || !(s->wfirst[e - b][word_tab[(unsigned char)t[b]] & 31] >>
+			    (word_tab[(unsigned char)t[e - 1]] & 31) & 1))
 		return 0;
 	const struct sg_scan_word *x = lookup(s, t + b, e - b, hash_lower(t + b, e - b));
 	if (!x)

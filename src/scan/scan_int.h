@@ -120,7 +120,7 @@ struct sg_scanner {
 	hs_database_t *db[2];       /* [0]: input-mode rules, [1]: output-mode rules */
 	struct sg_scan_word *words; /* SG_SCAN_WORD_SLOTS, open addressing */
 	uint32_t *whash;            /* hash of each slot's word, 0: empty */
-	uint32_t wfirst[25];        /* per word length: bit (first letter & 31) */
+	uint32_t wfirst[25][32];    /* [length][first byte & 31]: bit (last & 31), lower case */
 	uint32_t cfirst[25];        /* the same for the cue words alone */
 	int person_rule[4];         /* rule index of cue, name, pair, record; -1: off */
 	struct sg_scan_crule *rules;

@@ -174,13 +174,22 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 				j--;
 			if (flush(n, &g) || reserve(n, j - i))
 				goto oom;
-			for (; i < j; i++) {
-				unsigned char a = p[i];
-				n->text[n->len] = (char)(fold && a >= 'A' && a <= 'Z' ? a + 32 : a);
-				n->start[n->len] = (uint32_t)i;
-				n->end[n->len] = (uint32_t)i + 1;
-				n->len++;
+			/* local pointers: the loops below need not reload n */
+			size_t cnt = j - i;
+			char *o = n->text + n->len;
+			uint32_t *st = n->start + n->len, *en = n->end + n->len;
+			if (fold)
+				for (size_t k = 0; k < cnt; k++)
+					o[k] = (char)(p[i + k] >= 'A' && p[i + k] <= 'Z' ?
+						      p[i + k] + 32 : p[i + k]);
+			else
+				memcpy(o, p + i, cnt);
+			for (size_t k = 0; k < cnt; k++) {
+				st[k] = (uint32_t)(i + k);
+				en[k] = (uint32_t)(i + k + 1);
 			}
+			n->len += cnt;
+			i = j;
 			continue;
 		}
 		if (c < 0x80 && (i + 1 == len || p[i + 1] < 0x80)) {
