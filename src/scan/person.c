@@ -14,6 +14,9 @@
 #include "scan/scan_int.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/alloc.h"
 #include "core/limits.h"
@@ -404,37 +407,30 @@ static const unsigned char cls_tab[256] = {
 #undef C8
 };
 
-/* Eight bytes at a time: the high bit of each byte that is in a class. */
-#define ONES 0x0101010101010101ull
-#define HIGH (ONES * 0x80)
-
-/* the 7-bit value of each byte is at least ch */
-static uint64_t ge(uint64_t lo, unsigned ch) { return lo + ONES * (0x80 - ch); }
-
-static uint64_t eq(uint64_t x, unsigned ch)
+#if defined(__SSE2__)
+/* Sixteen bytes at a time: bit k of *w, *j, *u for byte k, as cls_tab
+ * has them (signed compares: bytes >= 0x80 are negative and fall in no
+ * ASCII range; their sign bits come from movemask). */
+static void classify16(const unsigned char *q, uint32_t *w, uint32_t *j, uint32_t *u)
 {
-	uint64_t v = x ^ (ONES * ch);
-	return ~(((v & ~HIGH) + ~HIGH) | v) & HIGH;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+	__m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
+	__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lx, _mm_set1_epi8('a' - 1)),
+				       _mm_cmplt_epi8(lx, _mm_set1_epi8('z' + 1)));
+	__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+				      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+	__m128i upper = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+				      _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+	__m128i word = _mm_or_si128(_mm_or_si128(letter, digit),
+				    _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+	__m128i join = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')),
+				    _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+	uint32_t high = (uint32_t)_mm_movemask_epi8(x);
+	*w = (uint32_t)_mm_movemask_epi8(word) | high;
+	*j = (uint32_t)_mm_movemask_epi8(join);
+	*u = (uint32_t)_mm_movemask_epi8(upper) | high;
 }
-
-static uint64_t cap_bytes(uint64_t x)
-{
-	uint64_t lo = x & ~HIGH;
-	return ((ge(lo, 'A') & ~ge(lo, 'Z' + 1)) | x) & HIGH;
-}
-
-static uint64_t swar_word(uint64_t x)
-{
-	uint64_t lo = x & ~HIGH;
-	return ((ge(lo, '0') & ~ge(lo, '9' + 1)) | (ge(lo, 'A') & ~ge(lo, 'Z' + 1)) |
-		(ge(lo, 'a') & ~ge(lo, 'z' + 1)) | eq(x, '_') | x) & HIGH;
-}
-
-static uint64_t swar_joiner(uint64_t x) { return eq(x, '\'') | eq(x, '-'); }
-
-/* The high bits of the eight bytes as eight bits, byte 0 lowest (the
- * bytes were loaded little-endian). */
-static uint64_t pack8(uint64_t h) { return ((h >> 7) * 0x0102040810204080ull) >> 56; }
+#endif
 
 /* Bitmaps over the text, one bit per byte, in blocks of 64: */
 struct wmaps {
@@ -465,13 +461,13 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 		size_t n = tlen - b * 64 < 64 ? tlen - b * 64 : 64;
 		uint64_t w = 0, j = 0, u = 0;
 		size_t k = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		for (; k + 8 <= n; k += 8) {
-			uint64_t x;
-			memcpy(&x, q + k, 8);
-			w |= pack8(swar_word(x)) << k;
-			j |= pack8(swar_joiner(x)) << k;
-			u |= pack8(cap_bytes(x)) << k;
+#if defined(__SSE2__)
+		for (; k + 16 <= n; k += 16) {
+			uint32_t w16, j16, u16;
+			classify16(q + k, &w16, &j16, &u16);
+			w |= (uint64_t)w16 << k;
+			j |= (uint64_t)j16 << k;
+			u |= (uint64_t)u16 << k;
 		}
 #endif
 		for (; k < n; k++) {
@@ -484,15 +480,17 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 		J[b] = j;
 		C[b] = u;
 	}
-	uint64_t anyc = 0;
 	for (size_t b = 0; b < nb; b++) {
 		uint64_t before = W[b] << 1 | (b ? W[b - 1] >> 63 : 0);
 		uint64_t after = W[b] >> 1 | (b + 1 < nb ? W[b + 1] << 63 : 0);
 		M[b] = W[b] | (J[b] & before & after);
+	}
+	uint64_t anyc = 0;
+	for (size_t b = 0; b < nb; b++) {
 		S[b] = M[b] & ~(M[b] << 1 | (b ? M[b - 1] >> 63 : 0));
 		/* a one-byte word ("I", "A") is no name, no capitalized word
 		 * and starts no run of names */
-		uint64_t nextm = M[b] >> 1 | (b + 1 < nb ? (W[b + 1] & 1) << 63 : 0);
+		uint64_t nextm = M[b] >> 1 | (b + 1 < nb ? M[b + 1] << 63 : 0);
 		C[b] &= S[b] & nextm;
 		anyc |= C[b];
 	}

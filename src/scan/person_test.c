@@ -72,6 +72,20 @@ static void test_written(void **state)
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		same(texts[i], strlen(texts[i]));
+	/* words across the 64-byte steps of the bitmaps */
+	static const char *const across[] = {
+		"dear O'neil", "said A-ha,", "name: Ana-Maria Ruiz", "I am Ana Ruiz", "x I\n",
+	};
+	char buf[256];
+	for (size_t i = 0; i < sizeof(across) / sizeof(across[0]); i++)
+		for (size_t pad = 0; pad < 140; pad++) {
+			memset(buf, ' ', pad);
+			size_t n = strlen(across[i]);
+			memcpy(buf + pad, across[i], n);
+			same(buf, pad + n);
+			memset(buf, 'x', pad); /* now the first word is long */
+			same(buf, pad + n);
+		}
 }
 
 /* Texts made of pieces that the pass reacts to, from a fixed seed. */
