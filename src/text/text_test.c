@@ -281,6 +281,32 @@ static void test_tokens_ascii_and_utf8(void **state)
 		}
 	}
 	assert_int_equal(sg_text_tokens("", 0, a, 128), 0);
+	/* pure ASCII takes another path: texts across its 64-byte steps */
+	static const char *const ascii[] = {
+		"don't", "'", "a", "Z", "_", "9", " ", "-", ".", "x'", "'y", "''", "ab'cd",
+	};
+	static char big[1200];
+	for (int t = 0; t < 20000; t++) {
+		size_t len = 0;
+		seed = seed * 1103515245u + 12345u;
+		int parts = (int)(seed >> 16) % (t < 19900 ? 90 : 600);
+		for (int k = 0; k < parts; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *p = ascii[(seed >> 8) % (sizeof(ascii) / sizeof(ascii[0]))];
+			size_t pl = strlen(p);
+			if (len + pl > sizeof(big))
+				break;
+			memcpy(big + len, p, pl);
+			len += pl;
+		}
+		size_t lim = t % 7 == 0 ? (size_t)(seed >> 20) % 8 : 128;
+		size_t na = sg_text_tokens(big, len, a, lim), nb = ref_tokens(big, len, b, lim);
+		assert_int_equal(na, nb);
+		for (size_t i = 0; i < na; i++) {
+			assert_int_equal(a[i].off, b[i].off);
+			assert_int_equal(a[i].len, b[i].len);
+		}
+	}
 }
 
 int main(void)
