@@ -97,7 +97,7 @@ static void test_generated(void **state)
 		",", ".", "\"", "Ana", "Ruiz", "ana", "lives", "said", "says", "Dear", "Mr.",
 		"Mr", "Thanks", "I'm", "I\xe2\x80\x99m", "\xc3\x89mile", "\xc3\x85sa", "-", "'",
 		"Jean-Luc", "O'Brien", "M", "M.", "the", "The", "from", "called", "Maria",
-		"Lopez", "se\xc3\xb1or", "\xc3\x96Z", "\xc3\xbc" "ber", "x", "call", "me",
+		"Lopez", "se\xc3\xb1or", "\xc3\x96Z", "\xc3\xbc\x62\x65r", "x", "call", "me",
 		"speak", "Will", "will", "customer", "hi", "Hi", "signed", "by", "written",
 		"2024", "_", "\xce\x9f", "a", "A",
 	};
