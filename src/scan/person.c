@@ -389,21 +389,22 @@ static int walk_all(struct sg_scan_ctx *c, const char *t, size_t tlen)
 
 /* Per byte: 1 word byte, 2 apostrophe or hyphen (inside a word between
  * two word bytes), 4 a byte a capital may start with ('A'-'Z', and any
- * byte >= 0x80: an upper-case letter outside ASCII). */
+ * byte >= 0x80: an upper-case letter outside ASCII), 8 a byte that may
+ * follow it in a name ('a'-'z', an apostrophe or hyphen, >= 0x80). */
 static const unsigned char cls_tab[256] = {
 #define C8(b) b, b, b, b, b, b, b, b
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-	['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['\''] = 2, ['-'] = 2,
+	['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['\''] = 10, ['-'] = 10,
 	['A'] = 5, ['B'] = 5, ['C'] = 5, ['D'] = 5, ['E'] = 5, ['F'] = 5, ['G'] = 5,
 	['H'] = 5, ['I'] = 5, ['J'] = 5, ['K'] = 5, ['L'] = 5, ['M'] = 5, ['N'] = 5,
 	['O'] = 5, ['P'] = 5, ['Q'] = 5, ['R'] = 5, ['S'] = 5, ['T'] = 5, ['U'] = 5,
 	['V'] = 5, ['W'] = 5, ['X'] = 5, ['Y'] = 5, ['Z'] = 5,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-	[0x80] = C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5), C8(5),
-	C8(5), C8(5), C8(5), C8(5), C8(5), C8(5),
+	['a'] = 9, ['b'] = 9, ['c'] = 9, ['d'] = 9, ['e'] = 9, ['f'] = 9, ['g'] = 9,
+	['h'] = 9, ['i'] = 9, ['j'] = 9, ['k'] = 9, ['l'] = 9, ['m'] = 9, ['n'] = 9,
+	['o'] = 9, ['p'] = 9, ['q'] = 9, ['r'] = 9, ['s'] = 9, ['t'] = 9, ['u'] = 9,
+	['v'] = 9, ['w'] = 9, ['x'] = 9, ['y'] = 9, ['z'] = 9,
+	[0x80] = C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13),
+	C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13),
 #undef C8
 };
 
@@ -411,7 +412,8 @@ static const unsigned char cls_tab[256] = {
 /* Sixteen bytes at a time: bit k of *w, *j, *u for byte k, as cls_tab
  * has them (signed compares: bytes >= 0x80 are negative and fall in no
  * ASCII range; their sign bits come from movemask). */
-static void classify16(const unsigned char *q, uint32_t *w, uint32_t *j, uint32_t *u)
+static void classify16(const unsigned char *q, uint32_t *w, uint32_t *j, uint32_t *u,
+		       uint32_t *l)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
 	__m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
@@ -425,10 +427,13 @@ static void classify16(const unsigned char *q, uint32_t *w, uint32_t *j, uint32_
 				    _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
 	__m128i join = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')),
 				    _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+	__m128i lower = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
+				      _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
 	uint32_t high = (uint32_t)_mm_movemask_epi8(x);
 	*w = (uint32_t)_mm_movemask_epi8(word) | high;
 	*j = (uint32_t)_mm_movemask_epi8(join);
 	*u = (uint32_t)_mm_movemask_epi8(upper) | high;
+	*l = (uint32_t)_mm_movemask_epi8(_mm_or_si128(lower, join)) | high;
 }
 #endif
 
@@ -447,38 +452,41 @@ struct wmaps {
 static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct wmaps *out)
 {
 	size_t nb = tlen / 64 + 1;
-	if (c->wbitcap < nb * 5) {
-		uint64_t *p = sg_realloc(c->wbits, nb * 5 * sizeof(uint64_t));
+	if (c->wbitcap < nb * 6) {
+		uint64_t *p = sg_realloc(c->wbits, nb * 6 * sizeof(uint64_t));
 		if (!p)
 			return -1;
 		c->wbits = p;
-		c->wbitcap = nb * 5;
+		c->wbitcap = nb * 6;
 	}
-	uint64_t *W = c->wbits, *J = W + nb, *M = J + nb, *S = M + nb, *C = S + nb;
+	uint64_t *W = c->wbits, *J = W + nb, *M = J + nb, *S = M + nb, *C = S + nb, *L = C + nb;
 	/* J first holds the capital bytes, then the joiners' bits move in */
 	for (size_t b = 0; b < nb; b++) {
 		const unsigned char *q = (const unsigned char *)t + b * 64;
 		size_t n = tlen - b * 64 < 64 ? tlen - b * 64 : 64;
-		uint64_t w = 0, j = 0, u = 0;
+		uint64_t w = 0, j = 0, u = 0, l = 0;
 		size_t k = 0;
 #if defined(__SSE2__)
 		for (; k + 16 <= n; k += 16) {
-			uint32_t w16, j16, u16;
-			classify16(q + k, &w16, &j16, &u16);
+			uint32_t w16, j16, u16, l16;
+			classify16(q + k, &w16, &j16, &u16, &l16);
 			w |= (uint64_t)w16 << k;
 			j |= (uint64_t)j16 << k;
 			u |= (uint64_t)u16 << k;
+			l |= (uint64_t)l16 << k;
 		}
 #endif
 		for (; k < n; k++) {
 			unsigned v = cls_tab[q[k]];
 			w |= (uint64_t)(v & 1) << k;
 			j |= (uint64_t)(v >> 1 & 1) << k;
-			u |= (uint64_t)(v >> 2) << k;
+			u |= (uint64_t)(v >> 2 & 1) << k;
+			l |= (uint64_t)(v >> 3) << k;
 		}
 		W[b] = w;
 		J[b] = j;
 		C[b] = u;
+		L[b] = l;
 	}
 	for (size_t b = 0; b < nb; b++) {
 		uint64_t before = W[b] << 1 | (b ? W[b - 1] >> 63 : 0);
@@ -488,10 +496,14 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 	uint64_t anyc = 0;
 	for (size_t b = 0; b < nb; b++) {
 		S[b] = M[b] & ~(M[b] << 1 | (b ? M[b - 1] >> 63 : 0));
-		/* a one-byte word ("I", "A") is no name, no capitalized word
-		 * and starts no run of names */
+		/* A capital then a lower-case letter, an apostrophe or hyphen
+		 * or a byte >= 0x80 in the same word: one-byte words ("I",
+		 * "A") and words in capitals ("URGENT") are no given name (all
+		 * have that shape), no capitalized word and start no run of
+		 * names. */
 		uint64_t nextm = M[b] >> 1 | (b + 1 < nb ? M[b + 1] << 63 : 0);
-		C[b] &= S[b] & nextm;
+		uint64_t nextl = L[b] >> 1 | (b + 1 < nb ? L[b + 1] << 63 : 0);
+		C[b] &= S[b] & nextm & nextl;
 		anyc |= C[b];
 	}
 	*out = (struct wmaps){M, S, C, tlen};

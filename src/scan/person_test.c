@@ -66,6 +66,8 @@ static void test_written(void **state)
 		"Thanks,\nJean-Luc Picard", "name: Maria Lopez", "Name :\n Maria", "i'm Eva",
 		"I\xe2\x80\x99m Eva Kleist and I live here", "eva kleist lives at 5 Main St",
 		"Ana M Ruiz lives in Spain", "\"No,\" said Ana Ruiz.", "the end, says Becker.",
+		"URGENT: my name is Ana", "I need help, Dear OK Ana", "ASAP said O'neil,",
+		"Hi JP, said Mr. O-Ren",
 		"Hello \xc3\x89mile Zola", "Se\xc3\xb1or G\xc3\xb3mez", "speak to Maria please",
 		"Will Smith will call", "ANA RUIZ IS HERE", "to to to to to Ana", "x-Ana'Ruiz-",
 		"'Ana' -Ruiz- Maria-'Lopez'", "customer name?  Ana", "\xce\x91\xce\xbd\xce\xb1 said",
@@ -158,12 +160,34 @@ static void test_long(void **state)
 	}
 }
 
+/* The pass takes a word for a possible name only when it starts with a
+ * capital followed by a lower-case letter, an apostrophe, a hyphen or a
+ * byte >= 0x80: every given name of the table must have that shape. */
+static void test_name_shape(void **state)
+{
+	(void)state;
+	size_t names = 0;
+	for (const char *p = sg_scan_first_names; *p;) {
+		const char *e = strchr(p, '|');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		unsigned char a = (unsigned char)p[0], b = n > 1 ? (unsigned char)p[1] : 0;
+		if (n < 2 || !((a >= 'A' && a <= 'Z') || a >= 0x80) ||
+		    !((b >= 'a' && b <= 'z') || b == '\'' || b == '-' || b >= 0x80))
+			fail_msg("given name \"%.*s\" does not start with a capital and a lower-case letter",
+				 (int)n, p);
+		names++;
+		p += n + (e != NULL);
+	}
+	assert_true(names > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_written),
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_long),
+		cmocka_unit_test(test_name_shape),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
 }
