@@ -475,6 +475,17 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 			u |= (uint64_t)u16 << k;
 			l |= (uint64_t)l16 << k;
 		}
+		if (k < n) { /* the last bytes, padded with NULs (in no class) */
+			unsigned char pad[16] = {0};
+			uint32_t w16, j16, u16, l16;
+			memcpy(pad, q + k, n - k);
+			classify16(pad, &w16, &j16, &u16, &l16);
+			w |= (uint64_t)w16 << k;
+			j |= (uint64_t)j16 << k;
+			u |= (uint64_t)u16 << k;
+			l |= (uint64_t)l16 << k;
+			k = n;
+		}
 #endif
 		for (; k < n; k++) {
 			unsigned v = cls_tab[q[k]];

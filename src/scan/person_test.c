@@ -160,6 +160,52 @@ static void test_long(void **state)
 	}
 }
 
+struct seen {
+	size_t n;
+	struct sg_scan_finding f[16];
+	char masked[512];
+};
+
+static void scan_into(struct seen *out, const char *text)
+{
+	struct sg_scan_result *r = t_scan(text);
+	assert_non_null(r);
+	assert_true(r->nfindings <= 16 && r->masked_len < sizeof(out->masked));
+	out->n = r->nfindings;
+	memcpy(out->f, r->findings, r->nfindings * sizeof(*r->findings));
+	memcpy(out->masked, r->masked, r->masked_len + 1);
+}
+
+/* Pure ASCII skips normalization and look-alike folding: the same text
+ * with non-ASCII after its findings finds the same, and look-alike
+ * letters past the first eight bytes are still folded. */
+static void test_ascii_and_utf8(void **state)
+{
+	(void)state;
+	static struct seen a, b;
+	const char *ascii = "Hello, please call Ana Ruiz at 555-010-0199 or ana.ruiz@example.com.";
+	char utf8[256];
+	snprintf(utf8, sizeof(utf8), "%s \xe2\x80\x94 caf\xc3\xa9", ascii);
+	scan_into(&a, ascii);
+	scan_into(&b, utf8);
+	assert_true(a.n >= 2);
+	assert_int_equal(a.n, b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		assert_string_equal(a.f[i].type, b.f[i].type);
+		assert_int_equal(a.f[i].start, b.f[i].start);
+		assert_int_equal(a.f[i].end, b.f[i].end);
+	}
+	assert_memory_equal(a.masked, b.masked, strlen(a.masked));
+	const char *lookalike = "Good morning \xe2\x80\x94 my n\xd0\xb0me is Ilse Vogt";
+	FOUND("PERSON", lookalike, "Ilse Vogt");
+	const char *late = "Good morning to the whole team, my n\xd0\xb0me is Ilse Vogt";
+	FOUND("PERSON", late, "Ilse Vogt");
+	/* empty text: no finding, empty mask */
+	scan_into(&a, "");
+	assert_int_equal(a.n, 0);
+	assert_string_equal(a.masked, "");
+}
+
 /* The pass takes a word for a possible name only when it starts with a
  * capital followed by a lower-case letter, an apostrophe, a hyphen or a
  * byte >= 0x80: every given name of the table must have that shape. */
@@ -188,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_long),
 		cmocka_unit_test(test_name_shape),
+		cmocka_unit_test(test_ascii_and_utf8),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
 }

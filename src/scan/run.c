@@ -55,11 +55,24 @@ static int fold(struct sg_scan_ctx *c)
 		c->folded = 0;
 		return 0;
 	}
-	/* most texts have no lead byte of a look-alike: scan them as they are */
+	/* most texts have no lead byte of a look-alike: scan them as they
+	 * are (eight bytes at a time past ASCII) */
 	size_t i0 = 0;
-	while (i0 < n->len && !((unsigned char)n->text[i0] >= 0xc4 &&
-				(unsigned char)n->text[i0] <= 0xd5))
-		i0++;
+	for (;;) {
+		while (i0 + 8 <= n->len) {
+			uint64_t w;
+			memcpy(&w, n->text + i0, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i0 += 8;
+		}
+		size_t stop = i0 + 8 < n->len ? i0 + 8 : n->len;
+		while (i0 < stop && !((unsigned char)n->text[i0] >= 0xc4 &&
+				      (unsigned char)n->text[i0] <= 0xd5))
+			i0++;
+		if (i0 < stop || i0 >= n->len)
+			break;
+	}
 	c->folded = i0 < n->len;
 	c->flen = n->len;
 	if (!c->folded)

@@ -123,6 +123,13 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 	 * with no offset maps (sg_text_norm_orig knows the offsets are the
 	 * same). Validation starts at the first byte past the ASCII prefix. */
 	size_t k8 = 0;
+	while (k8 + 32 <= len) {
+		uint64_t w[4];
+		memcpy(w, s + k8, 32);
+		if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+			break;
+		k8 += 32;
+	}
 	while (k8 + 8 <= len) {
 		uint64_t w;
 		memcpy(&w, s + k8, 8);
@@ -168,6 +175,13 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 			/* a run of ASCII, copied as a block; its last byte is
 			 * left to the paths below, as a mark may follow it */
 			size_t j = i + 1;
+			while (j + 8 <= len) {
+				uint64_t w;
+				memcpy(&w, p + j, 8);
+				if (w & 0x8080808080808080ULL)
+					break;
+				j += 8;
+			}
 			while (j < len && p[j] < 0x80)
 				j++;
 			if (j < len)
