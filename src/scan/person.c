@@ -8,8 +8,10 @@
  *   - two capitalized words before a verb ("Ana Ruiz lives", pii.person_verb);
  *   - a record that opens with a name ("Jamie Pratt  Clerk", "eva kleist
  *     lives at"), also pii.person_verb.
- * Words are looked up in one hash table built with the scanner. This costs
- * a fraction of what the equivalent vectorscan alternations cost.
+ * Words are looked up in one hash table built with the scanner. Only the
+ * words next to a capital are looked up at all (every candidate that can
+ * become a finding needs one): bitmaps of word bytes and capitals, built
+ * sixteen bytes at a time, lead from one such word to the next.
  */
 #include "scan/scan_int.h"
 
@@ -460,7 +462,6 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 		c->wbitcap = nb * 6;
 	}
 	uint64_t *W = c->wbits, *J = W + nb, *M = J + nb, *S = M + nb, *C = S + nb, *L = C + nb;
-	/* J first holds the capital bytes, then the joiners' bits move in */
 	for (size_t b = 0; b < nb; b++) {
 		const unsigned char *q = (const unsigned char *)t + b * 64;
 		size_t n = tlen - b * 64 < 64 ? tlen - b * 64 : 64;
@@ -567,14 +568,6 @@ static inline int bit(const uint64_t *a, size_t i)
 	return (int)(a[i / 64] >> (i % 64) & 1);
 }
 
-/* The words of the text in order, visiting only those that start with a
- * capital and the words right before and after them. A word none of whose
- * neighbours nor itself starts with a capital adds no candidate that can
- * survive its extractor: a given name is compared with its case, a verb
- * needs a capitalized word before it, and every cue and "says" needs a
- * name (a capital) as the next word. Such a word can add only cue
- * candidates the extractor drops; the caller checks that leaving them out
- * cannot change whether the array overflows. */
 /* The word starts before bit i, counted from where the last call left. */
 struct counter {
 	size_t blk, n;
@@ -588,6 +581,14 @@ static size_t starts_before(struct counter *k, const uint64_t *s, size_t i)
 	return k->n + (size_t)__builtin_popcountll(part);
 }
 
+/* The words of the text in order, visiting only those that start with a
+ * capital and the words right before and after them. A word none of whose
+ * neighbours nor itself starts with a capital adds no candidate that can
+ * survive its extractor: a given name is compared with its case, a verb
+ * needs a capitalized word before it, and every cue and "says" needs a
+ * name (a capital) as the next word. Such a word can add only cue
+ * candidates the extractor drops; the caller checks that leaving them out
+ * cannot change whether the array overflows. */
 static int walk_caps(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct wmaps *m,
 		     size_t *dropped)
 {
