@@ -390,9 +390,9 @@ static int walk_all(struct sg_scan_ctx *c, const char *t, size_t tlen)
 }
 
 /* Per byte: 1 word byte, 2 apostrophe or hyphen (inside a word between
- * two word bytes), 4 a byte a capital may start with ('A'-'Z', and any
- * byte >= 0x80: an upper-case letter outside ASCII), 8 a byte that may
- * follow it in a name ('a'-'z', an apostrophe or hyphen, >= 0x80). */
+ * two word bytes), 4 'A'-'Z', 8 a byte that may follow an ASCII capital in
+ * a name ('a'-'z', an apostrophe or hyphen, >= 0x80), 16 a byte >= 0x80
+ * (it may start an upper-case letter outside ASCII). */
 static const unsigned char cls_tab[256] = {
 #define C8(b) b, b, b, b, b, b, b, b
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
@@ -405,8 +405,8 @@ static const unsigned char cls_tab[256] = {
 	['h'] = 9, ['i'] = 9, ['j'] = 9, ['k'] = 9, ['l'] = 9, ['m'] = 9, ['n'] = 9,
 	['o'] = 9, ['p'] = 9, ['q'] = 9, ['r'] = 9, ['s'] = 9, ['t'] = 9, ['u'] = 9,
 	['v'] = 9, ['w'] = 9, ['x'] = 9, ['y'] = 9, ['z'] = 9,
-	[0x80] = C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13),
-	C8(13), C8(13), C8(13), C8(13), C8(13), C8(13), C8(13),
+	[0x80] = C8(25), C8(25), C8(25), C8(25), C8(25), C8(25), C8(25), C8(25), C8(25),
+	C8(25), C8(25), C8(25), C8(25), C8(25), C8(25), C8(25),
 #undef C8
 };
 
@@ -415,7 +415,7 @@ static const unsigned char cls_tab[256] = {
  * has them (signed compares: bytes >= 0x80 are negative and fall in no
  * ASCII range; their sign bits come from movemask). */
 static void classify16(const unsigned char *q, uint32_t *w, uint32_t *j, uint32_t *u,
-		       uint32_t *l)
+		       uint32_t *l, uint32_t *h)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
 	__m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
@@ -434,8 +434,9 @@ static void classify16(const unsigned char *q, uint32_t *w, uint32_t *j, uint32_
 	uint32_t high = (uint32_t)_mm_movemask_epi8(x);
 	*w = (uint32_t)_mm_movemask_epi8(word) | high;
 	*j = (uint32_t)_mm_movemask_epi8(join);
-	*u = (uint32_t)_mm_movemask_epi8(upper) | high;
+	*u = (uint32_t)_mm_movemask_epi8(upper);
 	*l = (uint32_t)_mm_movemask_epi8(_mm_or_si128(lower, join)) | high;
+	*h = high;
 }
 #endif
 
@@ -454,38 +455,36 @@ struct wmaps {
 static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct wmaps *out)
 {
 	size_t nb = tlen / 64 + 1;
-	if (c->wbitcap < nb * 6) {
-		uint64_t *p = sg_realloc(c->wbits, nb * 6 * sizeof(uint64_t));
+	if (c->wbitcap < nb * 7) {
+		uint64_t *p = sg_realloc(c->wbits, nb * 7 * sizeof(uint64_t));
 		if (!p)
 			return -1;
 		c->wbits = p;
-		c->wbitcap = nb * 6;
+		c->wbitcap = nb * 7;
 	}
 	uint64_t *W = c->wbits, *J = W + nb, *M = J + nb, *S = M + nb, *C = S + nb, *L = C + nb;
+	uint64_t *H = L + nb;
 	for (size_t b = 0; b < nb; b++) {
 		const unsigned char *q = (const unsigned char *)t + b * 64;
 		size_t n = tlen - b * 64 < 64 ? tlen - b * 64 : 64;
-		uint64_t w = 0, j = 0, u = 0, l = 0;
+		uint64_t w = 0, j = 0, u = 0, l = 0, h = 0;
 		size_t k = 0;
 #if defined(__SSE2__)
-		for (; k + 16 <= n; k += 16) {
-			uint32_t w16, j16, u16, l16;
-			classify16(q + k, &w16, &j16, &u16, &l16);
+		unsigned char pad[16];
+		for (; k < n; k += 16) {
+			const unsigned char *x = q + k;
+			if (k + 16 > n) { /* the last bytes, padded with NULs (in no class) */
+				memset(pad, 0, sizeof(pad));
+				memcpy(pad, q + k, n - k);
+				x = pad;
+			}
+			uint32_t w16, j16, u16, l16, h16;
+			classify16(x, &w16, &j16, &u16, &l16, &h16);
 			w |= (uint64_t)w16 << k;
 			j |= (uint64_t)j16 << k;
 			u |= (uint64_t)u16 << k;
 			l |= (uint64_t)l16 << k;
-		}
-		if (k < n) { /* the last bytes, padded with NULs (in no class) */
-			unsigned char pad[16] = {0};
-			uint32_t w16, j16, u16, l16;
-			memcpy(pad, q + k, n - k);
-			classify16(pad, &w16, &j16, &u16, &l16);
-			w |= (uint64_t)w16 << k;
-			j |= (uint64_t)j16 << k;
-			u |= (uint64_t)u16 << k;
-			l |= (uint64_t)l16 << k;
-			k = n;
+			h |= (uint64_t)h16 << k;
 		}
 #endif
 		for (; k < n; k++) {
@@ -493,12 +492,14 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 			w |= (uint64_t)(v & 1) << k;
 			j |= (uint64_t)(v >> 1 & 1) << k;
 			u |= (uint64_t)(v >> 2 & 1) << k;
-			l |= (uint64_t)(v >> 3) << k;
+			l |= (uint64_t)(v >> 3 & 1) << k;
+			h |= (uint64_t)(v >> 4) << k;
 		}
 		W[b] = w;
 		J[b] = j;
 		C[b] = u;
 		L[b] = l;
+		H[b] = h;
 	}
 	for (size_t b = 0; b < nb; b++) {
 		uint64_t before = W[b] << 1 | (b ? W[b - 1] >> 63 : 0);
@@ -508,14 +509,14 @@ static int build_maps(struct sg_scan_ctx *c, const char *t, size_t tlen, struct 
 	uint64_t anyc = 0;
 	for (size_t b = 0; b < nb; b++) {
 		S[b] = M[b] & ~(M[b] << 1 | (b ? M[b - 1] >> 63 : 0));
-		/* A capital then a lower-case letter, an apostrophe or hyphen
-		 * or a byte >= 0x80 in the same word: one-byte words ("I",
-		 * "A") and words in capitals ("URGENT") are no given name (all
-		 * have that shape), no capitalized word and start no run of
-		 * names. */
+		/* A word of two bytes or more that starts with a byte >= 0x80,
+		 * or with 'A'-'Z' then a lower-case letter, an apostrophe or
+		 * hyphen or a byte >= 0x80: one-byte words ("I", "A") and
+		 * words in capitals ("URGENT") are no given name (all have
+		 * that shape), no capitalized word and start no run of names. */
 		uint64_t nextm = M[b] >> 1 | (b + 1 < nb ? M[b + 1] << 63 : 0);
 		uint64_t nextl = L[b] >> 1 | (b + 1 < nb ? L[b + 1] << 63 : 0);
-		C[b] &= S[b] & nextm & nextl;
+		C[b] = S[b] & nextm & ((C[b] & nextl) | H[b]);
 		anyc |= C[b];
 	}
 	*out = (struct wmaps){M, S, C, tlen};

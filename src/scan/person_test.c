@@ -67,7 +67,7 @@ static void test_written(void **state)
 		"I\xe2\x80\x99m Eva Kleist and I live here", "eva kleist lives at 5 Main St",
 		"Ana M Ruiz lives in Spain", "\"No,\" said Ana Ruiz.", "the end, says Becker.",
 		"URGENT: my name is Ana", "I need help, Dear OK Ana", "ASAP said O'neil,",
-		"Hi JP, said Mr. O-Ren",
+		"Hi JP, said Mr. O-Ren", "Ded A. \xc3\x32z said,live",
 		"Hello \xc3\x89mile Zola", "Se\xc3\xb1or G\xc3\xb3mez", "speak to Maria please",
 		"Will Smith will call", "ANA RUIZ IS HERE", "to to to to to Ana", "x-Ana'Ruiz-",
 		"'Ana' -Ruiz- Maria-'Lopez'", "customer name?  Ana", "\xce\x91\xce\xbd\xce\xb1 said",
