@@ -477,7 +477,7 @@ void sg_scan_ctx_free(struct sg_scan_ctx *c)
 	sg_free(c->laststamp);
 	sg_free(c->findings);
 	sg_free(c->hits);
-	sg_free(c->keep);
+	sg_free(c->wbits);
 	sg_buf_release(&c->keys);
 	sg_free(c->types);
 	sg_buf_release(&c->masked);

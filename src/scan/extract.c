@@ -6,6 +6,7 @@
  */
 #include "scan/scan_int.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -94,17 +95,45 @@ static int ambiguous(const char *t, size_t from, size_t to)
 	return in_list(ambiguous_names, t, from, to);
 }
 
+/* not_names in an open-addressing table keyed by a hash of the lower-cased
+ * word, built once per process. */
+#define STOP_SLOTS 1024
+static const char *stop_tab[STOP_SLOTS];
+static unsigned char stop_len[STOP_SLOTS];
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static uint32_t stop_hash(const char *w, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return h;
+}
+
+static void stop_build(void)
+{
+	for (const char *const *s = not_names; *s; s++) {
+		size_t n = strlen(*s);
+		uint32_t h = stop_hash(*s, n) & (STOP_SLOTS - 1);
+		while (stop_tab[h])
+			h = (h + 1) & (STOP_SLOTS - 1);
+		stop_tab[h] = *s;
+		stop_len[h] = (unsigned char)n;
+	}
+}
+
 int sg_scan_stopword(const char *t, size_t from, size_t to)
 {
 	char w[16];
 	size_t n = to - from;
-	if (n >= sizeof(w))
+	if (n >= sizeof(w) || !n)
 		return 0;
+	pthread_once(&stop_once, stop_build);
 	for (size_t i = 0; i < n; i++)
 		w[i] = lower(t[from + i]);
-	w[n] = 0;
-	for (const char *const *s = not_names; *s; s++)
-		if ((*s)[0] == w[0] && strcmp(w, *s) == 0)
+	for (uint32_t h = stop_hash(w, n) & (STOP_SLOTS - 1); stop_tab[h];
+	     h = (h + 1) & (STOP_SLOTS - 1))
+		if (stop_len[h] == n && memcmp(stop_tab[h], w, n) == 0)
 			return 1;
 	return 0;
 }

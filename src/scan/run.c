@@ -50,11 +50,29 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int fold(struct sg_scan_ctx *c)
 {
 	const struct sg_text_norm *n = &c->norm;
-	/* most texts have no lead byte of a look-alike: scan them as they are */
+	c->flen = n->len;
+	if (n->identity) { /* pure ASCII: no look-alike */
+		c->folded = 0;
+		return 0;
+	}
+	/* most texts have no lead byte of a look-alike: scan them as they
+	 * are (eight bytes at a time past ASCII) */
 	size_t i0 = 0;
-	while (i0 < n->len && !((unsigned char)n->text[i0] >= 0xc4 &&
-				(unsigned char)n->text[i0] <= 0xd5))
-		i0++;
+	for (;;) {
+		while (i0 + 8 <= n->len) {
+			uint64_t w;
+			memcpy(&w, n->text + i0, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i0 += 8;
+		}
+		size_t stop = i0 + 8 < n->len ? i0 + 8 : n->len;
+		while (i0 < stop && !((unsigned char)n->text[i0] >= 0xc4 &&
+				      (unsigned char)n->text[i0] <= 0xd5))
+			i0++;
+		if (i0 < stop || i0 >= n->len)
+			break;
+	}
 	c->folded = i0 < n->len;
 	c->flen = n->len;
 	if (!c->folded)

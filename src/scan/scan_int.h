@@ -120,7 +120,8 @@ struct sg_scanner {
 	hs_database_t *db[2];       /* [0]: input-mode rules, [1]: output-mode rules */
 	struct sg_scan_word *words; /* SG_SCAN_WORD_SLOTS, open addressing */
 	uint32_t *whash;            /* hash of each slot's word, 0: empty */
-	uint32_t wfirst[25];        /* per word length: bit (first letter & 31) */
+	uint32_t wfirst[25][32];    /* [length][first byte & 31]: bit (last & 31), lower case */
+	uint32_t cfirst[25];        /* the same for the cue words alone */
 	int person_rule[4];         /* rule index of cue, name, pair, record; -1: off */
 	struct sg_scan_crule *rules;
 	size_t nrules;
@@ -165,8 +166,8 @@ struct sg_scan_ctx {
 	size_t nhits, hitcap;
 	struct sg_scan_finding *findings;
 	size_t nfindings, findcap;
-	unsigned char *keep;   /* scratch per hit */
-	size_t keepcap;
+	uint64_t *wbits;       /* person pass: word, start and capital bitmaps */
+	size_t wbitcap;        /* in uint64_t */
 	const char **types;
 	size_t ntypes;
 	struct sg_buf masked;
@@ -181,6 +182,10 @@ int sg_scan_person_init(struct sg_scanner *s);
 /* Adds the PERSON candidates of t to ctx->cands (rule ids of the person
  * rules); 0, or -1 when the candidate array could not grow. */
 int sg_scan_person_pass(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
+/* The same from a visit of every word: a superset of the candidates above
+ * (the pass skips words that cannot lead to a name, and so adds no
+ * candidate its extractor would drop there); the reference for tests. */
+int sg_scan_person_pass_all(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
 
 /* mask.c: builds result.masked from text and the findings (sorted by
  * start); 0 or -SG_ENOMEM. */

@@ -119,8 +119,28 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 	if (len > SG_MAX_TEXT_BYTES)
 		return sg_error_set(err, SG_ELIMIT, "text is %zu bytes, over the %u-byte limit",
 				    len, SG_MAX_TEXT_BYTES);
-	if (sg_text_validate(s, len, &bad))
-		return sg_error_set(err, SG_EUTF8, "invalid UTF-8 at byte offset %zu", bad);
+	/* Pure ASCII (most texts) is valid and its own normal form: copied,
+	 * with no offset maps (sg_text_norm_orig knows the offsets are the
+	 * same). Validation starts at the first byte past the ASCII prefix. */
+	size_t k8 = 0;
+	while (k8 + 32 <= len) {
+		uint64_t w[4];
+		memcpy(w, s + k8, 32);
+		if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+			break;
+		k8 += 32;
+	}
+	while (k8 + 8 <= len) {
+		uint64_t w;
+		memcpy(&w, s + k8, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+		k8 += 8;
+	}
+	while (k8 < len && (unsigned char)s[k8] < 0x80)
+		k8++;
+	if (k8 < len && sg_text_validate(s + k8, len - k8, &bad))
+		return sg_error_set(err, SG_EUTF8, "invalid UTF-8 at byte offset %zu", k8 + bad);
 	if (!n->seg) {
 		n->seg = sg_malloc(sizeof(int32_t) * (SEG_MAX + 32));
 		if (!n->seg)
@@ -131,24 +151,13 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 		return sg_error_set(err, SG_ENOMEM, "out of memory");
 
 	const int fold = (flags & SG_NORM_CASEFOLD) != 0;
-	/* Pure ASCII (most texts) is its own normal form: copied, with no
-	 * offset maps (sg_text_norm_orig knows the offsets are the same). */
-	size_t k8 = 0;
-	while (k8 + 8 <= len) {
-		uint64_t w;
-		memcpy(&w, s + k8, 8);
-		if (w & 0x8080808080808080ULL)
-			break;
-		k8 += 8;
-	}
-	while (k8 < len && (unsigned char)s[k8] < 0x80)
-		k8++;
 	n->identity = k8 == len;
 	if (n->identity) {
-		if (fold)
+		if (fold) {
+			char *o = n->text; /* a local: the loop vectorizes */
 			for (size_t i = 0; i < len; i++)
-				n->text[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
-		else if (len)
+				o[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+		} else if (len)
 			memcpy(n->text, s, len);
 		n->len = len;
 		n->text[len] = '\0';
@@ -167,19 +176,35 @@ int sg_text_normalize(struct sg_text_norm *n, const char *s, size_t len,
 			/* a run of ASCII, copied as a block; its last byte is
 			 * left to the paths below, as a mark may follow it */
 			size_t j = i + 1;
+			while (j + 8 <= len) {
+				uint64_t w;
+				memcpy(&w, p + j, 8);
+				if (w & 0x8080808080808080ULL)
+					break;
+				j += 8;
+			}
 			while (j < len && p[j] < 0x80)
 				j++;
 			if (j < len)
 				j--;
 			if (flush(n, &g) || reserve(n, j - i))
 				goto oom;
-			for (; i < j; i++) {
-				unsigned char a = p[i];
-				n->text[n->len] = (char)(fold && a >= 'A' && a <= 'Z' ? a + 32 : a);
-				n->start[n->len] = (uint32_t)i;
-				n->end[n->len] = (uint32_t)i + 1;
-				n->len++;
+			/* local pointers: the loops below need not reload n */
+			size_t cnt = j - i;
+			char *o = n->text + n->len;
+			uint32_t *st = n->start + n->len, *en = n->end + n->len;
+			if (fold)
+				for (size_t k = 0; k < cnt; k++)
+					o[k] = (char)(p[i + k] >= 'A' && p[i + k] <= 'Z' ?
+						      p[i + k] + 32 : p[i + k]);
+			else
+				memcpy(o, p + i, cnt);
+			for (size_t k = 0; k < cnt; k++) {
+				st[k] = (uint32_t)(i + k);
+				en[k] = (uint32_t)(i + k + 1);
 			}
+			n->len += cnt;
+			i = j;
 			continue;
 		}
 		if (c < 0x80 && (i + 1 == len || p[i + 1] < 0x80)) {

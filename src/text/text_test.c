@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/limits.h"
 #include "text/text.h"
@@ -148,6 +150,165 @@ static void test_errors(void **state)
 	sg_text_norm_release(&n);
 }
 
+/* The ASCII prefix is checked eight bytes at a time and the rest by the
+ * validator: an invalid byte is named at its offset in the whole text,
+ * wherever it falls against the eight-byte steps. */
+static void test_ascii_prefix_errors(void **state)
+{
+	(void)state;
+	struct sg_text_norm n;
+	struct sg_error err = SG_ERROR_INIT;
+	char buf[64], want[64];
+	sg_text_norm_init(&n);
+	for (size_t at = 0; at < 24; at++) {
+		memset(buf, 'a', sizeof(buf));
+		buf[at] = (char)0xff;
+		snprintf(want, sizeof(want), "invalid UTF-8 at byte offset %zu", at);
+		assert_int_equal(sg_text_normalize(&n, buf, 30, 0, &err), -SG_EUTF8);
+		assert_string_equal(err.msg, want);
+		sg_error_clear(&err);
+		/* a truncated sequence after valid UTF-8 past the prefix */
+		memcpy(buf + at, "\xc3\xa9", 2);
+		buf[at + 5] = (char)0xe2;
+		snprintf(want, sizeof(want), "invalid UTF-8 at byte offset %zu", at + 5);
+		assert_int_equal(sg_text_normalize(&n, buf, at + 6, 0, &err), -SG_EUTF8);
+		assert_string_equal(err.msg, want);
+		sg_error_clear(&err);
+	}
+	/* empty text: nothing to do, no error */
+	assert_int_equal(sg_text_normalize(&n, "", 0, 0, &err), 0);
+	assert_int_equal(n.len, 0);
+	assert_string_equal(n.text, "");
+	assert_true(n.identity);
+	/* ASCII and the same with one accented letter: same bytes around it */
+	norm(&n, "Card 4111 1111 1111 1111, call Ana", 0);
+	assert_true(n.identity);
+	assert_string_equal(n.text, "Card 4111 1111 1111 1111, call Ana");
+	norm(&n, "Card 4111 1111 1111 1111, call An\xc3\xa1", 0);
+	assert_false(n.identity);
+	assert_string_equal(n.text, "Card 4111 1111 1111 1111, call An\xc3\xa1");
+	size_t os, oe;
+	sg_text_norm_orig(&n, 5, 24, &os, &oe);
+	assert_int_equal(os, 5);
+	assert_int_equal(oe, 24);
+	sg_text_norm_release(&n);
+}
+
+/* The tokenizer as it reads without its ASCII table: every code point
+ * decoded and classed by its Unicode category. */
+static int ref_word(int32_t cp)
+{
+	if (cp < 0)
+		return 0;
+	utf8proc_category_t c = utf8proc_category(cp);
+	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
+}
+
+static size_t ref_at(const char *s, size_t len, size_t i, int32_t *cp)
+{
+	utf8proc_int32_t c;
+	utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+					      (utf8proc_ssize_t)(len - i), &c);
+	if (k <= 0) {
+		*cp = -1;
+		return 1;
+	}
+	*cp = c == '_' ? 'a' : c; /* '_' counts as a word character */
+	return (size_t)k;
+}
+
+static size_t ref_tokens(const char *s, size_t len, struct sg_token *out, size_t max)
+{
+	size_t n = 0, i = 0;
+	while (i < len && n < max) {
+		int32_t cp;
+		size_t k = ref_at(s, len, i, &cp);
+		if (!ref_word(cp)) {
+			i += k;
+			continue;
+		}
+		size_t start = i;
+		i += k;
+		while (i < len) {
+			k = ref_at(s, len, i, &cp);
+			if (ref_word(cp)) {
+				i += k;
+				continue;
+			}
+			int32_t next;
+			if (cp == '\'' && i + 1 < len && (k = ref_at(s, len, i + 1, &next), ref_word(next))) {
+				i += 1 + k;
+				continue;
+			}
+			break;
+		}
+		out[n].off = (uint32_t)start;
+		out[n].len = (uint32_t)(i - start);
+		n++;
+	}
+	return n;
+}
+
+static void test_tokens_ascii_and_utf8(void **state)
+{
+	(void)state;
+	static const char *const piece[] = {
+		"don't", "'", "a", "Z", "_", "9", " ", "-", ".", "\xc3\xa9", "\xe2\x80\x99",
+		"\xcc\x81", "\xd0\x96", "\xf0\x9f\x98\x80", "\xef\xbc\x91", "\xc2\xa0",
+		"x'", "'y", "\xff", "\xc3",
+	};
+	struct sg_token a[128], b[128];
+	char buf[256];
+	uint32_t seed = 7;
+	for (int t = 0; t < 20000; t++) {
+		size_t len = 0;
+		seed = seed * 1103515245u + 12345u;
+		int parts = (int)(seed >> 16) % 40;
+		for (int k = 0; k < parts; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *p = piece[(seed >> 8) % (sizeof(piece) / sizeof(piece[0]))];
+			size_t pl = strlen(p);
+			if (len + pl > sizeof(buf))
+				break;
+			memcpy(buf + len, p, pl);
+			len += pl;
+		}
+		size_t na = sg_text_tokens(buf, len, a, 128), nb = ref_tokens(buf, len, b, 128);
+		assert_int_equal(na, nb);
+		for (size_t i = 0; i < na; i++) {
+			assert_int_equal(a[i].off, b[i].off);
+			assert_int_equal(a[i].len, b[i].len);
+		}
+	}
+	assert_int_equal(sg_text_tokens("", 0, a, 128), 0);
+	/* pure ASCII takes another path: texts across its 64-byte steps */
+	static const char *const ascii[] = {
+		"don't", "'", "a", "Z", "_", "9", " ", "-", ".", "x'", "'y", "''", "ab'cd",
+	};
+	static char big[1200];
+	for (int t = 0; t < 20000; t++) {
+		size_t len = 0;
+		seed = seed * 1103515245u + 12345u;
+		int parts = (int)(seed >> 16) % (t < 19900 ? 90 : 600);
+		for (int k = 0; k < parts; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *p = ascii[(seed >> 8) % (sizeof(ascii) / sizeof(ascii[0]))];
+			size_t pl = strlen(p);
+			if (len + pl > sizeof(big))
+				break;
+			memcpy(big + len, p, pl);
+			len += pl;
+		}
+		size_t lim = t % 7 == 0 ? (size_t)(seed >> 20) % 8 : 128;
+		size_t na = sg_text_tokens(big, len, a, lim), nb = ref_tokens(big, len, b, lim);
+		assert_int_equal(na, nb);
+		for (size_t i = 0; i < na; i++) {
+			assert_int_equal(a[i].off, b[i].off);
+			assert_int_equal(a[i].len, b[i].len);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +318,8 @@ int main(void)
 		cmocka_unit_test(test_compose_and_marks),
 		cmocka_unit_test(test_tag_characters),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ascii_prefix_errors),
+		cmocka_unit_test(test_tokens_ascii_and_utf8),
 	};
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }
