@@ -1,8 +1,8 @@
 /*
  * gate.c - which rule groups can match a text at all. The rules are split
  * into databases by a byte the text must contain (scan_int.h, enum
- * sg_scan_gate): most support messages hold no digit, no '@' and no URL, so
- * the number, e-mail and link databases are skipped for them. The byte
+ * sg_scan_gate): most support messages hold no digit, no '@', no IPv6-like
+ * colons and no URL, so those databases are skipped for them. The byte
  * pass also tells the look-alike fold whether there is anything to fold.
  */
 #include "scan/scan_int.h"
@@ -88,10 +88,12 @@ unsigned sg_scan_bytes(const char *t, size_t n)
 unsigned sg_scan_gates(unsigned bytes, const char *t, size_t n, unsigned mode)
 {
 	unsigned g = 1u << SG_GATE_ANY;
-	if ((bytes & SG_BYTE_DIGIT) || ((bytes & SG_BYTE_COLON) && colon_pair(t, n)))
+	if (bytes & SG_BYTE_DIGIT)
 		g |= 1u << SG_GATE_NUM;
 	if (bytes & SG_BYTE_AT)
 		g |= 1u << SG_GATE_AT;
+	if ((bytes & SG_BYTE_COLON) && colon_pair(t, n))
+		g |= 1u << SG_GATE_V6;
 	if ((mode & SG_SCAN_OUTPUT) && (bytes & (SG_BYTE_COLON | SG_BYTE_DOT)) && url_mark(t, n))
 		g |= 1u << SG_GATE_URL;
 	return g;

@@ -126,7 +126,7 @@ const struct sg_scan_ruledef sg_scan_rules_pii[] = {
 	{"pii.ipv4", SG_T_IP_ADDRESS, CK_IPV4, IO, 0,
 	 "\\b[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\b", SG_GATE_NUM},
 	{"pii.ipv6", SG_T_IP_ADDRESS, CK_IPV6, IO, 1,
-	 "(?:\\b[0-9a-f]{1,4}|::)(?::[0-9a-f]{0,4}){2,7}(?:[0-9.]{7,15})?", SG_GATE_NUM},
+	 "(?:\\b[0-9a-f]{1,4}|::)(?::[0-9a-f]{0,4}){2,7}(?:[0-9.]{7,15})?", SG_GATE_V6},
 	{"pii.phone_intl", SG_T_PHONE, CK_PHONE, IO, 0,
 	 "\\+ ?[0-9]{1,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,6}(?:" EXT ")?", SG_GATE_NUM},
 	{"pii.phone", SG_T_PHONE, CK_PHONE, IO, 0,

@@ -50,9 +50,10 @@ enum sg_scan_start {
  * match its pattern (after normalization and look-alike folding). */
 enum sg_scan_gate {
 	SG_GATE_ANY,  /* always runs (cue words, risk phrases, custom rules) */
-	SG_GATE_NUM,  /* an ASCII digit, or two colons with at most four hex
-		       * digits between them (IPv6 "::", ":a:") */
+	SG_GATE_NUM,  /* an ASCII digit */
 	SG_GATE_AT,   /* an '@' */
+	SG_GATE_V6,   /* two colons with at most four hex digits between them
+		       * (IPv6 "::", ":a:") */
 	SG_GATE_URL,  /* "://" or "www." in any case (output mode only) */
 	SG_GATE__COUNT
 };
