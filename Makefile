@@ -7,8 +7,10 @@
 #   make bench      the benchmarks under bench/
 #   make clean
 #
-# Every module is a folder under src/. Its *.c files (minus *_test.c and
-# *_fuzz.c) go into the program; each *_test.c is one test binary.
+# Every module is a folder under src/. Its *.c files (minus *_test.c,
+# *_test_util.c and *_fuzz.c) go into the program; each *_test.c is one test
+# binary. A *_test_util.c holds fixtures shared by a module's tests: it is
+# linked into the test binaries only (through $(BUILD)/libsgtest.a).
 
 # `all` stays the default even though models.mk files are included first.
 .DEFAULT_GOAL := all
@@ -29,13 +31,15 @@ LDLIBS  += $(PKG_LIBS)
 MODULES := $(sort $(dir $(wildcard src/*/)))
 ALL_C   := $(wildcard src/*/*.c)
 TEST_C  := $(filter-out src/cli/cmd_%,$(filter %_test.c,$(ALL_C)))
+TUTIL_C := $(filter %_test_util.c,$(ALL_C))
 FUZZ_C  := $(filter %_fuzz.c,$(ALL_C))
 MAIN_C  := src/cli/main.c
-LIB_C   := $(filter-out $(TEST_C) $(FUZZ_C) $(MAIN_C),$(ALL_C))
+LIB_C   := $(filter-out $(TEST_C) $(TUTIL_C) $(FUZZ_C) $(MAIN_C),$(ALL_C))
 
 LIB_O   := $(LIB_C:%.c=$(BUILD)/%.o)
 TEST_BIN:= $(patsubst src/%_test.c,$(BUILD)/tests/%_test,$(TEST_C))
 LIBSG   := $(BUILD)/libsopgate.a
+LIBSGT  := $(BUILD)/libsgtest.a
 
 # Modules that need data built at build time (trained models, compiled rule
 # caches) add rules in src/<module>/models.mk and append the outputs to
@@ -57,6 +61,10 @@ $(LIBSG): $(LIB_O)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
+$(LIBSGT): $(TUTIL_C:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
 # The subcommand table, generated from the cmd_*.c file names.
 CMD_NAMES := $(sort $(patsubst src/cli/cmd_%.c,%,$(wildcard src/cli/cmd_*.c)))
 $(BUILD)/gen/cmds.h: $(wildcard src/cli/cmd_*.c) Makefile
@@ -70,9 +78,9 @@ $(BUILD)/sopgate: $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $(BUILD)/$(MAIN_C:.c=.o) $(LIBSG) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/%_test: $(BUILD)/src/%_test.o $(LIBSG)
+$(BUILD)/tests/%_test: $(BUILD)/src/%_test.o $(LIBSGT) $(LIBSG)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBSGT) $(LIBSG) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Each header must compile on its own (it includes what it needs).
 HDRS := $(wildcard src/*/*.h)

@@ -99,7 +99,9 @@ static void test_kill_mid_delivery(void **state)
 	assert_non_null(fp);
 	fprintf(fp, "\nconnectors:\n  vendor: {type: webhook, base_url: 'http://127.0.0.1:%u/v1/events',"
 		" secret_env: SG_KILL_SECRET, timeout: 2s}\n"
-		"outbox: {concurrency: 4, poll: 1s, max_attempts: 20, backoff: 1s}\n", f.port);
+		"outbox: {concurrency: 4, poll: 1s, max_attempts: 20, backoff: 1s, lease: 8s}\n",
+		f.port); /* a short lease: the killed server's claims come back within the wait
+			  * below (the default, 2 minutes, is as long as the wait itself) */
 	fclose(fp);
 	setenv("SG_KILL_SECRET", "kill-test-secret", 1);
 
