@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -84,31 +87,82 @@ void sg_buf_addf(struct sg_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What escaping adds to each byte: 5 for \u00xx, 1 for a named escape. */
+static const unsigned char json_extra[256] = {
+	5, 5, 5, 5, 5, 5, 5, 5, 5, 1 /* \t */, 1 /* \n */, 5, 5, 1 /* \r */, 5, 5,
+	5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+	['"'] = 1, ['\\'] = 1,
+};
+
+/* Bytes before the first one that needs escaping; 16 at a time with SSE2
+ * (texts are mostly plain, so this is most of the work). */
+static size_t plain_prefix(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+		      ctl = _mm_set1_epi8(0x1f);
+	for (; i + 16 <= len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+						      _mm_cmpeq_epi8(x, bslash)),
+					 _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+		int bits = _mm_movemask_epi8(m);
+		if (bits)
+			return i + (size_t)__builtin_ctz((unsigned)bits);
+	}
+#endif
+	while (i < len && !json_extra[s[i]])
+		i++;
+	return i;
+}
+
+/* Escapes '"', '\\' and the bytes below 0x20 (\n, \r and \t by name, the
+ * others as \u00xx); every other byte, UTF-8 included, is copied as is.
+ * The buffer grows once: by the exact size, counted from the first byte
+ * that needs escaping. */
 void sg_buf_add_json_str(struct sg_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	sg_buf_addc(b, '"');
-	size_t run = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+	const unsigned char *u = (const unsigned char *)s;
+	size_t plain = plain_prefix(u, len), extra = 0;
+	for (size_t i = plain; i < len; i++)
+		extra += json_extra[u[i]];
+	if (len > ((size_t)-1) / 8) {
+		b->oom = 1;
+		return;
+	}
+	if (sg_buf_grow(b, len + extra + 2))
+		return;
+	char *p = b->data + b->len;
+	*p++ = '"';
+	if (plain)
+		memcpy(p, s, plain);
+	p += plain;
+	for (size_t i = plain; i < len; i++) {
+		unsigned char c = u[i];
+		if (!json_extra[c]) {
+			*p++ = (char)c;
 			continue;
-		sg_buf_add(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': sg_buf_add(b, "\\\"", 2); break;
-		case '\\': sg_buf_add(b, "\\\\", 2); break;
-		case '\n': sg_buf_add(b, "\\n", 2); break;
-		case '\r': sg_buf_add(b, "\\r", 2); break;
-		case '\t': sg_buf_add(b, "\\t", 2); break;
-		default: {
-			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-			sg_buf_add(b, u, 6);
 		}
+		*p++ = '\\';
+		switch (c) {
+		case '"': *p++ = '"'; break;
+		case '\\': *p++ = '\\'; break;
+		case '\n': *p++ = 'n'; break;
+		case '\r': *p++ = 'r'; break;
+		case '\t': *p++ = 't'; break;
+		default:
+			*p++ = 'u';
+			*p++ = '0';
+			*p++ = '0';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
 		}
 	}
-	sg_buf_add(b, s + run, len - run);
-	sg_buf_addc(b, '"');
+	*p++ = '"';
+	*p = '\0';
+	b->len = (size_t)(p - b->data);
 }
 
 void sg_buf_reset(struct sg_buf *b)

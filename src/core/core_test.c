@@ -91,6 +91,109 @@ static void test_buf(void **state)
 	assert_null(sg_buf_detach(&b, NULL));
 }
 
+/* The JSON string escaper on the strings that trip escapers up: every byte
+ * below 0x20 (only \n, \r, \t by name, never \b or \f), quotes and
+ * backslashes, '/' and DEL left alone, UTF-8 and even invalid bytes copied
+ * as they are, an embedded NUL, and appends after earlier content. */
+static void test_buf_json_str(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{"", 0, "\"\""},
+		{"plain text", 10, "\"plain text\""},
+		{"a/b</script>", 12, "\"a/b</script>\""},
+		{"\b\f\v\x1f", 4, "\"\\u0008\\u000c\\u000b\\u001f\""},
+		{"x\0y", 3, "\"x\\u0000y\""},
+		{"\x7f", 1, "\"\x7f\""},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		 "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+		{"\xff\xc3", 2, "\"\xff\xc3\""},
+		{"\"\\\"", 3, "\"\\\"\\\\\\\"\""},
+		{"\r\n\t", 3, "\"\\r\\n\\t\""},
+		{"\u2028\u2029", 6, "\"\u2028\u2029\""},
+	};
+	struct sg_buf b = SG_BUF_INIT;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sg_buf_reset(&b);
+		sg_buf_adds(&b, "[");
+		sg_buf_add_json_str(&b, cases[i].in, cases[i].len);
+		assert_int_equal(b.len, strlen(cases[i].want) + 1);
+		assert_memory_equal(b.data + 1, cases[i].want, b.len - 1);
+		assert_int_equal(b.data[b.len], '\0');
+	}
+	/* all 256 bytes: each one alone, checked byte by byte */
+	for (int c = 0; c < 256; c++) {
+		char in = (char)c, want[16];
+		size_t n;
+		sg_buf_reset(&b);
+		sg_buf_add_json_str(&b, &in, 1);
+		if (c == '"' || c == '\\')
+			n = (size_t)snprintf(want, sizeof(want), "\"\\%c\"", c);
+		else if (c == '\n' || c == '\r' || c == '\t')
+			n = (size_t)snprintf(want, sizeof(want), "\"\\%c\"",
+					     c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+		else if (c < 0x20)
+			n = (size_t)snprintf(want, sizeof(want), "\"\\u%04x\"", c);
+		else
+			n = (size_t)snprintf(want, sizeof(want), "\"%c\"", c);
+		assert_int_equal(b.len, n);
+		assert_memory_equal(b.data, want, n);
+	}
+	sg_buf_release(&b);
+}
+
+/* The same escaper on longer strings, where whole blocks of bytes are
+ * checked at once: every byte value at every position of a 40-byte string
+ * (blocks, block edges, the tail), against a byte-at-a-time reference. */
+static void escape_ref(struct sg_buf *b, const unsigned char *s, size_t len)
+{
+	sg_buf_addc(b, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = s[i];
+		if (c == '"' || c == '\\')
+			sg_buf_addf(b, "\\%c", c);
+		else if (c == '\n')
+			sg_buf_adds(b, "\\n");
+		else if (c == '\r')
+			sg_buf_adds(b, "\\r");
+		else if (c == '\t')
+			sg_buf_adds(b, "\\t");
+		else if (c < 0x20)
+			sg_buf_addf(b, "\\u%04x", c);
+		else
+			sg_buf_addc(b, (char)c);
+	}
+	sg_buf_addc(b, '"');
+}
+
+static void test_buf_json_str_blocks(void **state)
+{
+	(void)state;
+	struct sg_buf got = SG_BUF_INIT, want = SG_BUF_INIT;
+	unsigned char s[40];
+	for (int c = 0; c < 256; c++) {
+		for (size_t k = 0; k < sizeof(s); k++) {
+			for (size_t i = 0; i < sizeof(s); i++)
+				s[i] = (unsigned char)('a' + i % 26);
+			s[k] = (unsigned char)c;
+			if (k + 3 < sizeof(s))
+				s[k + 3] = (unsigned char)(0xff - c); /* a second odd byte */
+			sg_buf_reset(&got);
+			sg_buf_reset(&want);
+			sg_buf_add_json_str(&got, (const char *)s, sizeof(s));
+			escape_ref(&want, s, sizeof(s));
+			assert_int_equal(got.len, want.len);
+			assert_memory_equal(got.data, want.data, want.len);
+		}
+	}
+	sg_buf_release(&got);
+	sg_buf_release(&want);
+}
+
 static void test_hash(void **state)
 {
 	(void)state;
@@ -184,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_alloc_counts_and_fails),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_buf_json_str),
+		cmocka_unit_test(test_buf_json_str_blocks),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_ids_and_time),
 		cmocka_unit_test(test_json_fields),

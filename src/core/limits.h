@@ -12,6 +12,10 @@
 /* One JSONL line read by the CLI: a ticket event with history and draft. */
 #define SG_MAX_LINE_BYTES (4u << 20)
 
+/* Scanning threads of one `sopgate scan --json`: more than the cores of
+ * any machine it runs on; each holds a scan context and a few batches. */
+#define SG_MAX_SCAN_THREADS 64
+
 /* JSON nesting accepted in a ticket event; jansson recurses per level. */
 #define SG_MAX_JSON_DEPTH 32
 
