@@ -17,10 +17,12 @@
 #include "core/limits.h"
 #include "core/banned.h"
 
-/* The cache file: this magic, the 64-hex-digit key, '\n', then for the
- * input and the output database its byte count (16 hex digits, '\n') and
- * its serialized bytes (0 bytes: no rules in that mode). */
-#define CACHE_MAGIC "sopgate-scan-db 2 "
+/* The cache file: this magic, the 64-hex-digit key, '\n', then for each
+ * database (input mode's groups in enum sg_scan_gate order, then output
+ * mode's) its byte count (16 hex digits, '\n') and its serialized bytes
+ * (0 bytes: no rule in that mode and group). */
+#define CACHE_MAGIC "sopgate-scan-db 3 "
+#define NDB (2 * SG_GATE__COUNT)
 
 static int add_type(struct sg_scanner *s, const char *name)
 {
@@ -52,12 +54,12 @@ static int load_cache(struct sg_scanner *s, const char *path, const char *key)
 	char head[128];
 	int rc = -1;
 	char *data = NULL;
-	hs_database_t *db[2] = {NULL, NULL};
+	hs_database_t *db[NDB] = {NULL};
 	size_t hl = strlen(CACHE_MAGIC) + 64 + 1;
 	if (fread(head, 1, hl, fp) != hl || memcmp(head, CACHE_MAGIC, strlen(CACHE_MAGIC)) ||
 	    memcmp(head + strlen(CACHE_MAGIC), key, 64) || head[hl - 1] != '\n')
 		goto cleanup;
-	for (int m = 0; m < 2; m++) {
+	for (int m = 0; m < NDB; m++) {
 		char lenb[17];
 		if (fread(lenb, 1, 17, fp) != 17 || lenb[16] != '\n')
 			goto cleanup;
@@ -75,12 +77,13 @@ static int load_cache(struct sg_scanner *s, const char *path, const char *key)
 		sg_free(data);
 		data = NULL;
 	}
-	s->db[0] = db[0];
-	s->db[1] = db[1];
-	db[0] = db[1] = NULL;
+	for (int m = 0; m < NDB; m++) {
+		s->db[m / SG_GATE__COUNT][m % SG_GATE__COUNT] = db[m];
+		db[m] = NULL;
+	}
 	rc = 0;
 cleanup:
-	for (int m = 0; m < 2; m++)
+	for (int m = 0; m < NDB; m++)
 		if (db[m])
 			hs_free_database(db[m]);
 	sg_free(data);
@@ -90,11 +93,13 @@ cleanup:
 
 static void save_cache(const struct sg_scanner *s, const char *path, const char *key)
 {
-	char *bytes[2] = {NULL, NULL};
-	size_t n[2] = {0, 0};
-	for (int m = 0; m < 2; m++)
-		if (s->db[m] && hs_serialize_database(s->db[m], &bytes[m], &n[m]) != HS_SUCCESS)
+	char *bytes[NDB] = {NULL};
+	size_t n[NDB] = {0};
+	for (int m = 0; m < NDB; m++) {
+		hs_database_t *db = s->db[m / SG_GATE__COUNT][m % SG_GATE__COUNT];
+		if (db && hs_serialize_database(db, &bytes[m], &n[m]) != HS_SUCCESS)
 			goto cleanup;
+	}
 	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
 		goto cleanup;
@@ -102,7 +107,7 @@ static void save_cache(const struct sg_scanner *s, const char *path, const char 
 	if (fp) {
 		int ok = fputs(CACHE_MAGIC, fp) >= 0 && fwrite(key, 1, 64, fp) == 64 &&
 			 fputc('\n', fp) != EOF;
-		for (int m = 0; m < 2 && ok; m++)
+		for (int m = 0; m < NDB && ok; m++)
 			ok = fprintf(fp, "%016llx\n", (unsigned long long)n[m]) == 17 &&
 			     (n[m] == 0 || fwrite(bytes[m], 1, n[m], fp) == n[m]);
 		ok &= fclose(fp) == 0;
@@ -110,8 +115,8 @@ static void save_cache(const struct sg_scanner *s, const char *path, const char 
 			unlink(tmp);
 	}
 cleanup:
-	free(bytes[0]); /* allocated by vectorscan's malloc */
-	free(bytes[1]);
+	for (int m = 0; m < NDB; m++)
+		free(bytes[m]); /* allocated by vectorscan's malloc */
 }
 
 /* Tracking the start of a match is what costs most in vectorscan: only
@@ -145,6 +150,7 @@ static void add_builtin(struct sg_scanner *s, const struct sg_scan_ruledef *defs
 		r->action = SG_SCAN_DEFAULT;
 		exprs[s->nrules] = defs[i].pattern;
 		r->start = start_kind(&defs[i]);
+		r->gate = defs[i].gate;
 		flags[s->nrules] = (r->start == SG_START_SOM ? HS_FLAG_SOM_LEFTMOST : 0) |
 				   (defs[i].caseless ? HS_FLAG_CASELESS : 0);
 		s->nrules++;
@@ -251,6 +257,7 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 			exprs[s->nrules] = cr->pattern;
 		}
 		r->start = SG_START_SOM;
+		r->gate = SG_GATE_ANY;
 		flags[s->nrules] = HS_FLAG_SOM_LEFTMOST |
 				   (cr->flags & SG_SCAN_RULE_CASELESS ? HS_FLAG_CASELESS : 0) |
 				   (cr->flags & SG_SCAN_RULE_DOTALL ? HS_FLAG_DOTALL : 0);
@@ -287,27 +294,31 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 	}
 	if (sg_scan_person_init(s))
 		goto nomem;
-	/* Two databases: the rules of input mode and those of output mode
-	 * (a rule of both modes is in both), so a scan runs no rule its mode
-	 * would drop; the word pass needs no pattern. */
-	const char **hx[2] = {NULL, NULL};
-	unsigned *hf[2] = {NULL, NULL}, *hi[2] = {NULL, NULL};
-	size_t nhs[2] = {0, 0};
-	for (int m = 0; m < 2; m++) {
+	/* One database per mode and gate group: the rules of input mode and
+	 * those of output mode (a rule of both modes is in both), so a scan
+	 * runs no rule its mode would drop, and within a mode one per group
+	 * (enum sg_scan_gate), so a text runs only the groups it can match;
+	 * the word pass needs no pattern. */
+	const char **hx[NDB] = {NULL};
+	unsigned *hf[NDB] = {NULL}, *hi[NDB] = {NULL};
+	size_t nhs[NDB] = {0}, nall = 0;
+	for (int m = 0; m < NDB; m++) {
 		hx[m] = sg_calloc(cap + 1, sizeof(*hx[m]));
 		hf[m] = sg_calloc(cap + 1, sizeof(*hf[m]));
 		hi[m] = sg_calloc(cap + 1, sizeof(*hi[m]));
 		if (!hx[m] || !hf[m] || !hi[m])
 			goto nomem_hs;
-		unsigned mode = m ? SG_SCAN_OUTPUT : SG_SCAN_INPUT;
+		unsigned mode = m / SG_GATE__COUNT ? SG_SCAN_OUTPUT : SG_SCAN_INPUT;
 		for (size_t i = 0; i < s->nrules; i++)
-			if (s->rules[i].start != SG_START_PASS && (s->rules[i].modes & mode)) {
+			if (s->rules[i].start != SG_START_PASS && (s->rules[i].modes & mode) &&
+			    s->rules[i].gate == m % SG_GATE__COUNT) {
 				hx[m][nhs[m]] = exprs[i];
 				hf[m][nhs[m]] = flags[i];
 				hi[m][nhs[m]++] = (unsigned)i;
 			}
+		nall += nhs[m];
 	}
-	if (!nhs[0] && !nhs[1])
+	if (!nall)
 		goto done_hs;
 
 	/* the cache key: the engine version and every rule's id, type, flags,
@@ -316,12 +327,12 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 	{
 		struct sg_buf kb = SG_BUF_INIT;
 		sg_buf_adds(&kb, hs_version());
-		sg_buf_adds(&kb, "\ninput+output databases");
+		sg_buf_adds(&kb, "\ninput+output databases per gate group");
 		for (size_t i = 0; i < s->nrules; i++)
 			if (s->rules[i].start != SG_START_PASS)
-				sg_buf_addf(&kb, "\n%s\t%s\t%u\t%u\t%s", s->rules[i].id,
+				sg_buf_addf(&kb, "\n%s\t%s\t%u\t%u\t%u\t%s", s->rules[i].id,
 					    s->type_names[s->rules[i].type], flags[i],
-					    s->rules[i].modes, exprs[i]);
+					    s->rules[i].modes, s->rules[i].gate, exprs[i]);
 		if (kb.oom) {
 			sg_buf_release(&kb);
 			goto nomem_hs;
@@ -333,12 +344,13 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 		s->from_cache = 1;
 		goto done_hs;
 	}
-	for (int m = 0; m < 2; m++) {
+	for (int m = 0; m < NDB; m++) {
 		if (!nhs[m])
 			continue;
 		hs_compile_error_t *cerr = NULL;
+		hs_database_t **db = &s->db[m / SG_GATE__COUNT][m % SG_GATE__COUNT];
 		if (hs_compile_multi(hx[m], hf[m], hi[m], (unsigned)nhs[m], HS_MODE_BLOCK,
-				     NULL, &s->db[m], &cerr) != HS_SUCCESS) {
+				     NULL, db, &cerr) != HS_SUCCESS) {
 			if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < nhs[m])
 				rc = sg_error_set(err, SG_EPOLICY, "scan rule '%s': %s",
 						  s->rules[hi[m][cerr->expression]].id, cerr->message);
@@ -346,14 +358,14 @@ int sg_scanner_new(struct sg_scanner **out, const struct sg_scan_options *opts,
 				rc = sg_error_set(err, SG_EPOLICY, "scan rules: %s",
 						  cerr ? cerr->message : "compile failed");
 			hs_free_compile_error(cerr);
-			s->db[m] = NULL;
+			*db = NULL;
 			goto fail_hs;
 		}
 	}
 	if (opts->cache_path)
 		save_cache(s, opts->cache_path, key);
 done_hs:
-	for (int m = 0; m < 2; m++) {
+	for (int m = 0; m < NDB; m++) {
 		sg_free(hx[m]);
 		sg_free(hf[m]);
 		sg_free(hi[m]);
@@ -376,7 +388,7 @@ nomem:
 nomem_hs:
 	rc = sg_error_set(err, SG_ENOMEM, "out of memory building the scanner");
 fail_hs:
-	for (int m = 0; m < 2; m++) {
+	for (int m = 0; m < NDB; m++) {
 		sg_free(hx[m]);
 		sg_free(hf[m]);
 		sg_free(hi[m]);
@@ -389,8 +401,9 @@ void sg_scanner_free(struct sg_scanner *s)
 	if (!s)
 		return;
 	for (int m = 0; m < 2; m++)
-		if (s->db[m])
-			hs_free_database(s->db[m]);
+		for (int g = 0; g < SG_GATE__COUNT; g++)
+			if (s->db[m][g])
+				hs_free_database(s->db[m][g]);
 	if (s->rules)
 		for (size_t i = 0; i < s->nrules; i++) {
 			pcre2_code_free(s->rules[i].re);
@@ -445,8 +458,9 @@ int sg_scan_ctx_new(struct sg_scan_ctx **out, const struct sg_scanner *s,
 	if (!c->last || !c->laststamp || !c->types)
 		goto nomem;
 	for (int m = 0; m < 2; m++)
-		if (s->db[m] && hs_alloc_scratch(s->db[m], &c->scratch) != HS_SUCCESS)
-			goto nomem;
+		for (int g = 0; g < SG_GATE__COUNT; g++)
+			if (s->db[m][g] && hs_alloc_scratch(s->db[m][g], &c->scratch) != HS_SUCCESS)
+				goto nomem;
 	c->md = pcre2_match_data_create(1, NULL);
 	if (!c->md)
 		goto nomem;

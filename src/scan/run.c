@@ -47,33 +47,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static int fold(struct sg_scan_ctx *c)
+static int fold(struct sg_scan_ctx *c, int lead)
 {
 	const struct sg_text_norm *n = &c->norm;
-	c->flen = n->len;
-	if (n->identity) { /* pure ASCII: no look-alike */
-		c->folded = 0;
-		return 0;
-	}
-	/* most texts have no lead byte of a look-alike: scan them as they
-	 * are (eight bytes at a time past ASCII) */
-	size_t i0 = 0;
-	for (;;) {
-		while (i0 + 8 <= n->len) {
-			uint64_t w;
-			memcpy(&w, n->text + i0, 8);
-			if (w & 0x8080808080808080ULL)
-				break;
-			i0 += 8;
-		}
-		size_t stop = i0 + 8 < n->len ? i0 + 8 : n->len;
-		while (i0 < stop && !((unsigned char)n->text[i0] >= 0xc4 &&
-				      (unsigned char)n->text[i0] <= 0xd5))
-			i0++;
-		if (i0 < stop || i0 >= n->len)
-			break;
-	}
-	c->folded = i0 < n->len;
+	/* most texts have no lead byte of a look-alike: scan them as they are */
+	c->folded = lead;
 	c->flen = n->len;
 	if (!c->folded)
 		return 0;
@@ -491,7 +469,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	rc = sg_text_normalize(&c->norm, text ? text : "", len, 0, err);
 	if (rc)
 		return rc;
-	if (fold(c))
+	unsigned bytes = sg_scan_bytes(c->norm.text, c->norm.len);
+	if (fold(c, (bytes & SG_BYTE_LEAD) != 0))
 		goto nomem;
 	const char *t = c->folded ? c->fold : c->norm.text;
 	size_t tlen = c->flen;
@@ -501,8 +480,14 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 	c->ncands = 0;
 	c->nhits = 0;
 	new_stamp(c);
-	hs_database_t *db = s->db[mode == SG_SCAN_OUTPUT];
-	if (db && tlen) {
+	/* the rule groups this text can match (gate.c), one database each */
+	unsigned gates = tlen ? sg_scan_gates(bytes, t, tlen, mode) : 0;
+	if (c->nogate)
+		gates = ~0u;
+	for (int g = 0; g < SG_GATE__COUNT && tlen && !c->overflow; g++) {
+		hs_database_t *db = s->db[mode == SG_SCAN_OUTPUT][g];
+		if (!db || !(gates & (1u << g)))
+			continue;
 		struct run_state st = {c, t, tlen};
 		hs_error_t he = hs_scan(db, t, (unsigned)tlen, 0, c->scratch, on_match, &st);
 		if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED)

@@ -44,7 +44,22 @@ enum sg_scan_start {
 	SG_START_PASS,  /* no pattern: candidates come from the word pass */
 };
 
-/* One built-in rule. modes: SG_SCAN_INPUT|SG_SCAN_OUTPUT. */
+/* Rule groups, one vectorscan database each per mode. A group's database
+ * runs only on a text that holds what every rule of the group needs to
+ * match, so a rule must be in a group only when no text without that can
+ * match its pattern (after normalization and look-alike folding). */
+enum sg_scan_gate {
+	SG_GATE_ANY,  /* always runs (cue words, risk phrases, custom rules) */
+	SG_GATE_NUM,  /* an ASCII digit */
+	SG_GATE_AT,   /* an '@' */
+	SG_GATE_V6,   /* two colons with at most four hex digits between them
+		       * (IPv6 "::", ":a:") */
+	SG_GATE_URL,  /* "://" or "www." in any case (output mode only) */
+	SG_GATE__COUNT
+};
+
+/* One built-in rule. modes: SG_SCAN_INPUT|SG_SCAN_OUTPUT; gate: enum
+ * sg_scan_gate (0, SG_GATE_ANY, when left out). */
 struct sg_scan_ruledef {
 	const char *id;
 	unsigned char type;   /* enum sg_scan_type */
@@ -52,7 +67,20 @@ struct sg_scan_ruledef {
 	unsigned char modes;
 	unsigned char caseless;
 	const char *pattern;
+	unsigned char gate;
 };
+
+/* gate.c: one pass over the bytes of a normalized text, SG_BYTE_* bits. */
+#define SG_BYTE_DIGIT 1u
+#define SG_BYTE_AT 2u
+#define SG_BYTE_COLON 4u
+#define SG_BYTE_DOT 8u
+#define SG_BYTE_LEAD 16u /* a lead byte of a look-alike letter (0xc4-0xd5) */
+unsigned sg_scan_bytes(const char *t, size_t n);
+/* The groups that can match t[0..n) (the text vectorscan scans, after
+ * folding), bit 1 << enum sg_scan_gate; bytes from sg_scan_bytes on it or
+ * on the text before folding (folding changes no byte it looks at). */
+unsigned sg_scan_gates(unsigned bytes, const char *t, size_t n, unsigned mode);
 
 extern const struct sg_scan_ruledef sg_scan_rules_pii[];
 extern const size_t sg_scan_rules_pii_count;
@@ -102,6 +130,7 @@ struct sg_scan_crule {      /* a compiled rule, built-in or custom */
 	unsigned char modes;
 	enum sg_scan_action action; /* resolved, never DEFAULT */
 	unsigned char start; /* enum sg_scan_start: how the start is found */
+	unsigned char gate; /* enum sg_scan_gate: the database it is in */
 	pcre2_code *re;     /* SG_START_RE: finds the start of a rare match */
 };
 
@@ -117,7 +146,8 @@ struct sg_scan_word {
 #define SG_SCAN_WORD_SLOTS 2048
 
 struct sg_scanner {
-	hs_database_t *db[2];       /* [0]: input-mode rules, [1]: output-mode rules */
+	/* [0]: input-mode rules, [1]: output-mode rules; per gate group */
+	hs_database_t *db[2][SG_GATE__COUNT];
 	struct sg_scan_word *words; /* SG_SCAN_WORD_SLOTS, open addressing */
 	uint32_t *whash;            /* hash of each slot's word, 0: empty */
 	uint32_t wfirst[25][32];    /* [length][first byte & 31]: bit (last & 31), lower case */
@@ -162,6 +192,7 @@ struct sg_scan_ctx {
 	uint32_t *laststamp;
 	uint32_t stamp;
 	int mode, overflow;
+	int nogate;            /* tests: run every group's database */
 	struct sg_scan_hit *hits;
 	size_t nhits, hitcap;
 	struct sg_scan_finding *findings;
