@@ -70,37 +70,11 @@ static int report(const struct sg_audit_problem *p, void *ctx)
 	return 0;
 }
 
-struct feed {
-	struct sg_audit_verifier *v;
-	struct sg_error *err;
-};
-
-static int feed(const struct sg_audit_record *r, void *ctx)
-{
-	struct feed *f = ctx;
-	return sg_audit_verify_feed(f->v, r, f->err);
-}
-
-static int lookup(const char *chain, int64_t seq, char hash[SG_SHA256_HEX], void *ctx,
-		  struct sg_error *err)
-{
-	struct sg_audit_record r;
-	int rc = sg_store_audit_get(ctx, chain, seq, &r, err);
-	if (rc == 0) {
-		snprintf(hash, SG_SHA256_HEX, "%s", r.hash);
-		sg_audit_record_release(&r);
-	}
-	return rc;
-}
-
 static int verify(struct sg_store *s, struct sg_error *err)
 {
 	struct sg_audit_verifier v;
 	sg_audit_verify_init(&v, report, NULL);
-	struct feed f = {&v, err};
-	int rc = sg_store_audit_scan(s, NULL, 0, feed, &f, err);
-	if (rc >= 0)
-		rc = sg_audit_verify_finish(&v, lookup, s, err);
+	int rc = sg_store_audit_verify(s, &v, err);
 	if (rc >= 0) {
 		if (v.problems)
 			printf("audit verify: FAILED: %lu problem%s in %lu records, %lu chains "

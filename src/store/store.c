@@ -760,6 +760,39 @@ int sg_store_audit_get(struct sg_store *s, const char *chain, int64_t seq,
 	return s->ops->audit_get(s, chain, seq, out, err);
 }
 
+struct verify_feed {
+	struct sg_audit_verifier *v;
+	struct sg_error *err;
+};
+
+static int verify_feed(const struct sg_audit_record *r, void *ctx)
+{
+	struct verify_feed *f = ctx;
+	return sg_audit_verify_feed(f->v, r, f->err);
+}
+
+static int verify_lookup(const char *chain, int64_t seq, char hash[SG_SHA256_HEX],
+			 void *ctx, struct sg_error *err)
+{
+	struct sg_audit_record r;
+	int rc = sg_store_audit_get(ctx, chain, seq, &r, err);
+	if (rc == 0) {
+		snprintf(hash, SG_SHA256_HEX, "%s", r.hash);
+		sg_audit_record_release(&r);
+	}
+	return rc;
+}
+
+int sg_store_audit_verify(struct sg_store *s, struct sg_audit_verifier *v,
+			  struct sg_error *err)
+{
+	struct verify_feed f = {v, err};
+	int rc = sg_store_audit_scan(s, NULL, 0, verify_feed, &f, err);
+	if (rc < 0)
+		return rc;
+	return sg_audit_verify_finish(v, verify_lookup, s, err);
+}
+
 /* ---- shared counters ------------------------------------------------ */
 
 int sg_store_counter_take(struct sg_store *s, const char *name, long limit,

@@ -437,6 +437,13 @@ int sg_store_audit_scan(struct sg_store *s, const char *chain, int64_t since_ms,
  * with sg_audit_record_release). */
 int sg_store_audit_get(struct sg_store *s, const char *chain, int64_t seq,
 		       struct sg_audit_record *out, struct sg_error *err);
+/* Feeds every record of every chain to v (initialized by the caller), then
+ * checks the anchors' citations against the store. Problems go to v's
+ * report function and are counted in v->problems; the return value is
+ * negative only when the store could not be read. */
+struct sg_audit_verifier;
+int sg_store_audit_verify(struct sg_store *s, struct sg_audit_verifier *v,
+			  struct sg_error *err);
 
 /* ---- QA loop (qa/qa.h) ------------------------------------------------- */
 
