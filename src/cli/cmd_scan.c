@@ -132,6 +132,32 @@ static void free_vals(char **v, size_t n)
 	sg_free(v);
 }
 
+/* Scans one record's text (with, in output mode, the PII values of its
+ * input_text as echo candidates) and appends its JSON line to outb. */
+static int scan_record(struct sg_scan_ctx *ctx, const struct opts *o, const char *text,
+		       size_t len, const char *input_text, const char **allow,
+		       size_t nallow, struct sg_buf *outb, struct sg_error *err)
+{
+	char **vals = NULL;
+	size_t nvals = 0;
+	struct sg_scan_result *r;
+	int rc = 0;
+	if (o->mode == SG_SCAN_OUTPUT && input_text &&
+	    (rc = input_pii(ctx, input_text, &vals, &nvals, err)) < 0)
+		goto cleanup;
+	struct sg_scan_input in = {0};
+	in.allow_urls = allow;
+	in.nallow_urls = nallow;
+	in.pii_values = (const char *const *)vals;
+	in.npii_values = nvals;
+	rc = sg_scan_run(ctx, o->mode, text, len, &in, &r, err);
+	if (rc == 0)
+		add_json(outb, r);
+cleanup:
+	free_vals(vals, nvals);
+	return rc < 0 ? rc : 0;
+}
+
 /* The general path: jansson parses the line (any JSON; its errors name
  * line and column). */
 static int scan_line_jansson(struct sg_scan_ctx *ctx, const struct opts *o,
@@ -141,9 +167,7 @@ static int scan_line_jansson(struct sg_scan_ctx *ctx, const struct opts *o,
 	json_t *obj = NULL;
 	const char *text, *input_text = NULL;
 	const char *allow[MAX_ALLOW];
-	char **vals = NULL;
-	size_t nvals = 0, nallow = 0;
-	struct sg_scan_result *r;
+	size_t nallow = 0;
 	int rc = sg_json_parse(&obj, line, len, err);
 	if (rc)
 		goto cleanup;
@@ -174,21 +198,9 @@ static int scan_line_jansson(struct sg_scan_ctx *ctx, const struct opts *o,
 				allow[nallow++] = json_string_value(v);
 		}
 	}
-	if (o->mode == SG_SCAN_OUTPUT && input_text &&
-	    (rc = input_pii(ctx, input_text, &vals, &nvals, err)) < 0)
-		goto cleanup;
-	struct sg_scan_input in = {0};
-	in.allow_urls = allow;
-	in.nallow_urls = nallow;
-	in.pii_values = (const char *const *)vals;
-	in.npii_values = nvals;
-	rc = sg_scan_run(ctx, o->mode, text, json_string_length(json_object_get(obj, "text")),
-			 &in, &r, err);
-	if (rc)
-		goto cleanup;
-	add_json(outb, r);
+	rc = scan_record(ctx, o, text, json_string_length(json_object_get(obj, "text")),
+			 input_text, allow, nallow, outb, err);
 cleanup:
-	free_vals(vals, nvals);
 	json_decref(obj);
 	return rc < 0 ? rc : 0;
 }
@@ -230,25 +242,9 @@ static int scan_line_flat(struct worker *w, struct sg_buf *outb, struct sg_error
 				allow[nallow++] = u->str;
 		}
 	}
-	char **vals = NULL;
-	size_t nvals = 0;
-	struct sg_scan_result *r;
-	int rc = 0;
-	if (o->mode == SG_SCAN_OUTPUT && itext && itext->type == JSON_STRING &&
-	    (rc = input_pii(w->ctx, itext->str, &vals, &nvals, err)) < 0)
-		goto cleanup;
-	struct sg_scan_input in = {0};
-	in.allow_urls = allow;
-	in.nallow_urls = nallow;
-	in.pii_values = (const char *const *)vals;
-	in.npii_values = nvals;
-	rc = sg_scan_run(w->ctx, o->mode, text->str, text->len, &in, &r, err);
-	if (rc)
-		goto cleanup;
-	add_json(outb, r);
-cleanup:
-	free_vals(vals, nvals);
-	return rc < 0 ? rc : 0;
+	return scan_record(w->ctx, o, text->str, text->len,
+			   itext && itext->type == JSON_STRING ? itext->str : NULL, allow,
+			   nallow, outb, err);
 }
 
 static int scan_line(struct worker *w, const char *line, size_t len, struct sg_buf *outb,

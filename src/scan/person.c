@@ -656,11 +656,16 @@ static int walk_caps(struct sg_scan_ctx *c, const char *t, size_t tlen, const st
 	return 0;
 }
 
+/* The pass runs when the scanner has the word table and a PERSON rule. */
+static int pass_enabled(const struct sg_scanner *s)
+{
+	return s->words && (s->person_rule[0] >= 0 || s->person_rule[1] >= 0 ||
+			    s->person_rule[2] >= 0 || s->person_rule[3] >= 0);
+}
+
 int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
 {
-	const struct sg_scanner *s = c->s;
-	if (!s->words || (s->person_rule[0] < 0 && s->person_rule[1] < 0 &&
-			   s->person_rule[2] < 0 && s->person_rule[3] < 0))
+	if (!pass_enabled(c->s))
 		return 0;
 	if (record_start(c, t, tlen))
 		return -1;
@@ -684,9 +689,7 @@ int sg_scan_person_pass(struct sg_scan_ctx *c, const char *t, size_t tlen)
 
 int sg_scan_person_pass_all(struct sg_scan_ctx *c, const char *t, size_t tlen)
 {
-	const struct sg_scanner *s = c->s;
-	if (!s->words || (s->person_rule[0] < 0 && s->person_rule[1] < 0 &&
-			   s->person_rule[2] < 0 && s->person_rule[3] < 0))
+	if (!pass_enabled(c->s))
 		return 0;
 	if (record_start(c, t, tlen))
 		return -1;
