@@ -28,6 +28,8 @@ enum {
 	W_NAME = 1,   /* a given name (compare with its case) */
 	W_VERB = 2,   /* a verb after a name (lower case as written) */
 	W_CUE = 4,    /* the last word of a cue phrase */
+	W_PLURAL = 8, /* a verb after "Name and Name" ("were", "are") */
+	W_LIVES = 16, /* a verb after a lone name at a sentence start */
 };
 
 /* Cue phrases, lower case, words separated by one space. A name follows
@@ -45,6 +47,13 @@ static const char *const cues[] = {
 	"prof", "sir", "madam", "mme", "mlle", "herr", "frau", "sr", "sra",
 	"mister", "monsieur", "madame", "signor", "signora", "senor", "señor",
 	"señora",
+	/* a role or a preposition before a full name ("songwriter Ana Ruiz",
+	 * "assistant to Ana Ruiz", "sung by Ana Ruiz"): not strong, so the
+	 * extractor wants two name words after them */
+	"by", "with", "contact", "under", "assistant to", "producer", "songwriter",
+	"singer", "player", "commenter", "writer", "editor", "reporter",
+	"journalist", "actor", "actress", "director", "lawyer", "doctor", "nurse",
+	"teacher", "partner", "neighbour", "neighbor", "kid", "child",
 };
 #define NCUES (sizeof(cues) / sizeof(cues[0]))
 
@@ -63,6 +72,15 @@ static const char *const verbs[] = {
 	"of", "works", "worked", "wrote", "joined", "asked", "told", "became",
 	"began", "gave", "called", "emailed", "replied", "mentioned", "confirmed",
 };
+
+/* Verbs after two single names joined by "and" ("Park and Mann were"). */
+static const char *const plural_verbs[] = {
+	"were", "are", "have", "had", "met", "went", "live", "lived", "founded",
+};
+
+/* Verbs that make one capitalized word at a sentence start a name
+ * ("Dexter lives on ..."). */
+static const char *const lives_verbs[] = {"lives", "lived"};
 
 static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 
@@ -189,6 +207,10 @@ int sg_scan_person_init(struct sg_scanner *s)
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		put(s, verbs[i], strlen(verbs[i]), W_VERB, -1);
+	for (size_t i = 0; i < sizeof(plural_verbs) / sizeof(plural_verbs[0]); i++)
+		put(s, plural_verbs[i], strlen(plural_verbs[i]), W_PLURAL, -1);
+	for (size_t i = 0; i < sizeof(lives_verbs) / sizeof(lives_verbs[0]); i++)
+		put(s, lives_verbs[i], strlen(lives_verbs[i]), W_LIVES, -1);
 	for (size_t i = 0; i < NCUES + NCOLON; i++) {
 		size_t n;
 		const char *w = last_word(i < NCUES ? cues[i] : colon_cues[i - NCUES], &n);
@@ -295,6 +317,25 @@ static int gap_ok(const char *t, struct word a, struct word b)
 	return a.to + 2 == b.from && a.to - a.from == 1 && t[a.to] == '.' && t[a.to + 1] == ' ';
 }
 
+/* 1 when the word at `from` opens the text, a line or a sentence. */
+static int sentence_start(const char *t, size_t from)
+{
+	while (from > 0 && t[from - 1] == ' ')
+		from--;
+	if (!from)
+		return 1;
+	char p = t[from - 1];
+	return p == '.' || p == '?' || p == '!' || p == '\n' || p == ':' || p == '"' ||
+	       p == '>';
+}
+
+/* 1 when word w is a name on its own (a capitalized word, no stop word). */
+static int one_name(const char *t, size_t tlen, struct word w)
+{
+	unsigned n;
+	return sg_scan_name_run(t, tlen, w.from, &n) == w.to && n == 1;
+}
+
 /* The checks on one word w[0] (w[1..3]: the words before it; nw: words so
  * far, w[0] included, only compared with 3 and 4). */
 static int visit(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct word *w,
@@ -336,6 +377,22 @@ static int visit(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct
 		    add(c, s->person_rule[3], e + 1, end))
 			return -1;
 	}
+	/* "Dexter lives on ...": one name word opening a sentence */
+	if ((x->flags & W_LIVES) && nw >= 2 && memcmp(t + b, x->word, e - b) == 0 &&
+	    w[1].to + 1 == b && t[w[1].to] == ' ' && capitalized(t, w[1].from, w[1].to) &&
+	    sentence_start(t, w[1].from) && one_name(t, tlen, w[1]) &&
+	    add(c, s->person_rule[3], w[1].from, w[1].to))
+		return -1;
+	/* "Park and Mann were ...": two single names joined by "and" */
+	if ((x->flags & W_PLURAL) && nw >= 4 && memcmp(t + b, x->word, e - b) == 0 &&
+	    w[2].to - w[2].from == 3 && memcmp(t + w[2].from, "and", 3) == 0 &&
+	    w[1].to + 1 == b && t[w[1].to] == ' ' && w[2].to + 1 == w[1].from &&
+	    t[w[2].to] == ' ' && w[3].to + 1 == w[2].from && t[w[3].to] == ' ' &&
+	    capitalized(t, w[3].from, w[3].to) && capitalized(t, w[1].from, w[1].to) &&
+	    sentence_start(t, w[3].from) && one_name(t, tlen, w[3]) && one_name(t, tlen, w[1]) &&
+	    (add(c, s->person_rule[3], w[3].from, w[3].to) ||
+	     add(c, s->person_rule[3], w[1].from, w[1].to)))
+		return -1;
 	if (!(x->flags & W_CUE))
 		return 0;
 	int emitted = 0;
