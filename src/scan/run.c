@@ -278,6 +278,58 @@ static int add_all(struct sg_scan_ctx *c, const char *t, size_t tlen,
 	return 0;
 }
 
+static int name_byte(char ch)
+{
+	return ((ch | 32) >= 'a' && (ch | 32) <= 'z') || (ch >= '0' && ch <= '9') ||
+	       (unsigned char)ch >= 0x80;
+}
+
+/* Every other place in t where t[from..to) stands as a whole word or
+ * words, with its case, becomes a PERSON hit too. */
+static int repeat_of(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t from, size_t to)
+{
+	size_t n = to - from;
+	for (size_t i = 0; i + n <= tlen; i++) {
+		if (t[i] != t[from] || i == from || memcmp(t + i, t + from, n) != 0)
+			continue;
+		if ((i && name_byte(t[i - 1])) || (i + n < tlen && name_byte(t[i + n])))
+			continue;
+		if (add_hit(c, i, i + n, SG_T_PERSON, -1, "pii.person_repeat",
+			    c->s->actions[SG_T_PERSON]))
+			return -1;
+		i += n - 1;
+	}
+	return 0;
+}
+
+/* A name the PERSON rules found once is masked wherever it appears again
+ * ("Gerth had given Gerth his address"), and so is each of its words
+ * ("Kaczmarek" of "Bonifacy Kaczmarek"). At most 8 names per text. */
+static int person_repeats(struct sg_scan_ctx *c, const char *t, size_t tlen)
+{
+	size_t nhits = c->nhits, names = 0;
+	for (size_t h = 0; h < nhits && names < 8; h++) {
+		if (c->hits[h].type != SG_T_PERSON || c->hits[h].rule < 0 ||
+		    c->s->rules[c->hits[h].rule].start != SG_START_PASS)
+			continue;
+		names++;
+		size_t from = c->hits[h].from, to = c->hits[h].to;
+		if (repeat_of(c, t, tlen, from, to))
+			return -1;
+		for (size_t p = from; p < to;) {
+			size_t e = p;
+			while (e < to && t[e] != ' ')
+				e++;
+			if (e - p >= 3 && e - p < to - from && t[p] >= 'A' && t[p] <= 'Z' &&
+			    t[e - 1] != '.' && !sg_scan_stopword(t, p, e) &&
+			    repeat_of(c, t, tlen, p, e))
+				return -1;
+			p = e + 1;
+		}
+	}
+	return 0;
+}
+
 static int known_identity(struct sg_scan_ctx *c, const char *t, size_t tlen,
 			  const struct sg_scan_input *in)
 {
@@ -557,6 +609,8 @@ int sg_scan_run(struct sg_scan_ctx *c, enum sg_scan_mode mode, const char *text,
 				c->hits[k++] = c->hits[i];
 		c->nhits = k;
 	}
+	if (person_repeats(c, t, tlen))
+		goto nomem;
 	if (in && known_identity(c, t, tlen, in))
 		goto nomem;
 	if (mode == SG_SCAN_OUTPUT && tone(c, t, tlen, in))
