@@ -62,6 +62,8 @@ static const char *const not_names[] = {
 	"church", "school", "college", "hospital", "museum", "library",
 	"festival", "awards", "records", "media", "news", "times", "post",
 	"journal", "airlines", "motors", "labs", "studio", "studios", "ip",
+	/* unit words that follow a name in an address line */
+	"apt", "apartment", "suite", "ste", "unit", "flat", "floor", "room", "bldg",
 	NULL,
 };
 
@@ -171,8 +173,33 @@ static size_t cap_word(const char *t, size_t tlen, size_t i, int initial)
 	return 0;
 }
 
-/* Up to three name words starting at i (spaces between them); returns the
- * end and the number of words in *nw. */
+/* Lower-case particles inside a name ("Maika van de Noort"). */
+static const char *const particles[] = {
+	"van", "von", "de", "der", "den", "del", "della", "di", "da", "du", "dos",
+	"das", "ten", "ter", "te", "la", "le", "bin", "ibn", "al", NULL,
+};
+
+/* After a name word, one or two particles then a capitalized word that is
+ * no stop word: returns where that word starts, or 0. */
+static size_t after_particles(const char *t, size_t tlen, size_t i)
+{
+	for (int k = 0; k < 2; k++) {
+		size_t e = i;
+		while (e < tlen && t[e] >= 'a' && t[e] <= 'z')
+			e++;
+		if (e == i || e >= tlen || t[e] != ' ' || !in_list(particles, t, i, e))
+			return 0;
+		i = e + 1;
+		size_t w = cap_word(t, tlen, i, 0);
+		if (w && !sg_scan_stopword(t, i, w))
+			return i;
+	}
+	return 0;
+}
+
+/* Up to three name words starting at i (spaces between them, and lower-case
+ * particles, which do not count); returns the end and the number of words
+ * in *nw. */
 size_t sg_scan_name_run(const char *t, size_t tlen, size_t i, unsigned *nw)
 {
 	size_t end = 0;
@@ -188,6 +215,9 @@ size_t sg_scan_name_run(const char *t, size_t tlen, size_t i, unsigned *nw)
 			i = e + 1;
 		else
 			break;
+		size_t p = after_particles(t, tlen, i);
+		if (p)
+			i = p;
 	}
 	if (end && t[end - 1] == '.' && end >= 2 && t[end - 2] >= 'A' && t[end - 2] <= 'Z')
 		end -= 1; /* a trailing initial keeps its letter only */
