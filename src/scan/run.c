@@ -302,6 +302,79 @@ static int repeat_of(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t f
 	return 0;
 }
 
+/* A single name word at t[i] ending at a separator: its end, or 0. */
+static size_t list_item(const char *t, size_t tlen, size_t i)
+{
+	unsigned nw;
+	size_t e = sg_scan_name_run(t, tlen, i, &nw);
+	return e && nw == 1 ? e : 0;
+}
+
+/* The separator of a list at t[i]: ", ", " and " or ", and "; returns
+ * its length (and whether it holds "and"), or 0. */
+static size_t list_sep(const char *t, size_t tlen, size_t i, int *and)
+{
+	static const char *const seps[] = {", and ", " and ", ", "};
+	for (int k = 0; k < 3; k++) {
+		size_t n = strlen(seps[k]);
+		if (i + n <= tlen && memcmp(t + i, seps[k], n) == 0) {
+			*and = k < 2;
+			return n;
+		}
+	}
+	return 0;
+}
+
+/* A found single name inside a list of three or more single capitalized
+ * words ending in "and X" ("Hleb, Sheila, Donna and Shane"): the other
+ * items are names too. */
+static int name_list(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t from, size_t to)
+{
+	size_t at[16][2];
+	size_t n = 0;
+	int and = 0, a;
+	if (list_item(t, tlen, from) != to)
+		return 0;
+	/* back to the first item */
+	size_t first = from;
+	for (int k = 0; k < 16; k++) {
+		size_t q = first;
+		if (q < 3 || t[q - 1] != ' ')
+			break;
+		size_t sepb = q >= 6 && memcmp(t + q - 6, ", and ", 6) == 0 ? q - 6 :
+			      q >= 5 && memcmp(t + q - 5, " and ", 5) == 0 ? q - 5 :
+			      t[q - 2] == ',' ? q - 2 : SIZE_MAX;
+		if (sepb == SIZE_MAX || !sepb)
+			break;
+		size_t b = sepb;
+		while (b > 0 && name_byte(t[b - 1]))
+			b--;
+		if (list_item(t, tlen, b) != sepb)
+			break;
+		first = b;
+	}
+	for (size_t i = first; n < 16;) {
+		size_t e = list_item(t, tlen, i);
+		if (!e)
+			break;
+		at[n][0] = i;
+		at[n++][1] = e;
+		size_t sl = list_sep(t, tlen, e, &a);
+		if (!sl || and)
+			break; /* the item after "and" is the last */
+		and = a;
+		i = e + sl;
+	}
+	if (n < 3 || !and)
+		return 0;
+	for (size_t k = 0; k < n; k++)
+		if (at[k][0] != from &&
+		    add_hit(c, at[k][0], at[k][1], SG_T_PERSON, -1, "pii.person_list",
+			    c->s->actions[SG_T_PERSON]))
+			return -1;
+	return 0;
+}
+
 /* A name the PERSON rules found once is masked wherever it appears again
  * ("Gerth had given Gerth his address"), and so is each of its words
  * ("Kaczmarek" of "Bonifacy Kaczmarek"). At most 8 names per text. */
@@ -314,7 +387,7 @@ static int person_repeats(struct sg_scan_ctx *c, const char *t, size_t tlen)
 			continue;
 		names++;
 		size_t from = c->hits[h].from, to = c->hits[h].to;
-		if (repeat_of(c, t, tlen, from, to))
+		if (repeat_of(c, t, tlen, from, to) || name_list(c, t, tlen, from, to))
 			return -1;
 		for (size_t p = from; p < to;) {
 			size_t e = p;
