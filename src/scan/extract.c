@@ -64,6 +64,7 @@ static const char *const not_names[] = {
 	"journal", "airlines", "motors", "labs", "studio", "studios", "ip",
 	/* unit words that follow a name in an address line */
 	"apt", "apartment", "suite", "ste", "unit", "flat", "floor", "room", "bldg",
+	"i'm", "i've", "i'll", "i'd",
 	NULL,
 };
 

@@ -48,9 +48,10 @@ static const char *const cues[] = {
 	"mister", "monsieur", "madame", "signor", "signora", "senor", "señor",
 	"señora",
 	/* a role or a preposition before a full name ("songwriter Ana Ruiz",
-	 * "assistant to Ana Ruiz", "sung by Ana Ruiz"): not strong, so the
-	 * extractor wants two name words after them */
-	"by", "with", "contact", "under", "assistant to", "producer", "songwriter",
+	 * "assistant to Ana Ruiz", "under Ana Ruiz"): not strong, so the
+	 * extractor wants two name words after them. ("by" and "with" are
+	 * left out: "with Google Pay", "by Langer Research Associates".) */
+	"contact", "under", "assistant to", "producer", "songwriter",
 	"singer", "player", "commenter", "writer", "editor", "reporter",
 	"journalist", "actor", "actress", "director", "lawyer", "doctor", "nurse",
 	"teacher", "partner", "neighbour", "neighbor", "kid", "child",

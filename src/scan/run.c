@@ -286,13 +286,33 @@ static int name_byte(char ch)
 
 /* Every other place in t where t[from..to) stands as a whole word or
  * words, with its case, becomes a PERSON hit too. */
-static int repeat_of(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t from, size_t to)
+/* The start of the word ending at t[end). */
+static size_t prev_word(const char *t, size_t end)
+{
+	while (end > 0 && name_byte(t[end - 1]))
+		end--;
+	return end;
+}
+
+static int cap_at(const char *t, size_t tlen, size_t i)
+{
+	return i < tlen && ((t[i] >= 'A' && t[i] <= 'Z') || (unsigned char)t[i] >= 0xc3);
+}
+
+static int repeat_of(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t from, size_t to,
+		     int part)
 {
 	size_t n = to - from;
 	for (size_t i = 0; i + n <= tlen; i++) {
 		if (t[i] != t[from] || i == from || memcmp(t + i, t + from, n) != 0)
 			continue;
 		if ((i && name_byte(t[i - 1])) || (i + n < tlen && name_byte(t[i + n])))
+			continue;
+		/* a word of a name alone, not inside other capitalized
+		 * words ("Mode" of "Developer Mode") */
+		if (part && ((i >= 2 && t[i - 1] == ' ' && name_byte(t[i - 2]) &&
+			      cap_at(t, tlen, prev_word(t, i - 1))) ||
+			     (i + n + 1 < tlen && t[i + n] == ' ' && cap_at(t, tlen, i + n + 1))))
 			continue;
 		if (add_hit(c, i, i + n, SG_T_PERSON, -1, "pii.person_repeat",
 			    c->s->actions[SG_T_PERSON]))
@@ -387,7 +407,7 @@ static int person_repeats(struct sg_scan_ctx *c, const char *t, size_t tlen)
 			continue;
 		names++;
 		size_t from = c->hits[h].from, to = c->hits[h].to;
-		if (repeat_of(c, t, tlen, from, to) || name_list(c, t, tlen, from, to))
+		if (repeat_of(c, t, tlen, from, to, 0) || name_list(c, t, tlen, from, to))
 			return -1;
 		for (size_t p = from; p < to;) {
 			size_t e = p;
@@ -395,7 +415,7 @@ static int person_repeats(struct sg_scan_ctx *c, const char *t, size_t tlen)
 				e++;
 			if (e - p >= 3 && e - p < to - from && t[p] >= 'A' && t[p] <= 'Z' &&
 			    t[e - 1] != '.' && !sg_scan_stopword(t, p, e) &&
-			    repeat_of(c, t, tlen, p, e))
+			    repeat_of(c, t, tlen, p, e, 1))
 				return -1;
 			p = e + 1;
 		}
