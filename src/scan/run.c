@@ -304,7 +304,11 @@ static int repeat_of(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t f
 {
 	size_t n = to - from;
 	for (size_t i = 0; i + n <= tlen; i++) {
-		if (t[i] != t[from] || i == from || memcmp(t + i, t + from, n) != 0)
+		const char *q = memchr(t + i, t[from], tlen - n + 1 - i);
+		if (!q)
+			break;
+		i = (size_t)(q - t);
+		if (i == from || memcmp(t + i, t + from, n) != 0)
 			continue;
 		if ((i && name_byte(t[i - 1])) || (i + n < tlen && name_byte(t[i + n])))
 			continue;
