@@ -65,6 +65,11 @@ static const char *const not_names[] = {
 	/* unit words that follow a name in an address line */
 	"apt", "apartment", "suite", "ste", "unit", "flat", "floor", "room", "bldg",
 	"i'm", "i've", "i'll", "i'd",
+	/* departments ("Sales and Marketing were") */
+	"sales", "marketing", "billing", "finance", "legal", "engineering",
+	"operations", "shipping", "returns", "accounting", "payments", "payroll",
+	"design", "product", "products", "research", "development", "security",
+	"delivery", "logistics", "procurement", "compliance", "hr",
 	NULL,
 };
 

@@ -71,12 +71,16 @@ static void test_written(void **state)
 		"Hello \xc3\x89mile Zola", "Se\xc3\xb1or G\xc3\xb3mez", "speak to Maria please",
 		"Will Smith will call", "ANA RUIZ IS HERE", "to to to to to Ana", "x-Ana'Ruiz-",
 		"'Ana' -Ruiz- Maria-'Lopez'", "customer name?  Ana", "\xce\x91\xce\xbd\xce\xb1 said",
+		"Park and Mann were here", "x. Park and Mann were", "and Mann were", "Ann were",
+		"Dexter lives on", "? Dexter lives", "the Dexter lives", "songwriter Ana Ruiz",
+		"assistant to Ana Ruiz", "under Ana van de Ruiz", "my kid Ana Ruiz lived",
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		same(texts[i], strlen(texts[i]));
 	/* words across the 64-byte steps of the bitmaps */
 	static const char *const across[] = {
 		"dear O'neil", "said A-ha,", "name: Ana-Maria Ruiz", "I am Ana Ruiz", "x I\n",
+		"Park and Mann were", "Dexter lives", "producer Ana Ruiz",
 	};
 	char buf[256];
 	for (size_t i = 0; i < sizeof(across) / sizeof(across[0]); i++)

@@ -203,6 +203,46 @@ static void test_person_cues(void **state)
 	FOUND("PERSON", "Dear \xef\xbc\xad\xef\xbd\x92. Okonkwo,", "Okonkwo");
 }
 
+/* The patterns that need no cue word: names joined by "and" before a
+ * verb, a lone name opening a sentence before "lives", roles before a
+ * full name, particles, names repeated and listed, and the near misses. */
+static void test_person_patterns(void **state)
+{
+	(void)state;
+	FOUND("PERSON", "Is this right? Torpy and Salinas were engineers.", "Torpy");
+	FOUND("PERSON", "Is this right? Torpy and Salinas were engineers.", "Salinas");
+	FOUND("PERSON", "Dexter lives on Ziegelgasse 19.", "Dexter");
+	FOUND("PERSON", "Our songwriter Jarmila Chloupkov\xc3\xa1 wrote it", "Jarmila Chloupkov\xc3\xa1");
+	FOUND("PERSON", "he was the assistant to Alvir D. Pu\xc5\xa1" "aver, and then", "Alvir D. Pu\xc5\xa1" "aver");
+	FOUND("PERSON", "please contact Moira Pagan about it", "Moira Pagan");
+	FOUND("PERSON", "It's under Caitlyn Schulz", "Caitlyn Schulz");
+	/* particles stay inside the name; unit words end it */
+	FOUND("PERSON", "my name is Maika van de Noort", "Maika van de Noort");
+	FOUND("PERSON", "Dear Willemine ten Pas,", "Willemine ten Pas");
+	FOUND("PERSON", "Dr. Cindy Holinka Apt. 117 5720 Skoanveien", "Cindy Holinka");
+	/* a found name is masked where it appears again, and its words */
+	FOUND("PERSON", "Gerth had paid; then Emily Gerth left", "Gerth");
+	const char *t = "Maria Lopez wrote. Later Maria Lopez called.";
+	const struct sg_scan_result *r = t_scan(t);
+	size_t n = 0;
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += strcmp(r->findings[i].type, "PERSON") == 0;
+	assert_int_equal(n, 2);
+	/* a list with a known given name in it */
+	FOUND("PERSON", "They had 3: Hleb, Donna and Shane.", "Hleb");
+	FOUND("PERSON", "They had 3: Hleb, Donna and Shane.", "Shane");
+	/* near misses */
+	NOT_FOUND("PERSON", "Sales and Marketing were closed on Monday");
+	NOT_FOUND("PERSON", "We sell Apples, Pears and Plums.");
+	NOT_FOUND("PERSON", "it works with Google Pay and Apple Pay");
+	NOT_FOUND("PERSON", "Everyone lives here");
+	NOT_FOUND("PERSON", "Dear Customer, Thanks Team");
+	NOT_FOUND("PERSON", "Monday and Tuesday were busy");
+	NOT_FOUND("PERSON", "my kid lives in New York");
+	NOT_FOUND("PERSON", "the player Xbox crashed");
+	NOT_FOUND("PERSON", "Hi, I'm trying to pay");
+}
+
 static void test_secret(void **state)
 {
 	(void)state;
@@ -229,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_address),
 		cmocka_unit_test(test_person),
 		cmocka_unit_test(test_person_cues),
+		cmocka_unit_test(test_person_patterns),
 		cmocka_unit_test(test_secret),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
