@@ -318,6 +318,13 @@ static int repeat_of(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t f
 			      cap_at(t, tlen, prev_word(t, i - 1))) ||
 			     (i + n + 1 < tlen && t[i + n] == ' ' && cap_at(t, tlen, i + n + 1))))
 			continue;
+		/* a repeat never takes the place of another finding */
+		size_t k = 0;
+		while (k < c->nhits && (c->hits[k].type == SG_T_PERSON || c->hits[k].to <= i ||
+					c->hits[k].from >= i + n))
+			k++;
+		if (k < c->nhits)
+			continue;
 		if (add_hit(c, i, i + n, SG_T_PERSON, -1, "pii.person_repeat",
 			    c->s->actions[SG_T_PERSON]))
 			return -1;
