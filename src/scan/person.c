@@ -753,3 +753,9 @@ int sg_scan_person_pass_all(struct sg_scan_ctx *c, const char *t, size_t tlen)
 		return -1;
 	return walk_all(c, t, tlen);
 }
+
+size_t sg_scan_next_capital(const struct sg_scan_ctx *c, size_t tlen, size_t i)
+{
+	size_t nb = tlen / 64 + 1;
+	return next_set(c->wbits + 4 * nb, tlen, i);
+}

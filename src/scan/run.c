@@ -284,8 +284,6 @@ static int name_byte(char ch)
 	       (unsigned char)ch >= 0x80;
 }
 
-/* Every other place in t where t[from..to) stands as a whole word or
- * words, with its case, becomes a PERSON hit too. */
 /* The start of the word ending at t[end). */
 static size_t prev_word(const char *t, size_t end)
 {
@@ -299,36 +297,67 @@ static int cap_at(const char *t, size_t tlen, size_t i)
 	return i < tlen && ((t[i] >= 'A' && t[i] <= 'Z') || (unsigned char)t[i] >= 0xc3);
 }
 
-static int repeat_of(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t from, size_t to,
-		     int part)
+/* A found name or one word of it, to look for elsewhere in the text. */
+struct needle {
+	size_t from, n;
+	int part; /* one word of a longer name */
+};
+
+/* 1 when the needle stands at t[i] as a whole word or words, with its
+ * case, and takes the place of no other finding. */
+static int repeat_at(const struct sg_scan_ctx *c, const char *t, size_t tlen,
+		     const struct needle *d, size_t i)
 {
-	size_t n = to - from;
-	for (size_t i = 0; i + n <= tlen; i++) {
-		const char *q = memchr(t + i, t[from], tlen - n + 1 - i);
-		if (!q)
-			break;
-		i = (size_t)(q - t);
-		if (i == from || memcmp(t + i, t + from, n) != 0)
+	size_t n = d->n;
+	if (i == d->from || i + n > tlen || t[i] != t[d->from] ||
+	    t[i + n - 1] != t[d->from + n - 1] || memcmp(t + i, t + d->from, n) != 0)
+		return 0;
+	if ((i && name_byte(t[i - 1])) || (i + n < tlen && name_byte(t[i + n])))
+		return 0;
+	/* a word of a name alone, not inside other capitalized words
+	 * ("Mode" of "Developer Mode") */
+	if (d->part && ((i >= 2 && t[i - 1] == ' ' && name_byte(t[i - 2]) &&
+			 cap_at(t, tlen, prev_word(t, i - 1))) ||
+			(i + n + 1 < tlen && t[i + n] == ' ' && cap_at(t, tlen, i + n + 1))))
+		return 0;
+	for (size_t k = 0; k < c->nhits; k++)
+		if (c->hits[k].type != SG_T_PERSON && c->hits[k].from < i + n && i < c->hits[k].to)
+			return 0;
+	return 1;
+}
+
+/* Every other place of each needle becomes a PERSON hit: one walk over
+ * the words the pass saw starting with a capital (needles in lower case,
+ * "eva kleist", byte by byte). */
+static int repeats(struct sg_scan_ctx *c, const char *t, size_t tlen, const struct needle *d,
+		   size_t nd)
+{
+	for (size_t k = 0; k < nd; k++) {
+		if (cap_at(t, tlen, d[k].from))
 			continue;
-		if ((i && name_byte(t[i - 1])) || (i + n < tlen && name_byte(t[i + n])))
-			continue;
-		/* a word of a name alone, not inside other capitalized
-		 * words ("Mode" of "Developer Mode") */
-		if (part && ((i >= 2 && t[i - 1] == ' ' && name_byte(t[i - 2]) &&
-			      cap_at(t, tlen, prev_word(t, i - 1))) ||
-			     (i + n + 1 < tlen && t[i + n] == ' ' && cap_at(t, tlen, i + n + 1))))
-			continue;
-		/* a repeat never takes the place of another finding */
-		size_t k = 0;
-		while (k < c->nhits && (c->hits[k].type == SG_T_PERSON || c->hits[k].to <= i ||
-					c->hits[k].from >= i + n))
-			k++;
-		if (k < c->nhits)
-			continue;
-		if (add_hit(c, i, i + n, SG_T_PERSON, -1, "pii.person_repeat",
-			    c->s->actions[SG_T_PERSON]))
-			return -1;
-		i += n - 1;
+		for (size_t i = 0; i + d[k].n <= tlen; i++) {
+			const char *q = memchr(t + i, t[d[k].from], tlen - d[k].n + 1 - i);
+			if (!q)
+				break;
+			i = (size_t)(q - t);
+			if (repeat_at(c, t, tlen, &d[k], i) &&
+			    add_hit(c, i, i + d[k].n, SG_T_PERSON, -1, "pii.person_repeat",
+				    c->s->actions[SG_T_PERSON]))
+				return -1;
+		}
+	}
+	for (size_t i = sg_scan_next_capital(c, tlen, 0); i < tlen;) {
+		size_t next = i + 1;
+		for (size_t k = 0; k < nd; k++) {
+			if (!cap_at(t, tlen, d[k].from) || !repeat_at(c, t, tlen, &d[k], i))
+				continue;
+			if (add_hit(c, i, i + d[k].n, SG_T_PERSON, -1, "pii.person_repeat",
+				    c->s->actions[SG_T_PERSON]))
+				return -1;
+			next = i + d[k].n;
+			break; /* whole names come before their words */
+		}
+		i = sg_scan_next_capital(c, tlen, next);
 	}
 	return 0;
 }
@@ -411,27 +440,32 @@ static int name_list(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t f
  * ("Kaczmarek" of "Bonifacy Kaczmarek"). At most 8 names per text. */
 static int person_repeats(struct sg_scan_ctx *c, const char *t, size_t tlen)
 {
-	size_t nhits = c->nhits, names = 0;
+	struct needle d[32];
+	size_t nhits = c->nhits, names = 0, nd = 0, nwhole = 0;
 	for (size_t h = 0; h < nhits && names < 8; h++) {
 		if (c->hits[h].type != SG_T_PERSON || c->hits[h].rule < 0 ||
 		    c->s->rules[c->hits[h].rule].start != SG_START_PASS)
 			continue;
 		names++;
 		size_t from = c->hits[h].from, to = c->hits[h].to;
-		if (repeat_of(c, t, tlen, from, to, 0) || name_list(c, t, tlen, from, to))
+		if (name_list(c, t, tlen, from, to))
 			return -1;
-		for (size_t p = from; p < to;) {
+		d[nd++] = (struct needle){from, to - from, 0};
+	}
+	nwhole = nd;
+	for (size_t k = 0; k < nwhole; k++) {
+		size_t from = d[k].from, to = from + d[k].n;
+		for (size_t p = from; p < to && nd < 32;) {
 			size_t e = p;
 			while (e < to && t[e] != ' ')
 				e++;
 			if (e - p >= 3 && e - p < to - from && t[p] >= 'A' && t[p] <= 'Z' &&
-			    t[e - 1] != '.' && !sg_scan_stopword(t, p, e) &&
-			    repeat_of(c, t, tlen, p, e, 1))
-				return -1;
+			    t[e - 1] != '.' && !sg_scan_stopword(t, p, e))
+				d[nd++] = (struct needle){p, e - p, 1};
 			p = e + 1;
 		}
 	}
-	return 0;
+	return nd ? repeats(c, t, tlen, d, nd) : 0;
 }
 
 static int known_identity(struct sg_scan_ctx *c, const char *t, size_t tlen,

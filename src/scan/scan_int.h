@@ -217,6 +217,9 @@ int sg_scan_person_pass(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
  * (the pass skips words that cannot lead to a name, and so adds no
  * candidate its extractor would drop there); the reference for tests. */
 int sg_scan_person_pass_all(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
+/* After sg_scan_person_pass on a text of tlen bytes: the first word start
+ * at or after i that may be a capital (as the pass sees words), or tlen. */
+size_t sg_scan_next_capital(const struct sg_scan_ctx *ctx, size_t tlen, size_t i);
 
 /* mask.c: builds result.masked from text and the findings (sorted by
  * start); 0 or -SG_ENOMEM. */
