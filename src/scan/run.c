@@ -393,6 +393,12 @@ static int name_list(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t f
 	size_t at[16][2];
 	size_t n = 0;
 	int and = 0, a;
+	/* most names stand in no list: no ", " or " and " next to them */
+	if (!((to < tlen && (t[to] == ',' || (t[to] == ' ' && to + 5 <= tlen &&
+					       memcmp(t + to, " and ", 5) == 0))) ||
+	      (from >= 2 && t[from - 2] == ',') ||
+	      (from >= 5 && memcmp(t + from - 5, " and ", 5) == 0)))
+		return 0;
 	if (list_item(t, tlen, from) != to)
 		return 0;
 	/* back to the first item */
