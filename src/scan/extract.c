@@ -180,7 +180,7 @@ static size_t cap_word(const char *t, size_t tlen, size_t i, int initial)
 }
 
 /* Lower-case particles inside a name ("Maika van de Noort"). */
-static const char *const particles[] = {
+static const char *const name_particles[] = {
 	"van", "von", "de", "der", "den", "del", "della", "di", "da", "du", "dos",
 	"das", "ten", "ter", "te", "la", "le", "bin", "ibn", "al", NULL,
 };
@@ -193,7 +193,7 @@ static size_t after_particles(const char *t, size_t tlen, size_t i)
 		size_t e = i;
 		while (e < tlen && t[e] >= 'a' && t[e] <= 'z')
 			e++;
-		if (e == i || e >= tlen || t[e] != ' ' || !in_list(particles, t, i, e))
+		if (e == i || e >= tlen || t[e] != ' ' || !in_list(name_particles, t, i, e))
 			return 0;
 		i = e + 1;
 		size_t w = cap_word(t, tlen, i, 0);
@@ -206,7 +206,7 @@ static size_t after_particles(const char *t, size_t tlen, size_t i)
 /* Up to three name words starting at i (spaces between them, and lower-case
  * particles, which do not count); returns the end and the number of words
  * in *nw. */
-size_t sg_scan_name_run(const char *t, size_t tlen, size_t i, unsigned *nw)
+static size_t name_run(const char *t, size_t tlen, size_t i, unsigned *nw, int particles)
 {
 	size_t end = 0;
 	*nw = 0;
@@ -221,13 +221,18 @@ size_t sg_scan_name_run(const char *t, size_t tlen, size_t i, unsigned *nw)
 			i = e + 1;
 		else
 			break;
-		size_t p = after_particles(t, tlen, i);
+		size_t p = particles ? after_particles(t, tlen, i) : 0;
 		if (p)
 			i = p;
 	}
 	if (end && t[end - 1] == '.' && end >= 2 && t[end - 2] >= 'A' && t[end - 2] <= 'Z')
 		end -= 1; /* a trailing initial keeps its letter only */
 	return end;
+}
+
+size_t sg_scan_name_run(const char *t, size_t tlen, size_t i, unsigned *nw)
+{
+	return name_run(t, tlen, i, nw, 1);
 }
 
 static int cue_is(const char *t, size_t from, size_t to, const char *w)
@@ -378,8 +383,8 @@ static int address(const char *t, size_t tlen, size_t *from, size_t *to)
 			   (k + 2 >= tlen || t[k + 2] == ' ' || t[k + 2] == ',')) {
 			e = k + 2; /* a state code */
 		} else {
-			unsigned nw;
-			e = sg_scan_name_run(t, tlen, k, &nw);
+			unsigned nw; /* a city: no name particles ("Mora de Rubielos") */
+			e = name_run(t, tlen, k, &nw, 0);
 			if (!e)
 				break;
 		}
