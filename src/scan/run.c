@@ -346,9 +346,13 @@ static int repeats(struct sg_scan_ctx *c, const char *t, size_t tlen, const stru
 				return -1;
 		}
 	}
+	uint64_t first[4] = {0, 0, 0, 0}; /* the first bytes of the needles */
+	for (size_t k = 0; k < nd; k++)
+		first[(unsigned char)t[d[k].from] >> 6] |= 1ull << ((unsigned char)t[d[k].from] & 63);
 	for (size_t i = sg_scan_next_capital(c, tlen, 0); i < tlen;) {
 		size_t next = i + 1;
-		for (size_t k = 0; k < nd; k++) {
+		unsigned char ch = (unsigned char)t[i];
+		for (size_t k = 0; k < nd && (first[ch >> 6] >> (ch & 63) & 1); k++) {
 			if (!cap_at(t, tlen, d[k].from) || !repeat_at(c, t, tlen, &d[k], i))
 				continue;
 			if (add_hit(c, i, i + d[k].n, SG_T_PERSON, -1, "pii.person_repeat",
