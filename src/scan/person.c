@@ -754,8 +754,7 @@ int sg_scan_person_pass_all(struct sg_scan_ctx *c, const char *t, size_t tlen)
 	return walk_all(c, t, tlen);
 }
 
-size_t sg_scan_next_capital(const struct sg_scan_ctx *c, size_t tlen, size_t i)
+const uint64_t *sg_scan_capital_map(const struct sg_scan_ctx *c, size_t tlen)
 {
-	size_t nb = tlen / 64 + 1;
-	return next_set(c->wbits + 4 * nb, tlen, i);
+	return c->wbits + 4 * (tlen / 64 + 1);
 }

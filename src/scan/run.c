@@ -349,19 +349,24 @@ static int repeats(struct sg_scan_ctx *c, const char *t, size_t tlen, const stru
 	uint64_t first[4] = {0, 0, 0, 0}; /* the first bytes of the needles */
 	for (size_t k = 0; k < nd; k++)
 		first[(unsigned char)t[d[k].from] >> 6] |= 1ull << ((unsigned char)t[d[k].from] & 63);
-	for (size_t i = sg_scan_next_capital(c, tlen, 0); i < tlen;) {
-		size_t next = i + 1;
-		unsigned char ch = (unsigned char)t[i];
-		for (size_t k = 0; k < nd && (first[ch >> 6] >> (ch & 63) & 1); k++) {
-			if (!cap_at(t, tlen, d[k].from) || !repeat_at(c, t, tlen, &d[k], i))
+	const uint64_t *caps = sg_scan_capital_map(c, tlen);
+	size_t skip = 0; /* bytes up to here are inside a repeat already */
+	for (size_t b = 0; b <= tlen / 64; b++) {
+		for (uint64_t x = caps[b]; x; x &= x - 1) {
+			size_t i = b * 64 + (size_t)__builtin_ctzll(x);
+			unsigned char ch = (unsigned char)t[i];
+			if (i < skip || !(first[ch >> 6] >> (ch & 63) & 1))
 				continue;
-			if (add_hit(c, i, i + d[k].n, SG_T_PERSON, -1, "pii.person_repeat",
-				    c->s->actions[SG_T_PERSON]))
-				return -1;
-			next = i + d[k].n;
-			break; /* whole names come before their words */
+			for (size_t k = 0; k < nd; k++) {
+				if (!cap_at(t, tlen, d[k].from) || !repeat_at(c, t, tlen, &d[k], i))
+					continue;
+				if (add_hit(c, i, i + d[k].n, SG_T_PERSON, -1, "pii.person_repeat",
+					    c->s->actions[SG_T_PERSON]))
+					return -1;
+				skip = i + d[k].n;
+				break; /* whole names come before their words */
+			}
 		}
-		i = sg_scan_next_capital(c, tlen, next);
 	}
 	return 0;
 }

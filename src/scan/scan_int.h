@@ -217,9 +217,10 @@ int sg_scan_person_pass(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
  * (the pass skips words that cannot lead to a name, and so adds no
  * candidate its extractor would drop there); the reference for tests. */
 int sg_scan_person_pass_all(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
-/* After sg_scan_person_pass on a text of tlen bytes: the first word start
- * at or after i that may be a capital (as the pass sees words), or tlen. */
-size_t sg_scan_next_capital(const struct sg_scan_ctx *ctx, size_t tlen, size_t i);
+/* After sg_scan_person_pass on a text of tlen bytes: one bit per byte, in
+ * blocks of 64 (tlen / 64 + 1 of them), set at each word start that may
+ * be a capital (as the pass sees words). */
+const uint64_t *sg_scan_capital_map(const struct sg_scan_ctx *ctx, size_t tlen);
 
 /* mask.c: builds result.masked from text and the findings (sorted by
  * start); 0 or -SG_ENOMEM. */
