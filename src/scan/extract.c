@@ -70,6 +70,7 @@ static const char *const not_names[] = {
 	"operations", "shipping", "returns", "accounting", "payments", "payroll",
 	"design", "product", "products", "research", "development", "security",
 	"delivery", "logistics", "procurement", "compliance", "hr",
+	"southern", "northern", "eastern", "western", "central",
 	NULL,
 };
 

@@ -229,11 +229,16 @@ static void test_person_patterns(void **state)
 		n += strcmp(r->findings[i].type, "PERSON") == 0;
 	assert_int_equal(n, 2);
 	/* a list with a known given name in it */
-	FOUND("PERSON", "They had 3: Hleb, Donna and Shane.", "Hleb");
-	FOUND("PERSON", "They had 3: Hleb, Donna and Shane.", "Shane");
+	FOUND("PERSON", "They had 4: Hleb, Donna, Sheila and Andrea.", "Hleb");
+	FOUND("PERSON", "They had 4: Hleb, Donna, Sheila and Andrea.", "Sheila");
+	NOT_FOUND("PERSON", "Southern Africa was dry; Africa is big");
 	/* near misses */
 	NOT_FOUND("PERSON", "Sales and Marketing were closed on Monday");
 	NOT_FOUND("PERSON", "We sell Apples, Pears and Plums.");
+	/* one found name does not make a list of places names */
+	const char *places = "states: Australia, Tasmania and Victoria.";
+	assert_true(t_has(t_scan(places), places, "PERSON", "Victoria"));
+	assert_false(t_has(t_scan(places), places, "PERSON", "Australia"));
 	NOT_FOUND("PERSON", "it works with Google Pay and Apple Pay");
 	NOT_FOUND("PERSON", "Everyone lives here");
 	NOT_FOUND("PERSON", "Dear Customer, Thanks Team");

@@ -442,6 +442,17 @@ static int name_list(struct sg_scan_ctx *c, const char *t, size_t tlen, size_t f
 	}
 	if (n < 3 || !and)
 		return 0;
+	/* two items or more found as names already ("Hleb, Sheila, Donna,
+	 * Donald and Shane"), not one ("Australia, Tasmania and Victoria") */
+	size_t found = 0;
+	for (size_t k = 0; k < n; k++)
+		for (size_t h = 0; h < c->nhits; h++)
+			if (c->hits[h].type == SG_T_PERSON && c->hits[h].from == at[k][0]) {
+				found++;
+				break;
+			}
+	if (found < 2)
+		return 0;
 	for (size_t k = 0; k < n; k++)
 		if (at[k][0] != from &&
 		    add_hit(c, at[k][0], at[k][1], SG_T_PERSON, -1, "pii.person_list",
