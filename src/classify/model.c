@@ -267,10 +267,12 @@ static int raw_fast(struct sg_classify_scratch *s, struct raw *r,
 #define COUNT_MASK ((1u << SG_SLOT_COUNT_BITS) - 1)
 #define AHEAD 8 /* raw features between a prefetch and its use */
 
-/* Sublinear count 1 + log c; most features occur once (log 1 = 0). */
+/* Sublinear count 1 + log c; counts below SG_SUBLIN_TABLE (nearly all)
+ * come from the table without a branch on the count (sublin[1] is 1 + logf(1),
+ * exactly 1). */
 static inline float sublinear(const struct sg_classify_scratch *s, uint32_t c)
 {
-	return c == 1 ? 1.0f : c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
+	return c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
 }
 
 /* Merges the raw features with one 16-bit counter per bucket: no probing,
