@@ -82,16 +82,24 @@ static inline void char_ngrams(struct raw *r, const struct sg_feature_params *p,
 		/* the injection model's 3-4-grams, unrolled: each 4-gram
 		 * extends the 3-gram at the same start */
 		uint32_t *o = r->h + r->n;
-		for (size_t a = 0; a + 3 <= plen; a++) {
+		size_t a = 0;
+		for (; a + 4 <= plen; a++) {
 			uint32_t h = (h0 ^ pb[a]) * FNV_PRIME;
 			h = (h ^ pb[a + 1]) * FNV_PRIME;
 			h = (h ^ pb[a + 2]) * FNV_PRIME;
-			if (a || plen != 3)
-				*o++ = fmix(h + 2u);
-			if (a + 4 <= plen && (a || plen != 4)) {
-				h = (h ^ pb[a + 3]) * FNV_PRIME;
-				*o++ = fmix(h + 3u);
-			}
+			*o++ = fmix(h + 2u);
+			h = (h ^ pb[a + 3]) * FNV_PRIME;
+			/* written always (the room is there), kept unless it
+			 * is the whole padded word: no branch */
+			*o = fmix(h + 3u);
+			o += a || plen != 4;
+		}
+		/* the last 3-gram, unless it is the whole padded word */
+		if (plen != 3) {
+			uint32_t h = (h0 ^ pb[a]) * FNV_PRIME;
+			h = (h ^ pb[a + 1]) * FNV_PRIME;
+			h = (h ^ pb[a + 2]) * FNV_PRIME;
+			*o++ = fmix(h + 2u);
 		}
 		r->n = (size_t)(o - r->h);
 		return;
