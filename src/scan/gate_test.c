@@ -134,7 +134,7 @@ static const char *const texts[] = {
 	"mail \xd0\xb0nn@ex\xd0\xb0mple.com from 10.0.0.1",
 	/* a Cyrillic "а" folds to the hex digit 'a': the colon pair is looked
 	 * for after folding */
-	"route via \xd0\xb0::\xd0\xb0" "bcd:ef please",
+	"route via \xd0\xb0::\xd0\xb0\x62\x63\x64:ef please",
 	"plain words only, nothing to find",
 	"",
 };
