@@ -99,13 +99,18 @@ asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -DSG_DEBUG_ARENA" \
 	        LDFLAGS="-fsanitize=address,undefined" test
 
-# Fuzz targets: clang + libFuzzer over the same sources.
+# Fuzz targets: clang + libFuzzer over the same sources. The instrumented
+# library is built once, by one sub-make (parallel targets must not each run
+# one: they would write the same archive at once); a target relinks when its
+# source or the library is newer.
 FUZZ_SECONDS ?= 30
 FUZZ_BIN := $(patsubst src/%_fuzz.c,build-fuzz/fuzz/%_fuzz,$(FUZZ_C))
-# A target relinks when its source or any library source or header changed.
-build-fuzz/fuzz/%_fuzz: src/%_fuzz.c $(LIB_C) $(wildcard src/*/*.h)
-	@mkdir -p $(dir $@)
+ifneq ($(BUILD),build-fuzz)
+build-fuzz/libsopgate.a: $(LIB_C) $(wildcard src/*/*.h)
 	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DSG_DEBUG_ARENA" build-fuzz/libsopgate.a
+endif
+build-fuzz/fuzz/%_fuzz: src/%_fuzz.c build-fuzz/libsopgate.a
+	@mkdir -p $(dir $@)
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) \
 	      -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libsopgate.a $(LDLIBS)
 fuzz: $(FUZZ_BIN)

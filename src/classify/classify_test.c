@@ -329,6 +329,9 @@ static void test_features_reference(void **state)
 		"B0123456789012345678901234567890123456789012345678901234567890 "
 		"c01234567890123456789012345678901234567890123456789012345678901 end",
 		"!!! ... ???", "'", "a'", "'a", "0'0", "\x7f\x01 tab\there",
+		/* words of 1, 2 and 3 bytes: the 3-4-gram loop's edges (a padded
+		 * word of 3 or 4 bytes is not its own n-gram) */
+		"I a ok go x9 it Ab abc a'b \xc3\xa9 \xc3\xa9t \xe4\xb8\xad z",
 	};
 	for (size_t k = 0; k < 4; k++)
 		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)

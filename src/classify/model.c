@@ -82,16 +82,24 @@ static inline void char_ngrams(struct raw *r, const struct sg_feature_params *p,
 		/* the injection model's 3-4-grams, unrolled: each 4-gram
 		 * extends the 3-gram at the same start */
 		uint32_t *o = r->h + r->n;
-		for (size_t a = 0; a + 3 <= plen; a++) {
+		size_t a = 0;
+		for (; a + 4 <= plen; a++) {
 			uint32_t h = (h0 ^ pb[a]) * FNV_PRIME;
 			h = (h ^ pb[a + 1]) * FNV_PRIME;
 			h = (h ^ pb[a + 2]) * FNV_PRIME;
-			if (a || plen != 3)
-				*o++ = fmix(h + 2u);
-			if (a + 4 <= plen && (a || plen != 4)) {
-				h = (h ^ pb[a + 3]) * FNV_PRIME;
-				*o++ = fmix(h + 3u);
-			}
+			*o++ = fmix(h + 2u);
+			h = (h ^ pb[a + 3]) * FNV_PRIME;
+			/* written always (the room is there), kept unless it
+			 * is the whole padded word: no branch */
+			*o = fmix(h + 3u);
+			o += a || plen != 4;
+		}
+		/* the last 3-gram, unless it is the whole padded word */
+		if (plen != 3) {
+			uint32_t h = (h0 ^ pb[a]) * FNV_PRIME;
+			h = (h ^ pb[a + 1]) * FNV_PRIME;
+			h = (h ^ pb[a + 2]) * FNV_PRIME;
+			*o++ = fmix(h + 2u);
 		}
 		r->n = (size_t)(o - r->h);
 		return;
@@ -267,10 +275,12 @@ static int raw_fast(struct sg_classify_scratch *s, struct raw *r,
 #define COUNT_MASK ((1u << SG_SLOT_COUNT_BITS) - 1)
 #define AHEAD 8 /* raw features between a prefetch and its use */
 
-/* Sublinear count 1 + log c; most features occur once (log 1 = 0). */
+/* Sublinear count 1 + log c; counts below SG_SUBLIN_TABLE (nearly all)
+ * come from the table without a branch on the count (sublin[1] is 1 + logf(1),
+ * exactly 1). */
 static inline float sublinear(const struct sg_classify_scratch *s, uint32_t c)
 {
-	return c == 1 ? 1.0f : c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
+	return c < SG_SUBLIN_TABLE ? s->sublin[c] : 1.0f + logf((float)c);
 }
 
 /* Merges the raw features with one 16-bit counter per bucket: no probing,
