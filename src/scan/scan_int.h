@@ -222,6 +222,16 @@ int sg_scan_person_pass_all(struct sg_scan_ctx *ctx, const char *t, size_t tlen)
  * be a capital (as the pass sees words). */
 const uint64_t *sg_scan_capital_map(const struct sg_scan_ctx *ctx, size_t tlen);
 
+/* names.c: after the hits of the rules are in ctx->hits (before overlap
+ * resolution), adds PERSON hits for the repeats of each name the word pass
+ * found and for the other items of lists of names; 0 or -1 (no memory). */
+int sg_scan_person_repeats(struct sg_scan_ctx *ctx, const char *t, size_t tlen);
+
+/* run.c: appends one hit to ctx->hits (ALLOW and empty spans are dropped;
+ * past the cap the text is marked truncated); 0 or -1 (no memory). */
+int sg_scan_add_hit(struct sg_scan_ctx *ctx, size_t from, size_t to, int type, int rule,
+		    const char *rule_id, enum sg_scan_action action);
+
 /* mask.c: builds result.masked from text and the findings (sorted by
  * start); 0 or -SG_ENOMEM. */
 int sg_scan_build_masked(struct sg_scan_ctx *ctx, const char *text, size_t len,
