@@ -311,6 +311,20 @@ static int all_query(const struct sg_http_req *req, int *all, struct sg_error *e
 	return rc < 0 ? rc : 0;
 }
 
+/* 200 with {"items": items} when the listing (rc) succeeded; items is
+ * consumed either way. */
+static int items_reply(struct sg_http_resp *resp, json_t *items, int rc)
+{
+	if (rc < 0) {
+		json_decref(items);
+		return rc;
+	}
+	json_t *o = json_pack("{s:o}", "items", items);
+	rc = sg_http_resp_json(resp, 200, o);
+	json_decref(o);
+	return rc;
+}
+
 static int h_pauses(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
 		    struct sg_error *err)
 {
@@ -322,14 +336,7 @@ static int h_pauses(void *ctx, const struct sg_http_req *req, struct sg_http_res
 	pthread_mutex_lock(&q->mu);
 	rc = sg_store_qa_pause_list(q->s, !all, pause_json, items, err);
 	pthread_mutex_unlock(&q->mu);
-	if (rc < 0) {
-		json_decref(items);
-		return rc;
-	}
-	json_t *o = json_pack("{s:o}", "items", items);
-	rc = sg_http_resp_json(resp, 200, o);
-	json_decref(o);
-	return rc;
+	return items_reply(resp, items, rc);
 }
 
 static int h_lift(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
@@ -377,14 +384,7 @@ static int h_incidents(void *ctx, const struct sg_http_req *req, struct sg_http_
 	pthread_mutex_lock(&q->mu);
 	rc = sg_store_qa_incident_list(q->s, !all, incident_json, items, err);
 	pthread_mutex_unlock(&q->mu);
-	if (rc < 0) {
-		json_decref(items);
-		return rc;
-	}
-	json_t *o = json_pack("{s:o}", "items", items);
-	rc = sg_http_resp_json(resp, 200, o);
-	json_decref(o);
-	return rc;
+	return items_reply(resp, items, rc);
 }
 
 static int h_close(void *ctx, const struct sg_http_req *req, struct sg_http_resp *resp,
